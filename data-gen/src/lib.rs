@@ -1,0 +1,254 @@
+//! Deterministic synthetic product catalogues.
+//!
+//! `generate(seed, count)` returns the same products for the same seed and count on any
+//! machine and with any number of threads: each product draws from its own RNG, derived from
+//! the seed and the product's index, so rayon may build them in any order.
+
+pub mod taxonomy;
+
+use fake::Fake;
+use fake::faker::company::en::{CatchPhrase, CompanyName};
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use taxonomy::{ADJECTIVES, BRANDS, CATEGORIES, COLOURS, MATERIALS, MODEL_SERIES};
+
+/// One product of the catalogue.
+///
+/// Only `product_id` is always present: a product created through the details API has
+/// only its detail fields, and a real catalogue may lack any of the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub product_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Price with two decimals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// Average rating from 1.0 to 5.0, one decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_stock: Option<bool>,
+    /// Stock keeping unit, unique in the catalogue, e.g. `ABC-123-XYZ`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<u64>,
+    /// Weight in grams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub some_other_id: Option<u64>,
+}
+
+impl Product {
+    /// A product that has nothing but its id.
+    pub fn bare(product_id: u64) -> Self {
+        Self {
+            product_id,
+            name: None,
+            brand: None,
+            category: None,
+            description: None,
+            price: None,
+            rating: None,
+            in_stock: None,
+            sku: None,
+            manufacturer: None,
+            category_id: None,
+            weight: None,
+            some_other_id: None,
+        }
+    }
+}
+
+/// Generates products `1..=count` for `seed`, in id order, using rayon's current pool.
+pub fn generate(seed: u64, count: u64) -> Vec<Product> {
+    generate_range(seed, 1..=count)
+}
+
+/// Generates the products whose ids lie in `ids`; `generate_range(s, a..=b)` equals the
+/// matching slice of `generate(s, n)`, which lets a writer stream huge catalogues in chunks.
+pub fn generate_range(seed: u64, ids: std::ops::RangeInclusive<u64>) -> Vec<Product> {
+    ids.into_par_iter().map(|id| product(seed, id)).collect()
+}
+
+/// Builds product `id` of the catalogue for `seed`.
+pub fn product(seed: u64, id: u64) -> Product {
+    let mut rng = ChaCha8Rng::seed_from_u64(splitmix64(seed ^ splitmix64(id)));
+    let category = CATEGORIES.choose(&mut rng).expect("taxonomy has categories");
+    let kind = category.types.choose(&mut rng).expect("every category has types");
+    let brand = *BRANDS.choose(&mut rng).expect("brands are listed");
+    let adjective = if rng.random_bool(0.5) {
+        *category.adjectives.choose(&mut rng).expect("category adjectives")
+    } else {
+        *ADJECTIVES.choose(&mut rng).expect("adjectives are listed")
+    };
+    let colour = *COLOURS.choose(&mut rng).expect("colours are listed");
+    let material = *MATERIALS.choose(&mut rng).expect("materials are listed");
+    let model = model_designation(&mut rng);
+
+    let name = if rng.random_bool(0.6) {
+        format!("{brand} {adjective} {} {model}", kind.noun)
+    } else {
+        format!("{brand} {adjective} {colour} {} {model}", kind.noun)
+    };
+    let catch_phrase: String = CatchPhrase().fake_with_rng(&mut rng);
+    let description = format!(
+        "The {brand} {model} is a {} {} in {}, made from {material} for {}. {catch_phrase}.",
+        adjective.to_lowercase(),
+        kind.noun.to_lowercase(),
+        colour.to_lowercase(),
+        kind.purpose,
+    );
+    let (low, high) = kind.price;
+    let price = (rng.random_range(low..high) * 100.0).round() / 100.0;
+    let rating = f64::from(rng.random_range(10u8..=50)) / 10.0;
+    let (light, heavy) = kind.weight;
+
+    Product {
+        product_id: id,
+        name: Some(name),
+        brand: Some(brand.to_owned()),
+        category: Some(category.name.to_owned()),
+        description: Some(description),
+        price: Some(price),
+        rating: Some(rating),
+        in_stock: Some(rng.random_bool(0.85)),
+        sku: Some(sku(seed, id)),
+        manufacturer: Some(CompanyName().fake_with_rng(&mut rng)),
+        category_id: Some(category.id),
+        weight: Some(rng.random_range(light..=heavy)),
+        some_other_id: Some(rng.random_range(1..=1_000_000)),
+    }
+}
+
+fn model_designation(rng: &mut ChaCha8Rng) -> String {
+    let series = *MODEL_SERIES.choose(rng).expect("model series are listed");
+    match rng.random_range(0..3) {
+        0 => format!("{series}{}", rng.random_range(1..=9)),
+        1 => format!("{series} {}", rng.random_range(1..=20) * 50),
+        _ => format!("{series}-{}", rng.random_range(100..=999)),
+    }
+}
+
+/// Number of distinct SKUs of the form `AAA-000-AAA`.
+const SKU_SPACE: u64 = 26u64.pow(6) * 1000;
+/// A product of two primes other than 2, 5 and 13, hence coprime with `SKU_SPACE`
+/// (2^9 * 5^3 * 13^6): multiplying by it permutes the SKU space, so distinct ids get
+/// distinct SKUs.
+const SKU_STRIDE: u64 = 48_271 * 7_919;
+
+/// The SKU of product `id` for `seed`: unique for every id below 308 billion.
+pub fn sku(seed: u64, id: u64) -> String {
+    let offset = splitmix64(seed) % SKU_SPACE;
+    let mut n = ((u128::from(id) * u128::from(SKU_STRIDE) + u128::from(offset)) % u128::from(SKU_SPACE)) as u64;
+    let mut letters = [0u8; 6];
+    for letter in &mut letters {
+        *letter = b'A' + (n % 26) as u8;
+        n /= 26;
+    }
+    let digits = n; // 0..1000
+    let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).expect("ASCII letters");
+    format!("{}-{digits:03}-{}", text(&letters[..3]), text(&letters[3..]))
+}
+
+/// A strong 64-bit mix, so that neighbouring ids and seeds get unrelated RNG streams.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn with_threads(threads: usize, seed: u64, count: u64) -> Vec<Product> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool")
+            .install(|| generate(seed, count))
+    }
+
+    #[test]
+    fn same_seed_gives_identical_products_whatever_the_thread_count() {
+        let one = with_threads(1, 7, 2_000);
+        let four = with_threads(4, 7, 2_000);
+        assert_eq!(one, four);
+    }
+
+    #[test]
+    fn different_seeds_give_different_catalogues() {
+        assert_ne!(generate(1, 50), generate(2, 50));
+    }
+
+    #[test]
+    fn ids_run_from_one_to_count() {
+        let ids: Vec<u64> = generate(3, 500).iter().map(|p| p.product_id).collect();
+        assert_eq!(ids, (1..=500).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn skus_are_unique_and_shaped_like_abc_123_xyz() {
+        let products = generate(42, 100_000);
+        let skus: HashSet<&str> = products.iter().filter_map(|p| p.sku.as_deref()).collect();
+        assert_eq!(skus.len(), products.len());
+        for sku in skus.iter().take(1_000) {
+            let parts: Vec<&str> = sku.split('-').collect();
+            assert_eq!(parts.len(), 3, "{sku}");
+            assert!(parts[0].len() == 3 && parts[0].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
+            assert!(parts[1].len() == 3 && parts[1].chars().all(|c| c.is_ascii_digit()), "{sku}");
+            assert!(parts[2].len() == 3 && parts[2].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
+        }
+    }
+
+    #[test]
+    fn a_range_equals_the_same_slice_of_the_whole_catalogue() {
+        let whole = generate(9, 300);
+        assert_eq!(generate_range(9, 101..=200), whole[100..200].to_vec());
+    }
+
+    #[test]
+    fn every_field_is_present_and_within_its_range() {
+        for p in generate(5, 2_000) {
+            let price = p.price.unwrap();
+            assert!(price > 0.0 && (price * 100.0).round() / 100.0 == price, "{price}");
+            let rating = p.rating.unwrap();
+            assert!((1.0..=5.0).contains(&rating));
+            assert!(p.weight.unwrap() > 0);
+            assert!(p.some_other_id.unwrap() >= 1);
+            assert!(CATEGORIES.iter().any(|c| c.id == p.category_id.unwrap()));
+            assert!(!p.manufacturer.unwrap().is_empty());
+            let name = p.name.unwrap();
+            assert!(name.starts_with(p.brand.as_deref().unwrap()), "{name}");
+            assert!(!p.description.unwrap().contains("Lorem"));
+        }
+    }
+
+    #[test]
+    fn the_catalogue_holds_the_classic_brands_and_categories() {
+        let products = generate(42, 20_000);
+        for brand in ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta"] {
+            assert!(products.iter().any(|p| p.brand.as_deref() == Some(brand)), "{brand}");
+        }
+        for category in ["Electronics", "Books", "Home", "Garden", "Sports", "Toys", "Clothing", "Food"] {
+            assert!(products.iter().any(|p| p.category.as_deref() == Some(category)), "{category}");
+        }
+    }
+}
