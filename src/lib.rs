@@ -1,1 +1,16 @@
+//! product-search: full-text search over an in-memory product catalogue, served over HTTP.
 
+/// The catalogue: products by id, unique SKUs, and the search index kept in step.
+pub mod catalog;
+/// Configuration, read once from flags and environment variables.
+pub mod config;
+/// The HTTP edge: router, middleware, handlers and the error contract.
+pub mod http;
+/// A bounded pool that runs CPU-bound searches off the async workers.
+pub mod pool;
+/// Full-text search: analysis, the tantivy index and search requests.
+pub mod search;
+/// Building the application, binding its listener and serving until shutdown.
+pub mod startup;
+/// Logging set-up.
+pub mod telemetry;

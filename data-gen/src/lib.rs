@@ -88,11 +88,19 @@ pub fn generate_range(seed: u64, ids: std::ops::RangeInclusive<u64>) -> Vec<Prod
 /// Builds product `id` of the catalogue for `seed`.
 pub fn product(seed: u64, id: u64) -> Product {
     let mut rng = ChaCha8Rng::seed_from_u64(splitmix64(seed ^ splitmix64(id)));
-    let category = CATEGORIES.choose(&mut rng).expect("taxonomy has categories");
-    let kind = category.types.choose(&mut rng).expect("every category has types");
+    let category = CATEGORIES
+        .choose(&mut rng)
+        .expect("taxonomy has categories");
+    let kind = category
+        .types
+        .choose(&mut rng)
+        .expect("every category has types");
     let brand = *BRANDS.choose(&mut rng).expect("brands are listed");
     let adjective = if rng.random_bool(0.5) {
-        *category.adjectives.choose(&mut rng).expect("category adjectives")
+        *category
+            .adjectives
+            .choose(&mut rng)
+            .expect("category adjectives")
     } else {
         *ADJECTIVES.choose(&mut rng).expect("adjectives are listed")
     };
@@ -154,7 +162,8 @@ const SKU_STRIDE: u64 = 48_271 * 7_919;
 /// The SKU of product `id` for `seed`: unique for every id below 308 billion.
 pub fn sku(seed: u64, id: u64) -> String {
     let offset = splitmix64(seed) % SKU_SPACE;
-    let mut n = ((u128::from(id) * u128::from(SKU_STRIDE) + u128::from(offset)) % u128::from(SKU_SPACE)) as u64;
+    let mut n = ((u128::from(id) * u128::from(SKU_STRIDE) + u128::from(offset))
+        % u128::from(SKU_SPACE)) as u64;
     let mut letters = [0u8; 6];
     for letter in &mut letters {
         *letter = b'A' + (n % 26) as u8;
@@ -162,7 +171,11 @@ pub fn sku(seed: u64, id: u64) -> String {
     }
     let digits = n; // 0..1000
     let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).expect("ASCII letters");
-    format!("{}-{digits:03}-{}", text(&letters[..3]), text(&letters[3..]))
+    format!(
+        "{}-{digits:03}-{}",
+        text(&letters[..3]),
+        text(&letters[3..])
+    )
 }
 
 /// A strong 64-bit mix, so that neighbouring ids and seeds get unrelated RNG streams.
@@ -212,9 +225,18 @@ mod tests {
         for sku in skus.iter().take(1_000) {
             let parts: Vec<&str> = sku.split('-').collect();
             assert_eq!(parts.len(), 3, "{sku}");
-            assert!(parts[0].len() == 3 && parts[0].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
-            assert!(parts[1].len() == 3 && parts[1].chars().all(|c| c.is_ascii_digit()), "{sku}");
-            assert!(parts[2].len() == 3 && parts[2].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
+            assert!(
+                parts[0].len() == 3 && parts[0].chars().all(|c| c.is_ascii_uppercase()),
+                "{sku}"
+            );
+            assert!(
+                parts[1].len() == 3 && parts[1].chars().all(|c| c.is_ascii_digit()),
+                "{sku}"
+            );
+            assert!(
+                parts[2].len() == 3 && parts[2].chars().all(|c| c.is_ascii_uppercase()),
+                "{sku}"
+            );
         }
     }
 
@@ -228,7 +250,10 @@ mod tests {
     fn every_field_is_present_and_within_its_range() {
         for p in generate(5, 2_000) {
             let price = p.price.unwrap();
-            assert!(price > 0.0 && (price * 100.0).round() / 100.0 == price, "{price}");
+            assert!(
+                price > 0.0 && (price * 100.0).round() / 100.0 == price,
+                "{price}"
+            );
             let rating = p.rating.unwrap();
             assert!((1.0..=5.0).contains(&rating));
             assert!(p.weight.unwrap() > 0);
@@ -244,11 +269,30 @@ mod tests {
     #[test]
     fn the_catalogue_holds_the_classic_brands_and_categories() {
         let products = generate(42, 20_000);
-        for brand in ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta"] {
-            assert!(products.iter().any(|p| p.brand.as_deref() == Some(brand)), "{brand}");
+        for brand in [
+            "Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta",
+        ] {
+            assert!(
+                products.iter().any(|p| p.brand.as_deref() == Some(brand)),
+                "{brand}"
+            );
         }
-        for category in ["Electronics", "Books", "Home", "Garden", "Sports", "Toys", "Clothing", "Food"] {
-            assert!(products.iter().any(|p| p.category.as_deref() == Some(category)), "{category}");
+        for category in [
+            "Electronics",
+            "Books",
+            "Home",
+            "Garden",
+            "Sports",
+            "Toys",
+            "Clothing",
+            "Food",
+        ] {
+            assert!(
+                products
+                    .iter()
+                    .any(|p| p.category.as_deref() == Some(category)),
+                "{category}"
+            );
         }
     }
 }

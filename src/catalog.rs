@@ -1,0 +1,200 @@
+//! The catalogue: every product by id, unique SKUs, and the search index kept in step with
+//! them. Writes are serialised and visible to the next read once they return.
+
+mod details;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use anyhow::{Context, bail};
+use data_gen::Product;
+
+use crate::search::{SearchIndex, SearchRequest};
+
+pub use details::{DetailsError, ProductDetails};
+
+/// Why a write was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("sku {sku} is already used by product {owner}")]
+    SkuTaken { sku: String, owner: u64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A page of search results with the exact number of matches.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub products: Vec<Arc<Product>>,
+    pub total: u64,
+}
+
+#[derive(Default)]
+struct Store {
+    by_id: HashMap<u64, Arc<Product>>,
+    /// Normalised SKU (see [`sku_key`]) to the id of the product holding it.
+    by_sku: HashMap<String, u64>,
+}
+
+pub struct Catalog {
+    store: RwLock<Store>,
+    index: SearchIndex,
+    /// Serialises writes so the store and the index change together.
+    writes: Mutex<()>,
+}
+
+impl Catalog {
+    /// Indexes `products`; ids and SKUs must be unique.
+    pub fn build(products: Vec<Product>) -> anyhow::Result<Self> {
+        let index = SearchIndex::build(&products)?;
+        let mut store = Store::default();
+        store.by_id.reserve(products.len());
+        for product in products {
+            if let Some(sku) = &product.sku
+                && let Some(owner) = store.by_sku.insert(sku_key(sku), product.product_id)
+            {
+                bail!(
+                    "products {owner} and {} share the sku {sku}",
+                    product.product_id
+                );
+            }
+            if store
+                .by_id
+                .insert(product.product_id, Arc::new(product))
+                .is_some()
+            {
+                bail!("product ids must be unique");
+            }
+        }
+        Ok(Self {
+            store: RwLock::new(store),
+            index,
+            writes: Mutex::new(()),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<Product>> {
+        self.read().by_id.get(&id).cloned()
+    }
+
+    /// Sets the detail fields of product `id`, creating it if absent; its other fields stay.
+    pub fn upsert_details(&self, id: u64, details: ProductDetails) -> Result<(), WriteError> {
+        let _serialised = self
+            .writes
+            .lock()
+            .map_err(|_| anyhow::anyhow!("write lock poisoned"))?;
+        let key = sku_key(&details.sku);
+        let previous = {
+            let store = self.read();
+            if let Some(&owner) = store.by_sku.get(&key)
+                && owner != id
+            {
+                return Err(WriteError::SkuTaken {
+                    sku: details.sku,
+                    owner,
+                });
+            }
+            store.by_id.get(&id).cloned()
+        };
+        let mut product = previous
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| Product::bare(id));
+        let old_key = product.sku.as_deref().map(sku_key);
+        details.apply_to(&mut product);
+        self.index.upsert(&product)?;
+
+        let mut store = self
+            .store
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(old_key) = old_key {
+            store.by_sku.remove(&old_key);
+        }
+        store.by_sku.insert(key, id);
+        store.by_id.insert(id, Arc::new(product));
+        Ok(())
+    }
+
+    /// Runs a search and resolves its page of ids to products.
+    pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
+        let hits = self.index.search(request)?;
+        let store = self.read();
+        let products = hits
+            .ids
+            .iter()
+            .filter_map(|id| store.by_id.get(id).cloned())
+            .collect();
+        Ok(SearchResults {
+            products,
+            total: hits.total,
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+        // The store is only replaced entry by entry, so a panic elsewhere cannot leave it torn.
+        self.store
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// SKUs that search cannot tell apart are the same SKU: `abc-123-xyz` equals `ABC 123 XYZ`.
+fn sku_key(sku: &str) -> String {
+    sku.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Reads a catalogue of one JSON product per line; blank lines are skipped.
+pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
+    let file = File::open(path).with_context(|| format!("opening catalogue {}", path.display()))?;
+    let mut products = Vec::new();
+    for (number, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("reading {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let product: Product = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not a product", path.display(), number + 1))?;
+        if product.product_id == 0 {
+            bail!(
+                "{} line {}: product_id must be >= 1",
+                path.display(),
+                number + 1
+            );
+        }
+        products.push(product);
+    }
+    Ok(products)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sku_key_ignores_case_and_separators() {
+        assert_eq!(sku_key("ABC-123-XYZ"), sku_key("abc 123xyz"));
+        assert_ne!(sku_key("ABC-123-XYZ"), sku_key("ABC-124-XYZ"));
+    }
+
+    #[test]
+    fn build_refuses_duplicate_skus() {
+        let mut products = data_gen::generate(1, 2);
+        products[1].sku.clone_from(&products[0].sku);
+        assert!(Catalog::build(products).is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! The service's configuration: one struct, read once from flags or environment variables.
+//! Each field's doc comment is its `--help` text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers such as CloudWatch.
+    Json,
+}
+
+/// Full-text product search over an in-memory catalogue.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Address the API listens on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+
+    /// Number of products to generate when no catalogue file is given.
+    #[arg(long, env = "CATALOG_COUNT", default_value_t = 100_000)]
+    pub count: u64,
+
+    /// Seed of the generated catalogue: the same seed and count give the same products.
+    #[arg(long, env = "CATALOG_SEED", default_value_t = 42)]
+    pub seed: u64,
+
+    /// Load this JSONL catalogue (one product per line) instead of generating one.
+    #[arg(long, env = "CATALOG_FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// When set, writes need `Authorization: Bearer <token>`.
+    #[arg(long, env = "WRITE_TOKEN", hide_env_values = true)]
+    pub write_token: Option<String>,
+
+    /// Longest a request may take before it is answered 504; kept well below the
+    /// container's stop timeout so a drain always finishes.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+
+    /// Threads that run searches (default: one per core).
+    #[arg(long, env = "SEARCH_THREADS")]
+    pub search_threads: Option<usize>,
+
+    /// Searches that may wait for a thread; past that a search is answered 503 at once.
+    #[arg(long, env = "SEARCH_QUEUE", default_value_t = 256)]
+    pub search_queue: usize,
+
+    /// After SIGTERM, how long /health answers 503 before the listener closes, so a load
+    /// balancer stops routing here first. In-flight requests are drained after it.
+    #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]
+    pub shutdown_delay_ms: u64,
+}
+
+impl Config {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn shutdown_delay(&self) -> Duration {
+        Duration::from_millis(self.shutdown_delay_ms)
+    }
+
+    pub fn search_threads(&self) -> usize {
+        self.search_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}

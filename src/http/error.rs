@@ -1,0 +1,180 @@
+//! The one error type of the HTTP edge. Every error leaves as
+//! `{"error": CODE, "message": ...}`; 5xx bodies never carry internals, which are logged
+//! in the request's span instead.
+
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::catalog::{DetailsError, WriteError};
+use crate::pool::PoolError;
+use crate::search::InvalidRequest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `INVALID_INPUT`: the message says what to fix.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// 401 `UNAUTHORIZED`: a write without the right bearer token.
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    /// 404 `NOT_FOUND`: an absent product or an unknown route.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405 `METHOD_NOT_ALLOWED`.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409 `CONFLICT`: the write would break a uniqueness rule.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 `PAYLOAD_TOO_LARGE`: bodies over the limit.
+    #[error("request body is larger than {} bytes", super::MAX_BODY_BYTES)]
+    PayloadTooLarge,
+    /// 503 `OVERLOADED`, with `Retry-After`: the search pool is full, or the server is
+    /// shutting down.
+    #[error("{0}")]
+    Overloaded(&'static str),
+    /// 504 `TIMEOUT`: the request took longer than the configured limit.
+    #[error("the request took too long")]
+    Timeout,
+    /// 500 `INTERNAL_ERROR`: the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    message: &'a str,
+}
+
+impl ApiError {
+    pub fn product_not_found(id: u64) -> Self {
+        Self::NotFound(format!("product with ID {id} not found"))
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::InvalidInput(_) => (StatusCode::BAD_REQUEST, "INVALID_INPUT"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Self::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED"),
+            Self::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let message = self.to_string();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message: &message,
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match self {
+            Self::Overloaded(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<InvalidRequest> for ApiError {
+    fn from(e: InvalidRequest) -> Self {
+        Self::InvalidInput(e.0)
+    }
+}
+
+impl From<DetailsError> for ApiError {
+    fn from(e: DetailsError) -> Self {
+        Self::InvalidInput(e.0)
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::SkuTaken { .. } => Self::Conflict(e.to_string()),
+            WriteError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<PoolError> for ApiError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Saturated => {
+                Self::Overloaded("too many searches in progress, retry shortly")
+            }
+            PoolError::Panicked => Self::Internal(anyhow::anyhow!(e)),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else {
+            Self::InvalidInput(format!(
+                "could not read the request body: {}",
+                rejection.body_text()
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn overloaded_carries_retry_after() {
+        let response = ApiError::from(PoolError::Saturated).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "OVERLOADED");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_do_not_leak_their_cause() {
+        let response = ApiError::Internal(anyhow::anyhow!("secret path /etc/x")).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("INTERNAL_ERROR"), "{text}");
+    }
+}

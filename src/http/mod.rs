@@ -1,0 +1,118 @@
+//! The HTTP edge: the router, its middleware and thin handlers over the catalogue.
+
+mod error;
+mod health;
+mod products;
+mod search;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderName;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::catalog::Catalog;
+use crate::pool::WorkPool;
+
+pub use error::ApiError;
+
+/// Largest request body accepted; a details body is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    catalog: Arc<Catalog>,
+    pool: WorkPool,
+    write_token: Option<Arc<str>>,
+    draining: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(catalog: Arc<Catalog>, pool: WorkPool, write_token: Option<String>) -> Self {
+        Self {
+            catalog,
+            pool,
+            write_token: write_token.map(Arc::from),
+            draining: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Set once a graceful shutdown begins; /health then answers 503.
+    pub fn draining(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.draining)
+    }
+
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+}
+
+/// The only place routes are assembled; the server and the tests both call it.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let routes = Router::new()
+        .route("/health", get(health::health))
+        .route("/products/search", get(search::search))
+        .route("/products/{product_id}", get(products::get_product))
+        .route(
+            "/products/{product_id}/details",
+            post(products::post_details),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    with_middleware(routes, request_timeout)
+}
+
+/// The middleware every route gets, outermost first: a request id (kept from the client or
+/// made), a span and access log carrying it, the id echoed back, gzip, the timeout, and last
+/// the panic guard, so a panic still gets an id, a log line and a JSON 500.
+pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request| {
+                        let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                        tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = id)
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn_with_state(request_timeout, enforce_timeout))
+            .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+                ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+            })),
+    )
+}
+
+async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

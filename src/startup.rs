@@ -1,0 +1,117 @@
+//! Building the application: the catalogue and its index, the listener (bound here so tests
+//! can ask for port 0 and learn the real port), and serving until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::catalog::{self, Catalog};
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::pool::WorkPool;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    config: Config,
+}
+
+impl Application {
+    /// Builds the catalogue (generated or loaded), indexes it and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let catalog = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || build_catalog(&config)).await??
+        };
+        tracing::info!(
+            products = catalog.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "catalogue indexed"
+        );
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let state = AppState::new(
+            Arc::new(catalog),
+            WorkPool::new(config.search_threads(), config.search_queue)?,
+            config.write_token.clone(),
+        );
+        Ok(Self {
+            listener,
+            state,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then answers /health with 503 for the configured
+    /// delay, stops accepting connections and drains the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        let draining = self.state.draining();
+        let delay = self.config.shutdown_delay();
+        let router = http::router(self.state, self.config.request_timeout());
+        tracing::info!(%addr, "listening");
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                draining.store(true, Ordering::SeqCst);
+                tracing::info!(
+                    delay_ms = delay.as_millis() as u64,
+                    "shutting down: draining"
+                );
+                tokio::time::sleep(delay).await;
+            })
+            .await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn build_catalog(config: &Config) -> anyhow::Result<Catalog> {
+    let products = match &config.catalog {
+        Some(path) => catalog::load_jsonl(path)?,
+        None => data_gen::generate(config.seed, config.count),
+    };
+    Catalog::build(products)
+}
+
+/// Completes on Ctrl-C or SIGTERM, whichever comes first.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("installing the Ctrl-C handler");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
