@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn build_refuses_duplicate_skus() {
         let mut products = data_gen::generate(1, 2);
-        products[1].sku.clone_from(&products[0].sku);
+        products[1].sku = products[0].sku.clone();
         assert!(Catalog::build(products).is_err());
     }
 }
