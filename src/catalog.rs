@@ -56,24 +56,13 @@ impl Catalog {
             if let Some(sku) = &product.sku
                 && let Some(owner) = store.by_sku.insert(sku_key(sku), product.product_id)
             {
-                bail!(
-                    "products {owner} and {} share the sku {sku}",
-                    product.product_id
-                );
+                bail!("products {owner} and {} share the sku {sku}", product.product_id);
             }
-            if store
-                .by_id
-                .insert(product.product_id, Arc::new(product))
-                .is_some()
-            {
+            if store.by_id.insert(product.product_id, Arc::new(product)).is_some() {
                 bail!("product ids must be unique");
             }
         }
-        Ok(Self {
-            store: RwLock::new(store),
-            index,
-            writes: Mutex::new(()),
-        })
+        Ok(Self { store: RwLock::new(store), index, writes: Mutex::new(()) })
     }
 
     pub fn len(&self) -> usize {
@@ -90,35 +79,23 @@ impl Catalog {
 
     /// Sets the detail fields of product `id`, creating it if absent; its other fields stay.
     pub fn upsert_details(&self, id: u64, details: ProductDetails) -> Result<(), WriteError> {
-        let _serialised = self
-            .writes
-            .lock()
-            .map_err(|_| anyhow::anyhow!("write lock poisoned"))?;
+        let _serialised = self.writes.lock().map_err(|_| anyhow::anyhow!("write lock poisoned"))?;
         let key = sku_key(&details.sku);
         let previous = {
             let store = self.read();
             if let Some(&owner) = store.by_sku.get(&key)
                 && owner != id
             {
-                return Err(WriteError::SkuTaken {
-                    sku: details.sku,
-                    owner,
-                });
+                return Err(WriteError::SkuTaken { sku: details.sku, owner });
             }
             store.by_id.get(&id).cloned()
         };
-        let mut product = previous
-            .as_deref()
-            .cloned()
-            .unwrap_or_else(|| Product::bare(id));
+        let mut product = previous.as_deref().cloned().unwrap_or_else(|| Product::bare(id));
         let old_key = product.sku.as_deref().map(sku_key);
         details.apply_to(&mut product);
         self.index.upsert(&product)?;
 
-        let mut store = self
-            .store
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut store = self.store.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(old_key) = old_key {
             store.by_sku.remove(&old_key);
         }
@@ -131,31 +108,19 @@ impl Catalog {
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
         let hits = self.index.search(request)?;
         let store = self.read();
-        let products = hits
-            .ids
-            .iter()
-            .filter_map(|id| store.by_id.get(id).cloned())
-            .collect();
-        Ok(SearchResults {
-            products,
-            total: hits.total,
-        })
+        let products = hits.ids.iter().filter_map(|id| store.by_id.get(id).cloned()).collect();
+        Ok(SearchResults { products, total: hits.total })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         // The store is only replaced entry by entry, so a panic elsewhere cannot leave it torn.
-        self.store
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// SKUs that search cannot tell apart are the same SKU: `abc-123-xyz` equals `ABC 123 XYZ`.
 fn sku_key(sku: &str) -> String {
-    sku.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    sku.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// Reads a catalogue of one JSON product per line; blank lines are skipped.
@@ -170,11 +135,7 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
         let product: Product = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}: not a product", path.display(), number + 1))?;
         if product.product_id == 0 {
-            bail!(
-                "{} line {}: product_id must be >= 1",
-                path.display(),
-                number + 1
-            );
+            bail!("{} line {}: product_id must be >= 1", path.display(), number + 1);
         }
         products.push(product);
     }

@@ -72,7 +72,6 @@ impl Config {
     }
 
     pub fn search_threads(&self) -> usize {
-        self.search_threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        self.search_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }

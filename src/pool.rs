@@ -32,11 +32,7 @@ impl WorkPool {
             .num_threads(threads)
             .thread_name(|i| format!("search-{i}"))
             .build()?;
-        Ok(Self {
-            pool: Arc::new(pool),
-            admitted: Arc::new(AtomicUsize::new(0)),
-            capacity: threads + queue,
-        })
+        Ok(Self { pool: Arc::new(pool), admitted: Arc::new(AtomicUsize::new(0)), capacity: threads + queue })
     }
 
     /// Jobs running or waiting now.
@@ -50,8 +46,7 @@ impl WorkPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let admitted =
-            Admission::claim(&self.admitted, self.capacity).ok_or(PoolError::Saturated)?;
+        let admitted = Admission::claim(&self.admitted, self.capacity).ok_or(PoolError::Saturated)?;
         let (tx, rx) = oneshot::channel();
         self.pool.spawn(move || {
             let _admitted = admitted;
@@ -71,9 +66,7 @@ struct Admission(Arc<AtomicUsize>);
 impl Admission {
     fn claim(counter: &Arc<AtomicUsize>, capacity: usize) -> Option<Self> {
         counter
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < capacity).then_some(n + 1)
-            })
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < capacity).then_some(n + 1))
             .ok()
             .map(|_| Self(Arc::clone(counter)))
     }
@@ -102,9 +95,8 @@ mod tests {
         let pool = WorkPool::new(1, 1).unwrap();
         let (release, blocked) = mpsc::channel::<()>();
         let blocked = Arc::new(std::sync::Mutex::new(blocked));
-        let hold = |blocked: Arc<std::sync::Mutex<mpsc::Receiver<()>>>| {
-            move || blocked.lock().unwrap().recv().ok()
-        };
+        let hold =
+            |blocked: Arc<std::sync::Mutex<mpsc::Receiver<()>>>| move || blocked.lock().unwrap().recv().ok();
         let first = tokio::spawn({
             let pool = pool.clone();
             let job = hold(Arc::clone(&blocked));

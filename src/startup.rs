@@ -34,25 +34,18 @@ impl Application {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "catalogue indexed"
         );
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState::new(
             Arc::new(catalog),
             WorkPool::new(config.search_threads(), config.search_queue)?,
             config.write_token.clone(),
         );
-        Ok(Self {
-            listener,
-            state,
-            config,
-        })
+        Ok(Self { listener, state, config })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -74,10 +67,7 @@ impl Application {
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 draining.store(true, Ordering::SeqCst);
-                tracing::info!(
-                    delay_ms = delay.as_millis() as u64,
-                    "shutting down: draining"
-                );
+                tracing::info!(delay_ms = delay.as_millis() as u64, "shutting down: draining");
                 tokio::time::sleep(delay).await;
             })
             .await?;
@@ -97,9 +87,7 @@ fn build_catalog(config: &Config) -> anyhow::Result<Catalog> {
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("installing the Ctrl-C handler");
+        tokio::signal::ctrl_c().await.expect("installing the Ctrl-C handler");
     };
     #[cfg(unix)]
     let terminate = async {

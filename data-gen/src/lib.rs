@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use taxonomy::{ADJECTIVES, BRANDS, CATEGORIES, COLOURS, MATERIALS, MODEL_SERIES};
+use taxonomy::{ADJECTIVES, BRANDS, CATEGORIES, COLOURS, MODEL_SERIES};
 
 /// One product of the catalogue.
 ///
@@ -88,37 +88,30 @@ pub fn generate_range(seed: u64, ids: std::ops::RangeInclusive<u64>) -> Vec<Prod
 /// Builds product `id` of the catalogue for `seed`.
 pub fn product(seed: u64, id: u64) -> Product {
     let mut rng = ChaCha8Rng::seed_from_u64(splitmix64(seed ^ splitmix64(id)));
-    let category = CATEGORIES
-        .choose(&mut rng)
-        .expect("taxonomy has categories");
-    let kind = category
-        .types
-        .choose(&mut rng)
-        .expect("every category has types");
+    let category = CATEGORIES.choose(&mut rng).expect("taxonomy has categories");
+    let kind = category.types.choose(&mut rng).expect("every category has types");
     let brand = *BRANDS.choose(&mut rng).expect("brands are listed");
     let adjective = if rng.random_bool(0.5) {
-        *category
-            .adjectives
-            .choose(&mut rng)
-            .expect("category adjectives")
+        *category.adjectives.choose(&mut rng).expect("category adjectives")
     } else {
         *ADJECTIVES.choose(&mut rng).expect("adjectives are listed")
     };
     let colour = *COLOURS.choose(&mut rng).expect("colours are listed");
-    let material = *MATERIALS.choose(&mut rng).expect("materials are listed");
+    let material = *category.materials.choose(&mut rng).expect("category materials");
     let model = model_designation(&mut rng);
 
-    let name = if rng.random_bool(0.6) {
-        format!("{brand} {adjective} {} {model}", kind.noun)
-    } else {
-        format!("{brand} {adjective} {colour} {} {model}", kind.noun)
+    let colour = category.coloured.then_some(colour);
+    let name = match colour {
+        Some(colour) if rng.random_bool(0.4) => format!("{brand} {adjective} {colour} {} {model}", kind.noun),
+        _ => format!("{brand} {adjective} {} {model}", kind.noun),
     };
+    let in_colour = colour.map(|c| format!(" in {}", c.to_lowercase())).unwrap_or_default();
     let catch_phrase: String = CatchPhrase().fake_with_rng(&mut rng);
+    let adjective_lower = adjective.to_lowercase();
     let description = format!(
-        "The {brand} {model} is a {} {} in {}, made from {material} for {}. {catch_phrase}.",
-        adjective.to_lowercase(),
+        "The {brand} {model} is {} {adjective_lower} {}{in_colour}, made from {material} for {}. {catch_phrase}.",
+        article(&adjective_lower),
         kind.noun.to_lowercase(),
-        colour.to_lowercase(),
         kind.purpose,
     );
     let (low, high) = kind.price;
@@ -143,6 +136,11 @@ pub fn product(seed: u64, id: u64) -> Product {
     }
 }
 
+/// "an" before a vowel sound as written, "a" otherwise.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+}
+
 fn model_designation(rng: &mut ChaCha8Rng) -> String {
     let series = *MODEL_SERIES.choose(rng).expect("model series are listed");
     match rng.random_range(0..3) {
@@ -162,8 +160,8 @@ const SKU_STRIDE: u64 = 48_271 * 7_919;
 /// The SKU of product `id` for `seed`: unique for every id below 308 billion.
 pub fn sku(seed: u64, id: u64) -> String {
     let offset = splitmix64(seed) % SKU_SPACE;
-    let mut n = ((u128::from(id) * u128::from(SKU_STRIDE) + u128::from(offset))
-        % u128::from(SKU_SPACE)) as u64;
+    let mut n =
+        ((u128::from(id) * u128::from(SKU_STRIDE) + u128::from(offset)) % u128::from(SKU_SPACE)) as u64;
     let mut letters = [0u8; 6];
     for letter in &mut letters {
         *letter = b'A' + (n % 26) as u8;
@@ -171,11 +169,7 @@ pub fn sku(seed: u64, id: u64) -> String {
     }
     let digits = n; // 0..1000
     let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).expect("ASCII letters");
-    format!(
-        "{}-{digits:03}-{}",
-        text(&letters[..3]),
-        text(&letters[3..])
-    )
+    format!("{}-{digits:03}-{}", text(&letters[..3]), text(&letters[3..]))
 }
 
 /// A strong 64-bit mix, so that neighbouring ids and seeds get unrelated RNG streams.
@@ -225,18 +219,9 @@ mod tests {
         for sku in skus.iter().take(1_000) {
             let parts: Vec<&str> = sku.split('-').collect();
             assert_eq!(parts.len(), 3, "{sku}");
-            assert!(
-                parts[0].len() == 3 && parts[0].chars().all(|c| c.is_ascii_uppercase()),
-                "{sku}"
-            );
-            assert!(
-                parts[1].len() == 3 && parts[1].chars().all(|c| c.is_ascii_digit()),
-                "{sku}"
-            );
-            assert!(
-                parts[2].len() == 3 && parts[2].chars().all(|c| c.is_ascii_uppercase()),
-                "{sku}"
-            );
+            assert!(parts[0].len() == 3 && parts[0].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
+            assert!(parts[1].len() == 3 && parts[1].chars().all(|c| c.is_ascii_digit()), "{sku}");
+            assert!(parts[2].len() == 3 && parts[2].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
         }
     }
 
@@ -250,10 +235,7 @@ mod tests {
     fn every_field_is_present_and_within_its_range() {
         for p in generate(5, 2_000) {
             let price = p.price.unwrap();
-            assert!(
-                price > 0.0 && (price * 100.0).round() / 100.0 == price,
-                "{price}"
-            );
+            assert!(price > 0.0 && (price * 100.0).round() / 100.0 == price, "{price}");
             let rating = p.rating.unwrap();
             assert!((1.0..=5.0).contains(&rating));
             assert!(p.weight.unwrap() > 0);
@@ -269,30 +251,11 @@ mod tests {
     #[test]
     fn the_catalogue_holds_the_classic_brands_and_categories() {
         let products = generate(42, 20_000);
-        for brand in [
-            "Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta",
-        ] {
-            assert!(
-                products.iter().any(|p| p.brand.as_deref() == Some(brand)),
-                "{brand}"
-            );
+        for brand in ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta"] {
+            assert!(products.iter().any(|p| p.brand.as_deref() == Some(brand)), "{brand}");
         }
-        for category in [
-            "Electronics",
-            "Books",
-            "Home",
-            "Garden",
-            "Sports",
-            "Toys",
-            "Clothing",
-            "Food",
-        ] {
-            assert!(
-                products
-                    .iter()
-                    .any(|p| p.category.as_deref() == Some(category)),
-                "{category}"
-            );
+        for category in ["Electronics", "Books", "Home", "Garden", "Sports", "Toys", "Clothing", "Food"] {
+            assert!(products.iter().any(|p| p.category.as_deref() == Some(category)), "{category}");
         }
     }
 }

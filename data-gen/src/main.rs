@@ -33,9 +33,7 @@ fn main() -> anyhow::Result<()> {
     let sink: Box<dyn Write> = if args.out.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
     } else {
-        Box::new(
-            File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?,
-        )
+        Box::new(File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?)
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
     let progress = ProgressBar::new(args.count).with_style(

@@ -82,9 +82,7 @@ fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<String, D
     };
     let chars = text.chars().count();
     if chars == 0 || chars > max {
-        return Err(DetailsError(format!(
-            "{name} must be 1 to {max} characters"
-        )));
+        return Err(DetailsError(format!("{name} must be 1 to {max} characters")));
     }
     Ok(text.to_owned())
 }
@@ -118,101 +116,53 @@ mod tests {
     fn accepts_the_transcript_body() {
         let details = ProductDetails::from_json(1, &valid()).unwrap();
         assert_eq!(details.sku, "ABC-123-XYZ");
-        assert_eq!(
-            (details.category_id, details.weight, details.some_other_id),
-            (456, 1250, 789)
-        );
+        assert_eq!((details.category_id, details.weight, details.some_other_id), (456, 1250, 789));
     }
 
     #[test]
     fn reports_the_first_missing_field_in_order() {
-        assert_eq!(
-            error_for(json!({"product_id":1,"sku":"ABC-123-XYZ"})),
-            "manufacturer is required"
-        );
+        assert_eq!(error_for(json!({"product_id":1,"sku":"ABC-123-XYZ"})), "manufacturer is required");
         assert_eq!(error_for(json!({})), "product_id is required");
-        for field in [
-            "product_id",
-            "sku",
-            "manufacturer",
-            "category_id",
-            "weight",
-            "some_other_id",
-        ] {
+        for field in ["product_id", "sku", "manufacturer", "category_id", "weight", "some_other_id"] {
             assert_eq!(error_for(without(field)), format!("{field} is required"));
-            assert_eq!(
-                error_for(with(field, Value::Null)),
-                format!("{field} is required")
-            );
+            assert_eq!(error_for(with(field, Value::Null)), format!("{field} is required"));
         }
     }
 
     #[test]
     fn integers_must_be_integers_and_in_range() {
         for field in ["product_id", "category_id", "weight", "some_other_id"] {
-            assert_eq!(
-                error_for(with(field, json!("7"))),
-                format!("{field} must be an integer")
-            );
-            assert_eq!(
-                error_for(with(field, json!(1.5))),
-                format!("{field} must be an integer")
-            );
-            assert_eq!(
-                error_for(with(field, json!(1.0))),
-                format!("{field} must be an integer")
-            );
+            assert_eq!(error_for(with(field, json!("7"))), format!("{field} must be an integer"));
+            assert_eq!(error_for(with(field, json!(1.5))), format!("{field} must be an integer"));
+            assert_eq!(error_for(with(field, json!(1.0))), format!("{field} must be an integer"));
         }
-        assert_eq!(
-            error_for(with("product_id", json!(0))),
-            "product_id must be >= 1"
-        );
-        assert_eq!(
-            error_for(with("category_id", json!(0))),
-            "category_id must be >= 1"
-        );
-        assert_eq!(
-            error_for(with("some_other_id", json!(-3))),
-            "some_other_id must be >= 1"
-        );
+        assert_eq!(error_for(with("product_id", json!(0))), "product_id must be >= 1");
+        assert_eq!(error_for(with("category_id", json!(0))), "category_id must be >= 1");
+        assert_eq!(error_for(with("some_other_id", json!(-3))), "some_other_id must be >= 1");
         assert_eq!(error_for(with("weight", json!(-1))), "weight must be >= 0");
         assert!(ProductDetails::from_json(1, &with("weight", json!(0))).is_ok());
     }
 
     #[test]
     fn strings_must_fit_their_bounds() {
-        assert_eq!(
-            error_for(with("sku", json!(""))),
-            "sku must be 1 to 100 characters"
-        );
-        assert_eq!(
-            error_for(with("sku", json!("x".repeat(101)))),
-            "sku must be 1 to 100 characters"
-        );
+        assert_eq!(error_for(with("sku", json!(""))), "sku must be 1 to 100 characters");
+        assert_eq!(error_for(with("sku", json!("x".repeat(101)))), "sku must be 1 to 100 characters");
         assert_eq!(
             error_for(with("manufacturer", json!("m".repeat(201)))),
             "manufacturer must be 1 to 200 characters"
         );
         assert_eq!(error_for(with("sku", json!(12))), "sku must be a string");
-        assert!(
-            ProductDetails::from_json(1, &with("manufacturer", json!("m".repeat(200)))).is_ok()
-        );
+        assert!(ProductDetails::from_json(1, &with("manufacturer", json!("m".repeat(200)))).is_ok());
     }
 
     #[test]
     fn product_id_must_match_the_path() {
-        assert_eq!(
-            ProductDetails::from_json(2, &valid()).unwrap_err().0,
-            "product_id must equal productId"
-        );
+        assert_eq!(ProductDetails::from_json(2, &valid()).unwrap_err().0, "product_id must equal productId");
     }
 
     #[test]
     fn checks_product_id_before_sku() {
-        assert_eq!(
-            error_for(json!({"product_id":"x","sku":""})),
-            "product_id must be an integer"
-        );
+        assert_eq!(error_for(json!({"product_id":"x","sku":""})), "product_id must be an integer");
     }
 
     #[test]

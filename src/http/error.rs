@@ -77,14 +77,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
         let message = self.to_string();
-        let mut response = (
-            status,
-            Json(ErrorBody {
-                error: code,
-                message: &message,
-            }),
-        )
-            .into_response();
+        let mut response = (status, Json(ErrorBody { error: code, message: &message })).into_response();
         let headers = response.headers_mut();
         match self {
             Self::Overloaded(_) => {
@@ -123,9 +116,7 @@ impl From<WriteError> for ApiError {
 impl From<PoolError> for ApiError {
     fn from(e: PoolError) -> Self {
         match e {
-            PoolError::Saturated => {
-                Self::Overloaded("too many searches in progress, retry shortly")
-            }
+            PoolError::Saturated => Self::Overloaded("too many searches in progress, retry shortly"),
             PoolError::Panicked => Self::Internal(anyhow::anyhow!(e)),
         }
     }
@@ -142,10 +133,7 @@ impl From<BytesRejection> for ApiError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Self::PayloadTooLarge
         } else {
-            Self::InvalidInput(format!(
-                "could not read the request body: {}",
-                rejection.body_text()
-            ))
+            Self::InvalidInput(format!("could not read the request body: {}", rejection.body_text()))
         }
     }
 }
@@ -159,9 +147,7 @@ mod tests {
         let response = ApiError::from(PoolError::Saturated).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["error"], "OVERLOADED");
     }
@@ -170,9 +156,7 @@ mod tests {
     async fn internal_errors_do_not_leak_their_cause() {
         let response = ApiError::Internal(anyhow::anyhow!("secret path /etc/x")).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("secret"), "{text}");
         assert!(text.contains("INTERNAL_ERROR"), "{text}");

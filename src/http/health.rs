@@ -19,8 +19,5 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     if state.draining.load(Ordering::SeqCst) {
         return Err(ApiError::Overloaded("shutting down"));
     }
-    Ok(Json(Health {
-        status: "ok",
-        products: state.catalog.len(),
-    }))
+    Ok(Json(Health { status: "ok", products: state.catalog.len() }))
 }

@@ -67,10 +67,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/health", get(health::health))
         .route("/products/search", get(search::search))
         .route("/products/{product_id}", get(products::get_product))
-        .route(
-            "/products/{product_id}/details",
-            post(products::post_details),
-        )
+        .route("/products/{product_id}/details", post(products::post_details))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

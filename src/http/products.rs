@@ -19,11 +19,7 @@ pub async fn get_product(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Arc<Product>>, ApiError> {
     let id = product_id(path)?;
-    state
-        .catalog
-        .get(id)
-        .map(Json)
-        .ok_or_else(|| ApiError::product_not_found(id))
+    state.catalog.get(id).map(Json).ok_or_else(|| ApiError::product_not_found(id))
 }
 
 /// Sets the detail fields, creating the product if absent. Checks, in order: the token,
@@ -37,8 +33,8 @@ pub async fn post_details(
     authorize(&state, &headers)?;
     let id = product_id(path)?;
     let body = body?;
-    let json: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))?;
     let details = ProductDetails::from_json(id, &json)?;
     let catalog = Arc::clone(&state.catalog);
     // A write commits the index: blocking work, kept off the async workers.
@@ -50,16 +46,12 @@ pub async fn post_details(
 
 fn product_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
     let Ok(Path(raw)) = path else {
-        return Err(ApiError::InvalidInput(
-            "productId must be an integer".into(),
-        ));
+        return Err(ApiError::InvalidInput("productId must be an integer".into()));
     };
     match raw.parse::<i64>() {
         Ok(id) if id >= 1 => Ok(id as u64),
         Ok(_) => Err(ApiError::InvalidInput("productId must be >= 1".into())),
-        Err(_) => Err(ApiError::InvalidInput(
-            "productId must be an integer".into(),
-        )),
+        Err(_) => Err(ApiError::InvalidInput("productId must be an integer".into())),
     }
 }
 

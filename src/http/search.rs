@@ -52,9 +52,7 @@ impl TryFrom<SearchParams> for SearchRequest {
 fn integer_param(name: &str, value: Option<String>) -> Result<Option<i64>, ApiError> {
     value
         .map(|v| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::InvalidInput(format!("{name} must be an integer")))
+            v.trim().parse::<i64>().map_err(|_| ApiError::InvalidInput(format!("{name} must be an integer")))
         })
         .transpose()
 }
@@ -81,9 +79,7 @@ pub async fn search(
         .pool
         .run(move || {
             let started = Instant::now();
-            catalog
-                .search(&request)
-                .map(|results| (results, started.elapsed()))
+            catalog.search(&request).map(|results| (results, started.elapsed()))
         })
         .await??;
     Ok(Json(SearchResponse {

@@ -2,18 +2,13 @@
 //! that is not a letter or digit, lower-case, fold accents to ASCII. `ABC-123-XYZ` is the
 //! three terms `abc`, `123`, `xyz`; `Café` is `cafe`.
 
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream,
-};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream};
 
 /// Name under which the analyzer is registered with the index.
 pub const ANALYZER: &str = "product";
 
 pub fn text_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
+    TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build()
 }
 
 /// The terms of `text`, in order, as the index sees them.

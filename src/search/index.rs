@@ -8,12 +8,9 @@ use anyhow::Context;
 use data_gen::Product;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::{
-    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument,
-    Term,
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term,
 };
 
 use super::analyzer::{self, ANALYZER};
@@ -53,14 +50,10 @@ fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let product_id = builder.add_u64_field("product_id", INDEXED | FAST);
     let text_options = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
     );
-    let text = TEXT_FIELDS.map(|(name, boost)| TextField {
-        field: builder.add_text_field(name, text_options.clone()),
-        boost,
-    });
+    let text = TEXT_FIELDS
+        .map(|(name, boost)| TextField { field: builder.add_text_field(name, text_options.clone()), boost });
     (builder.build(), Fields { product_id, text })
 }
 
@@ -77,13 +70,9 @@ impl SearchIndex {
     pub fn build(products: &[Product]) -> anyhow::Result<Self> {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
-        index
-            .tokenizers()
-            .register(ANALYZER, analyzer::text_analyzer());
+        index.tokenizers().register(ANALYZER, analyzer::text_analyzer());
 
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(4);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
         let mut writer: IndexWriter = index
             .writer_with_num_threads(threads, threads * BUILD_BUDGET_PER_THREAD)
             .context("creating the bulk index writer")?;
@@ -91,24 +80,15 @@ impl SearchIndex {
             writer.add_document(document(&fields, product))?;
         }
         writer.commit().context("committing the bulk build")?;
-        writer
-            .wait_merging_threads()
-            .context("finishing the bulk build")?;
+        writer.wait_merging_threads().context("finishing the bulk build")?;
 
-        let writer = index
-            .writer_with_num_threads(1, UPDATE_BUDGET)
-            .context("creating the update writer")?;
+        let writer = index.writer_with_num_threads(1, UPDATE_BUDGET).context("creating the update writer")?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .context("opening the index reader")?;
-        Ok(Self {
-            index,
-            reader,
-            writer: Mutex::new(writer),
-            fields,
-        })
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
     }
 
     /// Number of products in the index as searches see it now.
@@ -119,14 +99,8 @@ impl SearchIndex {
     /// Replaces the product with the same id (or adds it), and makes the change visible to
     /// every search that starts after this returns.
     pub fn upsert(&self, product: &Product) -> anyhow::Result<()> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
-        writer.delete_term(Term::from_field_u64(
-            self.fields.product_id,
-            product.product_id,
-        ));
+        let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+        writer.delete_term(Term::from_field_u64(self.fields.product_id, product.product_id));
         writer.add_document(document(&self.fields, product))?;
         writer.commit().context("committing an update")?;
         self.reader.reload().context("reloading the index reader")?;
@@ -137,41 +111,29 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchHits> {
         let query = self.query(request);
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(request.limit)
-            .and_offset(request.offset)
-            .tweak_score(|segment: &SegmentReader| {
+        let top = TopDocs::with_limit(request.limit).and_offset(request.offset).tweak_score(
+            |segment: &SegmentReader| {
                 let ids = segment
                     .fast_fields()
                     .u64("product_id")
                     .expect("product_id is a fast field")
                     .first_or_default_col(0);
-                move |doc: DocId, score: Score| RankKey {
-                    score,
-                    id: Reverse(ids.get_val(doc)),
-                }
-            });
+                move |doc: DocId, score: Score| RankKey { score, id: Reverse(ids.get_val(doc)) }
+            },
+        );
         let (page, total) = searcher.search(&query, &(top, Count))?;
-        Ok(SearchHits {
-            ids: page.into_iter().map(|(key, _)| key.id.0).collect(),
-            total: total as u64,
-        })
+        Ok(SearchHits { ids: page.into_iter().map(|(key, _)| key.id.0).collect(), total: total as u64 })
     }
 
     fn query(&self, request: &SearchRequest) -> Box<dyn Query> {
-        let mut analyzer = self
-            .index
-            .tokenizers()
-            .get(ANALYZER)
-            .expect("the analyzer is registered at build");
+        let mut analyzer =
+            self.index.tokenizers().get(ANALYZER).expect("the analyzer is registered at build");
         let terms = analyzer::terms(&mut analyzer, &request.text);
         if request.text.trim().is_empty() {
             return Box::new(AllQuery);
         }
         // Every term must match, each in any searchable field.
-        let clauses = terms
-            .iter()
-            .map(|term| (Occur::Must, self.any_field(term)))
-            .collect::<Vec<_>>();
+        let clauses = terms.iter().map(|term| (Occur::Must, self.any_field(term))).collect::<Vec<_>>();
         Box::new(BooleanQuery::new(clauses))
     }
 
@@ -181,14 +143,9 @@ impl SearchIndex {
             .text
             .iter()
             .map(|text| {
-                let query = TermQuery::new(
-                    Term::from_field_text(text.field, term),
-                    IndexRecordOption::WithFreqs,
-                );
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), text.boost)) as Box<dyn Query>,
-                )
+                let query =
+                    TermQuery::new(Term::from_field_text(text.field, term), IndexRecordOption::WithFreqs);
+                (Occur::Should, Box::new(BoostQuery::new(Box::new(query), text.boost)) as Box<dyn Query>)
             })
             .collect();
         Box::new(BooleanQuery::new(per_field))

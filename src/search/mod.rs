@@ -7,6 +7,5 @@ mod query;
 
 pub use index::SearchIndex;
 pub use query::{
-    DEFAULT_LIMIT, InvalidRequest, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, SearchHits,
-    SearchRequest,
+    DEFAULT_LIMIT, InvalidRequest, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, SearchHits, SearchRequest,
 };

@@ -45,17 +45,13 @@ impl SearchRequest {
             return Err(InvalidRequest("q is required and must not be blank".into()));
         }
         if text.chars().count() > MAX_QUERY_CHARS {
-            return Err(InvalidRequest(format!(
-                "q must be at most {MAX_QUERY_CHARS} characters"
-            )));
+            return Err(InvalidRequest(format!("q must be at most {MAX_QUERY_CHARS} characters")));
         }
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => n as usize,
             Some(_) => {
-                return Err(InvalidRequest(format!(
-                    "limit must be between 1 and {MAX_LIMIT}"
-                )));
+                return Err(InvalidRequest(format!("limit must be between 1 and {MAX_LIMIT}")));
             }
         };
         let offset = match offset {
@@ -64,15 +60,9 @@ impl SearchRequest {
             Some(_) => return Err(InvalidRequest("offset must be >= 0".into())),
         };
         if offset.saturating_add(limit) > MAX_WINDOW {
-            return Err(InvalidRequest(format!(
-                "offset + limit must be at most {MAX_WINDOW}"
-            )));
+            return Err(InvalidRequest(format!("offset + limit must be at most {MAX_WINDOW}")));
         }
-        Ok(Self {
-            text,
-            limit,
-            offset,
-        })
+        Ok(Self { text, limit, offset })
     }
 }
 
@@ -87,11 +77,7 @@ pub struct SearchHits {
 mod tests {
     use super::*;
 
-    fn request(
-        q: &str,
-        limit: Option<i64>,
-        offset: Option<i64>,
-    ) -> Result<SearchRequest, InvalidRequest> {
+    fn request(q: &str, limit: Option<i64>, offset: Option<i64>) -> Result<SearchRequest, InvalidRequest> {
         SearchRequest::new(Some(q.to_owned()), limit, offset)
     }
 
@@ -109,36 +95,11 @@ mod tests {
 
     #[test]
     fn rejects_each_bound_naming_it() {
-        assert!(
-            request("a", Some(0), None)
-                .unwrap_err()
-                .0
-                .starts_with("limit")
-        );
-        assert!(
-            request("a", Some(101), None)
-                .unwrap_err()
-                .0
-                .starts_with("limit")
-        );
-        assert!(
-            request("a", None, Some(-1))
-                .unwrap_err()
-                .0
-                .starts_with("offset")
-        );
-        assert!(
-            request("a", Some(100), Some(901))
-                .unwrap_err()
-                .0
-                .starts_with("offset + limit")
-        );
-        assert!(
-            request(&"a".repeat(257), None, None)
-                .unwrap_err()
-                .0
-                .starts_with("q ")
-        );
+        assert!(request("a", Some(0), None).unwrap_err().0.starts_with("limit"));
+        assert!(request("a", Some(101), None).unwrap_err().0.starts_with("limit"));
+        assert!(request("a", None, Some(-1)).unwrap_err().0.starts_with("offset"));
+        assert!(request("a", Some(100), Some(901)).unwrap_err().0.starts_with("offset + limit"));
+        assert!(request(&"a".repeat(257), None, None).unwrap_err().0.starts_with("q "));
     }
 
     #[test]

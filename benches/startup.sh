@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Time from process start to the first 200 from /health, and peak resident memory (VmHWM)
+# at that moment, for a release build. Usage: benches/startup.sh [COUNT] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-100000}
+runs=${2:-5}
+port=${PORT:-18181}
+cargo build --release --quiet -p product-search
+bin=target/release/product-search
+
+for run in $(seq "$runs"); do
+  start=$(date +%s%N)
+  RUST_LOG=warn "$bin" --listen "127.0.0.1:$port" --count "$count" &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
+    sleep 0.005
+  done
+  ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  hwm=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$pid/status")
+  echo "run $run: $count products ready in ${ready_ms} ms, VmHWM $hwm"
+  kill -TERM "$pid"
+  wait "$pid"
+done

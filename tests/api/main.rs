@@ -1,0 +1,9 @@
+//! The service's behaviour over HTTP, against the real app on a random local port.
+
+mod errors;
+mod health;
+mod helpers;
+mod oracle;
+mod products;
+mod search;
+mod shutdown;
