@@ -3,7 +3,7 @@
 
 mod details;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::{Context, bail};
 use data_gen::Product;
 
-use crate::search::{SearchIndex, SearchRequest};
+use crate::search::highlight;
+use crate::search::{Facets, SearchIndex, SearchRequest, analyzer, sku_key};
 
 pub use details::{DetailsError, ProductDetails};
 
@@ -25,17 +26,32 @@ pub enum WriteError {
     Internal(#[from] anyhow::Error),
 }
 
-/// A page of search results with the exact number of matches.
+/// A page of search results with the exact number of matches, and facets if asked for.
 #[derive(Debug, Clone)]
 pub struct SearchResults {
-    pub products: Vec<Arc<Product>>,
+    pub hits: Vec<Hit>,
     pub total: u64,
+    pub facets: Option<Facets>,
+}
+
+/// One result: the product, and its name and description with matches marked if asked for.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub product: Arc<Product>,
+    pub highlights: Option<Highlights>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Highlights {
+    pub name: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Default)]
 struct Store {
     by_id: HashMap<u64, Arc<Product>>,
-    /// Normalised SKU (see [`sku_key`]) to the id of the product holding it.
+    /// Normalised SKU (see [`sku_key`]) to the id of the product holding it: SKUs that
+    /// search cannot tell apart (`abc-123-xyz`, `ABC 123 XYZ`) are the same SKU.
     by_sku: HashMap<String, u64>,
 }
 
@@ -107,20 +123,31 @@ impl Catalog {
     /// Runs a search and resolves its page of ids to products.
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
         let hits = self.index.search(request)?;
-        let store = self.read();
-        let products = hits.ids.iter().filter_map(|id| store.by_id.get(id).cloned()).collect();
-        Ok(SearchResults { products, total: hits.total })
+        let products: Vec<Arc<Product>> = {
+            let store = self.read();
+            hits.ids.iter().filter_map(|id| store.by_id.get(id).cloned()).collect()
+        };
+        let matched: HashSet<&str> = hits.matched_terms.iter().map(String::as_str).collect();
+        let mut words = analyzer::word_analyzer();
+        let mut highlight =
+            |text: &Option<String>| text.as_deref().map(|t| highlight::mark(&mut words, t, &matched));
+        let hits_out = products
+            .into_iter()
+            .map(|product| {
+                let highlights = request.highlight.then(|| Highlights {
+                    name: highlight(&product.name),
+                    description: highlight(&product.description),
+                });
+                Hit { product, highlights }
+            })
+            .collect();
+        Ok(SearchResults { hits: hits_out, total: hits.total, facets: hits.facets })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         // The store is only replaced entry by entry, so a panic elsewhere cannot leave it torn.
         self.store.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// SKUs that search cannot tell apart are the same SKU: `abc-123-xyz` equals `ABC 123 XYZ`.
-fn sku_key(sku: &str) -> String {
-    sku.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// Reads a catalogue of one JSON product per line; blank lines are skipped.

@@ -49,9 +49,11 @@ impl WorkPool {
         let admitted = Admission::claim(&self.admitted, self.capacity).ok_or(PoolError::Saturated)?;
         let (tx, rx) = oneshot::channel();
         self.pool.spawn(move || {
-            let _admitted = admitted;
             // A panic must not unwind into rayon, which would abort the process.
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(job)));
+            let outcome = catch_unwind(AssertUnwindSafe(job));
+            // Free the place before answering, so a caller that got its answer sees it free.
+            drop(admitted);
+            let _ = tx.send(outcome);
         });
         match rx.await {
             Ok(Ok(value)) => Ok(value),

@@ -1,42 +1,53 @@
 //! The tantivy index: its schema, the bulk build at start-up, single-product updates and
 //! query execution. Products themselves live in the catalogue; the index answers with ids.
+//!
+//! Ranking is tiered through the score: a whole-SKU match adds [`SKU_TIER`], every query
+//! term matched exactly (stemmed counts as exact) adds [`EXACT_TIER`], and under those sits
+//! field-weighted BM25, where typo and prefix matches score as the terms they matched,
+//! discounted. Ties go to the lower product id.
 
 use std::cmp::Reverse;
+use std::collections::BTreeSet;
+use std::ops::Bound;
 use std::sync::Mutex;
 
 use anyhow::Context;
 use data_gen::Product;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::{
-    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term,
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument,
+    Term,
 };
 
-use super::analyzer::{self, ANALYZER};
-use super::query::{SearchHits, SearchRequest};
+use super::analyzer::{self, ANALYZER, stem};
+use super::expand::{Expander, allowed_typos};
+use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
+use super::query::{Facets, Filters, SearchHits, SearchRequest, Sort, top_values};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
 /// a handful of segments, small enough to keep start-up memory low.
 const BUILD_BUDGET_PER_THREAD: usize = 40_000_000;
-/// Memory for single-product updates; tantivy's minimum.
+/// Memory for single-product updates: tantivy's minimum.
 const UPDATE_BUDGET: usize = 15_000_000;
 
-/// A searchable text field and its weight in BM25 scoring.
-#[derive(Debug, Clone, Copy)]
-struct TextField {
-    field: Field,
-    boost: Score,
-}
+/// Score added by a whole-SKU match: above anything else a product can score.
+const SKU_TIER: Score = 10_000_000.0;
+/// Score added per query term matched exactly: above any sum of BM25 scores, which stay
+/// below a few hundred per term even for a 256-character query.
+const EXACT_TIER: Score = 10_000.0;
+/// Weight of a typo match per edit: one typo scores half, two a quarter.
+const TYPO_DISCOUNT: Score = 0.5;
+/// Weight of a prefix completion.
+const PREFIX_DISCOUNT: Score = 0.6;
 
-#[derive(Debug, Clone)]
-struct Fields {
-    product_id: Field,
-    /// name, brand, category, manufacturer, sku, description: in that order.
-    text: [TextField; 6],
-}
-
-/// Field weights: what a shopper types is most often the name or the brand.
+/// The searchable text fields and their weights: what a shopper types is most often the
+/// name or the brand; descriptions are long and say everything, so they count least.
 const TEXT_FIELDS: [(&str, Score); 6] = [
     ("name", 3.0),
     ("brand", 3.0),
@@ -45,6 +56,33 @@ const TEXT_FIELDS: [(&str, Score); 6] = [
     ("sku", 3.0),
     ("description", 1.0),
 ];
+const SKU_FIELD: usize = 4;
+
+#[derive(Debug, Clone, Copy)]
+struct TextField {
+    field: Field,
+    boost: Score,
+    /// Typos never apply to SKUs: a near miss of a part number is a different part.
+    typos: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Fields {
+    product_id: Field,
+    /// name, brand, category, manufacturer, sku, description: in that order.
+    text: [TextField; 6],
+    /// The SKU with everything but letters and digits removed, lower-cased.
+    sku_key: Field,
+    /// Lower-cased category and brand, for case-insensitive filters.
+    category_key: Field,
+    brand_key: Field,
+    /// Category and brand as given, for facet counts.
+    category_facet: Field,
+    brand_facet: Field,
+    price: Field,
+    rating: Field,
+    in_stock: Field,
+}
 
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
@@ -52,17 +90,48 @@ fn schema() -> (Schema, Fields) {
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
     );
-    let text = TEXT_FIELDS
-        .map(|(name, boost)| TextField { field: builder.add_text_field(name, text_options.clone()), boost });
-    (builder.build(), Fields { product_id, text })
+    let mut position = 0;
+    let text = TEXT_FIELDS.map(|(name, boost)| {
+        position += 1;
+        TextField {
+            field: builder.add_text_field(name, text_options.clone()),
+            boost,
+            typos: position - 1 != SKU_FIELD,
+        }
+    });
+    let fields = Fields {
+        product_id,
+        text,
+        sku_key: builder.add_text_field("sku_key", STRING),
+        category_key: builder.add_text_field("category_key", STRING),
+        brand_key: builder.add_text_field("brand_key", STRING),
+        category_facet: builder.add_text_field(CATEGORY_COLUMN, FAST),
+        brand_facet: builder.add_text_field(BRAND_COLUMN, FAST),
+        price: builder.add_f64_field(PRICE_COLUMN, FAST),
+        rating: builder.add_f64_field("rating", FAST),
+        in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// The SKU form used for whole-SKU matches: `ABC-123-XYZ`, `abc123xyz` and `ABC 123 XYZ`
+/// are all `abc123xyz`.
+pub fn sku_key(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// An in-memory, always-consistent full-text index of the catalogue.
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    expander: Expander,
+}
+
+/// A query's text part, planned once and reused by every facet pass.
+struct TextPlan {
+    query: Box<dyn Query>,
+    matched_terms: BTreeSet<String>,
 }
 
 impl SearchIndex {
@@ -70,7 +139,7 @@ impl SearchIndex {
     pub fn build(products: &[Product]) -> anyhow::Result<Self> {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
-        index.tokenizers().register(ANALYZER, analyzer::text_analyzer());
+        index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
 
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
         let mut writer: IndexWriter = index
@@ -88,7 +157,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .context("opening the index reader")?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+        Ok(Self { reader, writer: Mutex::new(writer), fields, expander: Expander::default() })
     }
 
     /// Number of products in the index as searches see it now.
@@ -107,56 +176,260 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Runs `request`: the exact number of matches and one page of ids, best first.
+    /// Runs `request`: the exact number of matches, one page of ids in the requested order,
+    /// and the facets if asked for.
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchHits> {
-        let query = self.query(request);
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(request.limit).and_offset(request.offset).tweak_score(
-            |segment: &SegmentReader| {
-                let ids = segment
-                    .fast_fields()
-                    .u64("product_id")
-                    .expect("product_id is a fast field")
-                    .first_or_default_col(0);
-                move |doc: DocId, score: Score| RankKey { score, id: Reverse(ids.get_val(doc)) }
-            },
-        );
-        let (page, total) = searcher.search(&query, &(top, Count))?;
-        Ok(SearchHits { ids: page.into_iter().map(|(key, _)| key.id.0).collect(), total: total as u64 })
+        let plan = self.plan_text(&searcher, request);
+        let query = self.with_filters(&plan.query, &request.filters, None);
+        let top =
+            TopDocs::with_limit(request.limit).and_offset(request.offset).tweak_score(rank_by(request.sort));
+
+        let wanted = request.facets;
+        let filters = &request.filters;
+        // Disjunctive facets: a facet whose own filter is on is counted in a pass without it.
+        let in_main_pass = FacetCollector {
+            category: wanted.category && filters.categories.is_empty(),
+            brand: wanted.brand && filters.brands.is_empty(),
+            price: wanted.price && filters.min_price.is_none() && filters.max_price.is_none(),
+        };
+        let (page, total, main_facets) = if wanted.any() {
+            let (page, total, facets) = searcher.search(&query, &(top, Count, in_main_pass))?;
+            (page, total, Some(facets))
+        } else {
+            let (page, total) = searcher.search(&query, &(top, Count))?;
+            (page, total, None)
+        };
+
+        let facets = match main_facets {
+            None => None,
+            Some(mut fruit) => {
+                if wanted.category && !in_main_pass.category {
+                    let only = FacetCollector { category: true, ..Default::default() };
+                    let pass = self.with_filters(&plan.query, filters, Some(FacetKind::Category));
+                    fruit.category = searcher.search(&pass, &only)?.category;
+                }
+                if wanted.brand && !in_main_pass.brand {
+                    let only = FacetCollector { brand: true, ..Default::default() };
+                    let pass = self.with_filters(&plan.query, filters, Some(FacetKind::Brand));
+                    fruit.brand = searcher.search(&pass, &only)?.brand;
+                }
+                if wanted.price && !in_main_pass.price {
+                    let only = FacetCollector { price: true, ..Default::default() };
+                    let pass = self.with_filters(&plan.query, filters, Some(FacetKind::Price));
+                    fruit.price = searcher.search(&pass, &only)?.price;
+                }
+                Some(facets_from(fruit, wanted))
+            }
+        };
+
+        Ok(SearchHits {
+            ids: page.into_iter().map(|(key, _)| key.id.0).collect(),
+            total: total as u64,
+            facets,
+            matched_terms: plan.matched_terms.into_iter().collect(),
+        })
     }
 
-    fn query(&self, request: &SearchRequest) -> Box<dyn Query> {
-        let mut analyzer =
-            self.index.tokenizers().get(ANALYZER).expect("the analyzer is registered at build");
-        let terms = analyzer::terms(&mut analyzer, &request.text);
+    /// The text part of the query: every word must match, each in any field, exactly, with
+    /// typos or (the last word) as a prefix; or the whole text is a SKU.
+    fn plan_text(&self, searcher: &Searcher, request: &SearchRequest) -> TextPlan {
+        let mut matched_terms = BTreeSet::new();
         if request.text.trim().is_empty() {
-            return Box::new(AllQuery);
+            return TextPlan { query: Box::new(AllQuery), matched_terms };
         }
-        // Every term must match, each in any searchable field.
-        let clauses = terms.iter().map(|term| (Occur::Must, self.any_field(term))).collect::<Vec<_>>();
-        Box::new(BooleanQuery::new(clauses))
+        let words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
+        let last = words.len().saturating_sub(1);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| {
+                (
+                    Occur::Must,
+                    self.word_query(searcher, word, i == last, request.typo_tolerance, &mut matched_terms),
+                )
+            })
+            .collect();
+        let words_query: Box<dyn Query> =
+            if clauses.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(clauses)) };
+
+        let key = sku_key(&request.text);
+        if key.is_empty() {
+            return TextPlan { query: words_query, matched_terms };
+        }
+        let whole_sku =
+            TermQuery::new(Term::from_field_text(self.fields.sku_key, &key), IndexRecordOption::Basic);
+        let query = BooleanQuery::new(vec![
+            (Occur::Should, words_query),
+            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(whole_sku), SKU_TIER))),
+        ]);
+        TextPlan { query: Box::new(query), matched_terms }
     }
 
-    fn any_field(&self, term: &str) -> Box<dyn Query> {
-        let per_field = self
+    /// One word: exact (stemmed) in any field, scored BM25 plus [`EXACT_TIER`]; typo
+    /// neighbours and completions, scored as discounted BM25 of the terms they matched.
+    fn word_query(
+        &self,
+        searcher: &Searcher,
+        word: &str,
+        is_last: bool,
+        typo_tolerance: bool,
+        matched_terms: &mut BTreeSet<String>,
+    ) -> Box<dyn Query> {
+        let stemmed = stem(word);
+        let term_query = |field: Field, text: &str| {
+            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+                as Box<dyn Query>
+        };
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let exact_anywhere = self
             .fields
             .text
             .iter()
-            .map(|text| {
-                let query =
-                    TermQuery::new(Term::from_field_text(text.field, term), IndexRecordOption::WithFreqs);
-                (Occur::Should, Box::new(BoostQuery::new(Box::new(query), text.boost)) as Box<dyn Query>)
+            .map(|t| (Occur::Should, term_query(t.field, &stemmed)))
+            .collect::<Vec<_>>();
+        should.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(exact_anywhere)), EXACT_TIER)),
+        ));
+        matched_terms.insert(stemmed.to_string());
+        for text in &self.fields.text {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(term_query(text.field, &stemmed), text.boost)),
+            ));
+        }
+
+        let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
+        for text in self.fields.text.iter().filter(|t| t.typos && typos > 0) {
+            for (candidate, distance) in self.expander.typos(searcher, text.field, &stemmed, typos) {
+                let weight = text.boost * TYPO_DISCOUNT.powi(i32::from(distance));
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(term_query(text.field, &candidate), weight)),
+                ));
+                matched_terms.insert(candidate);
+            }
+        }
+        if is_last && word.chars().count() >= 2 {
+            for text in &self.fields.text {
+                for candidate in self.expander.completions(searcher, text.field, word, &stemmed) {
+                    let weight = text.boost * PREFIX_DISCOUNT;
+                    should.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(term_query(text.field, &candidate), weight)),
+                    ));
+                    matched_terms.insert(candidate);
+                }
+            }
+        }
+        Box::new(BooleanQuery::new(should))
+    }
+
+    /// `text` restricted by `filters`, leaving out the filter of `skip` (for its facet).
+    fn with_filters(&self, text: &dyn Query, filters: &Filters, skip: Option<FacetKind>) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut must: Vec<Box<dyn Query>> = vec![text.box_clone()];
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            let terms = values
+                .iter()
+                .map(|v| {
+                    let term = Term::from_field_text(field, &v.trim().to_lowercase());
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            Box::new(BooleanQuery::new(terms))
+        };
+        if !filters.categories.is_empty() && skip != Some(FacetKind::Category) {
+            must.push(any_of(f.category_key, &filters.categories));
+        }
+        if !filters.brands.is_empty() && skip != Some(FacetKind::Brand) {
+            must.push(any_of(f.brand_key, &filters.brands));
+        }
+        if (filters.min_price.is_some() || filters.max_price.is_some()) && skip != Some(FacetKind::Price) {
+            let bound = |v: Option<f64>| {
+                v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)))
+            };
+            must.push(Box::new(RangeQuery::new(bound(filters.min_price), bound(filters.max_price))));
+        }
+        if let Some(in_stock) = filters.in_stock {
+            let term = Term::from_field_bool(f.in_stock, in_stock);
+            must.push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
+        }
+        if let Some(min) = filters.min_rating {
+            let lower = Bound::Included(Term::from_field_f64(f.rating, min));
+            must.push(Box::new(RangeQuery::new(lower, Bound::Unbounded)));
+        }
+        if must.len() == 1 {
+            return must.pop().expect("one clause");
+        }
+        // Filters narrow the set without changing any score.
+        let clauses = must
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| {
+                (
+                    Occur::Must,
+                    if i == 0 { q } else { Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query> },
+                )
             })
             .collect();
-        Box::new(BooleanQuery::new(per_field))
+        Box::new(BooleanQuery::new(clauses))
     }
 }
 
-/// Ranking: BM25 score, then lower product id first, so equal scores page stably.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FacetKind {
+    Category,
+    Brand,
+    Price,
+}
+
+fn facets_from(fruit: FacetFruit, wanted: super::query::FacetRequest) -> Facets {
+    Facets {
+        category: wanted.category.then(|| top_values(fruit.category)),
+        brand: wanted.brand.then(|| top_values(fruit.brand)),
+        price: wanted.price.then_some(fruit.price),
+    }
+}
+
+/// The order of results: the requested key, then relevance, then lower product id first,
+/// so that equal keys page stably.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 struct RankKey {
+    primary: f64,
     score: Score,
     id: Reverse<u64>,
+}
+
+fn rank_by(
+    sort: Sort,
+) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
+    move |segment: &SegmentReader| {
+        let fast = segment.fast_fields();
+        let ids = fast.u64("product_id").expect("product_id is a fast field").first_or_default_col(0);
+        let column = match sort {
+            Sort::Relevance => None,
+            Sort::PriceAsc | Sort::PriceDesc => Some(fast.f64(PRICE_COLUMN).expect("price is a fast field")),
+            Sort::RatingDesc => Some(fast.f64("rating").expect("rating is a fast field")),
+        };
+        // Products without the sort value come last, whichever the direction.
+        let ascending = sort == Sort::PriceAsc;
+        Box::new(move |doc: DocId, score: Score| {
+            let primary = match &column {
+                None => 0.0,
+                Some(column) => match column.first(doc) {
+                    Some(v) if ascending => -v,
+                    Some(v) => v,
+                    None => f64::NEG_INFINITY,
+                },
+            };
+            RankKey { primary, score, id: Reverse(ids.get_val(doc)) }
+        })
+    }
 }
 
 fn document(fields: &Fields, product: &Product) -> TantivyDocument {
@@ -174,6 +447,26 @@ fn document(fields: &Fields, product: &Product) -> TantivyDocument {
         if let Some(value) = value {
             doc.add_text(text.field, value);
         }
+    }
+    if let Some(sku) = &product.sku {
+        doc.add_text(fields.sku_key, sku_key(sku));
+    }
+    if let Some(category) = &product.category {
+        doc.add_text(fields.category_key, category.trim().to_lowercase());
+        doc.add_text(fields.category_facet, category);
+    }
+    if let Some(brand) = &product.brand {
+        doc.add_text(fields.brand_key, brand.trim().to_lowercase());
+        doc.add_text(fields.brand_facet, brand);
+    }
+    if let Some(price) = product.price {
+        doc.add_f64(fields.price, price);
+    }
+    if let Some(rating) = product.rating {
+        doc.add_f64(fields.rating, rating);
+    }
+    if let Some(in_stock) = product.in_stock {
+        doc.add_bool(fields.in_stock, in_stock);
     }
     doc
 }

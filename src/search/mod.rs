@@ -1,11 +1,17 @@
-//! Full-text search over the catalogue: analysis, the tantivy index and the search request
-//! with its bounds. Knows nothing of HTTP.
+//! Full-text search over the catalogue: analysis, term expansion, the tantivy index,
+//! facets, highlighting, and the search request with its bounds. Knows nothing of HTTP.
 
 pub mod analyzer;
+mod expand;
+mod facets;
+pub mod highlight;
 mod index;
 mod query;
 
-pub use index::SearchIndex;
+pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
+pub use index::{SearchIndex, sku_key};
 pub use query::{
-    DEFAULT_LIMIT, InvalidRequest, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, SearchHits, SearchRequest,
+    DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest, MAX_FACET_VALUES,
+    MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, PriceRange, SearchHits, SearchRequest,
+    SearchRequestBuilder, Sort,
 };

@@ -1,0 +1,135 @@
+//! Expanding one query word into the index terms it may match: its typo neighbours
+//! (Damerau-Levenshtein, read from each segment's term dictionary with a Levenshtein
+//! automaton) and, for the word being typed, the terms it begins.
+
+use std::collections::BTreeMap;
+
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
+use tantivy::Searcher;
+use tantivy::schema::Field;
+use tantivy_fst::Automaton;
+
+/// Most terms one prefix may expand to in one field. A two-letter prefix in a catalogue of
+/// 100,000 generated products expands to a few hundred; the cap only bounds the cost of a
+/// pathological vocabulary, where the rarest completions are the ones left out.
+pub const MAX_PREFIX_EXPANSIONS: usize = 5_000;
+
+/// Builds typo automata; the builders are costly, so one of each lives as long as the index.
+pub struct Expander {
+    one_edit: LevenshteinAutomatonBuilder,
+    two_edits: LevenshteinAutomatonBuilder,
+}
+
+/// How many typos a term of this many characters may carry: none below 5, one from 5,
+/// two from 9; none at all for terms with a digit (SKUs, model numbers).
+pub fn allowed_typos(term: &str) -> u8 {
+    if term.bytes().any(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    match term.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+impl Default for Expander {
+    fn default() -> Self {
+        Self {
+            one_edit: LevenshteinAutomatonBuilder::new(1, true),
+            two_edits: LevenshteinAutomatonBuilder::new(2, true),
+        }
+    }
+}
+
+impl Expander {
+    /// Terms of `field` within `max_edits` of `term`, other than `term` itself, with their
+    /// distance.
+    pub fn typos(
+        &self,
+        searcher: &Searcher,
+        field: Field,
+        term: &str,
+        max_edits: u8,
+    ) -> BTreeMap<String, u8> {
+        let builder = match max_edits {
+            0 => return BTreeMap::new(),
+            1 => &self.one_edit,
+            _ => &self.two_edits,
+        };
+        let dfa = builder.build_dfa(term);
+        let mut found = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let Ok(index) = segment.inverted_index(field) else { continue };
+            let Ok(mut stream) = index.terms().search(Dfa(&dfa)).into_stream() else { continue };
+            while stream.advance() {
+                let Ok(candidate) = std::str::from_utf8(stream.key()) else { continue };
+                if candidate != term
+                    && let Distance::Exact(distance) = dfa.eval(candidate)
+                {
+                    found.insert(candidate.to_owned(), distance);
+                }
+            }
+        }
+        found
+    }
+
+    /// Terms of `field` that begin with `prefix`, other than `exclude`.
+    pub fn completions(&self, searcher: &Searcher, field: Field, prefix: &str, exclude: &str) -> Vec<String> {
+        let mut found = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let Ok(index) = segment.inverted_index(field) else { continue };
+            let Ok(mut stream) = index.terms().range().ge(prefix.as_bytes()).into_stream() else { continue };
+            let mut taken = 0;
+            while stream.advance() && taken < MAX_PREFIX_EXPANSIONS {
+                let key = stream.key();
+                if !key.starts_with(prefix.as_bytes()) {
+                    break;
+                }
+                if let Ok(candidate) = std::str::from_utf8(key)
+                    && candidate != exclude
+                {
+                    found.insert(candidate.to_owned());
+                    taken += 1;
+                }
+            }
+        }
+        found.into_iter().collect()
+    }
+}
+
+/// A Levenshtein DFA walked over the term dictionary's FST.
+struct Dfa<'a>(&'a DFA);
+
+impl Automaton for Dfa<'_> {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_budget_grows_with_length_and_never_touches_digits() {
+        assert_eq!(allowed_typos("lamp"), 0);
+        assert_eq!(allowed_typos("lampe"), 1);
+        assert_eq!(allowed_typos("headphone"), 2);
+        assert_eq!(allowed_typos("ultra12345"), 0);
+    }
+}
