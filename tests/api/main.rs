@@ -5,5 +5,7 @@ mod health;
 mod helpers;
 mod oracle;
 mod products;
+mod ranking;
 mod search;
+mod search_options;
 mod shutdown;
