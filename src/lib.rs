@@ -8,6 +8,8 @@ pub mod config;
 pub mod http;
 /// A bounded pool that runs CPU-bound searches off the async workers.
 pub mod pool;
+/// The relevance benchmark: a labelled query set and its metrics.
+pub mod relevance;
 /// Full-text search: analysis, the tantivy index and search requests.
 pub mod search;
 /// Building the application, binding its listener and serving until shutdown.

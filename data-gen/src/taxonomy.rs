@@ -315,3 +315,30 @@ pub const COLOURS: &[&str] = &[
 /// Prefixes of model designations, as in "Pro 300" or "X5".
 pub const MODEL_SERIES: &[&str] =
     &["X", "Pro", "Max", "Lite", "Air", "Neo", "Plus", "One", "S", "Ultra", "Go", "Edge"];
+
+/// The category and product type a generated product was built from, read back from its
+/// category and name; `None` for products the generator did not make.
+pub fn classify(category: &str, name: &str) -> Option<(&'static Category, &'static ProductType)> {
+    let category = CATEGORIES.iter().find(|c| c.name == category)?;
+    let kind = category
+        .types
+        .iter()
+        .filter(|t| name.contains(&format!(" {} ", t.noun)))
+        .max_by_key(|t| t.noun.len())?;
+    Some((category, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_every_generated_product() {
+        for p in crate::generate(3, 2_000) {
+            let (category, kind) =
+                classify(p.category.as_deref().unwrap(), p.name.as_deref().unwrap()).unwrap();
+            assert_eq!(Some(category.id), p.category_id);
+            assert!(p.name.unwrap().contains(kind.noun));
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod helpers;
 mod oracle;
 mod products;
 mod ranking;
+mod relevance;
 mod search;
 mod search_options;
 mod shutdown;
