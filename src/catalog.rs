@@ -117,6 +117,7 @@ impl Catalog {
         }
         store.by_sku.insert(key, id);
         store.by_id.insert(id, Arc::new(product));
+        metrics::gauge!(crate::observability::INDEX_DOCUMENTS).set(store.by_id.len() as f64);
         Ok(())
     }
 

@@ -23,6 +23,11 @@ pub struct Config {
     #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
 
+    /// Address of the Prometheus metrics listener (`GET /metrics`), kept apart from the
+    /// API so that a load balancer in front of the API does not expose it.
+    #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = "0.0.0.0:9464")]
+    pub metrics_listen: SocketAddr,
+
     /// Number of products to generate when no catalogue file is given.
     #[arg(long, env = "CATALOG_COUNT", default_value_t = 100_000)]
     pub count: u64,

@@ -6,6 +6,8 @@ pub mod catalog;
 pub mod config;
 /// The HTTP edge: router, middleware, handlers and the error contract.
 pub mod http;
+/// Prometheus metrics: names, recorder and the /metrics text.
+pub mod observability;
 /// A bounded pool that runs CPU-bound searches off the async workers.
 pub mod pool;
 /// The relevance benchmark: a labelled query set and its metrics.

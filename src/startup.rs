@@ -1,7 +1,7 @@
 //! Building the application: the catalogue and its index, the listener (bound here so tests
 //! can ask for port 0 and learn the real port), and serving until a shutdown signal.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,39 +13,49 @@ use tokio::net::TcpListener;
 use crate::catalog::{self, Catalog};
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::observability;
 use crate::pool::WorkPool;
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: TcpListener,
     state: AppState,
     config: Config,
 }
 
 impl Application {
-    /// Builds the catalogue (generated or loaded), indexes it and binds the listener.
+    /// Builds the catalogue (generated or loaded), indexes it and binds both listeners.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let started = Instant::now();
         let catalog = {
             let config = config.clone();
             tokio::task::spawn_blocking(move || build_catalog(&config)).await??
         };
-        tracing::info!(
-            products = catalog.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "catalogue indexed"
-        );
+        let took = started.elapsed();
+        tracing::info!(products = catalog.len(), elapsed_ms = took.as_millis() as u64, "catalogue indexed");
+        observability::handle();
+        observability::describe();
+        metrics::gauge!(observability::INDEX_BUILD).set(took.as_secs_f64());
+        metrics::gauge!(observability::INDEX_DOCUMENTS).set(catalog.len() as f64);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let metrics_listener = TcpListener::bind(config.metrics_listen)
+            .await
+            .with_context(|| format!("binding {}", config.metrics_listen))?;
         let state = AppState::new(
             Arc::new(catalog),
             WorkPool::new(config.search_threads(), config.search_queue)?,
             config.write_token.clone(),
         );
-        Ok(Self { listener, state, config })
+        Ok(Self { listener, metrics_listener, state, config })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -59,10 +69,19 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
+        let metrics_addr = self.metrics_addr();
         let draining = self.state.draining();
         let delay = self.config.shutdown_delay();
         let router = http::router(self.state, self.config.request_timeout());
-        tracing::info!(%addr, "listening");
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics = tokio::spawn(
+            axum::serve(self.metrics_listener, http::metrics_router(observability::handle()))
+                .with_graceful_shutdown(async move {
+                    let _ = metrics_stopped.await;
+                })
+                .into_future(),
+        );
+        tracing::info!(%addr, %metrics_addr, "listening");
         axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
@@ -71,6 +90,9 @@ impl Application {
                 tokio::time::sleep(delay).await;
             })
             .await?;
+        // Metrics stay up until the API has drained, so the drain itself is observable.
+        let _ = stop_metrics.send(());
+        metrics.await.map_err(std::io::Error::other)??;
         tracing::info!("stopped");
         Ok(())
     }

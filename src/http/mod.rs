@@ -10,7 +10,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +25,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::catalog::Catalog;
+use crate::observability;
 use crate::pool::WorkPool;
 
 pub use error::ApiError;
@@ -61,6 +64,13 @@ impl AppState {
     }
 }
 
+/// The metrics listener's router: `GET /metrics` only.
+pub fn metrics_router(handle: metrics_exporter_prometheus::PrometheusHandle) -> Router {
+    Router::new()
+        .route("/metrics", get(move || async move { observability::render(&handle) }))
+        .fallback(not_found)
+}
+
 /// The only place routes are assembled; the server and the tests both call it.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let routes = Router::new()
@@ -76,8 +86,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 }
 
 /// The middleware every route gets, outermost first: a request id (kept from the client or
-/// made), a span and access log carrying it, the id echoed back, gzip, the timeout, and last
-/// the panic guard, so a panic still gets an id, a log line and a JSON 500.
+/// made), a span and access log carrying it, the id echoed back, metrics (so they see the
+/// final status, 504 and 500 included), gzip, the timeout, and last the panic guard, so a
+/// panic still gets an id, a log line, a metric and a JSON 500.
 pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
     routes.layer(
         ServiceBuilder::new()
@@ -91,12 +102,31 @@ pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(middleware::from_fn(track_metrics))
             .layer(CompressionLayer::new())
             .layer(middleware::from_fn_with_state(request_timeout, enforce_timeout))
             .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
             })),
     )
+}
+
+/// Counts and times every request by method, route template and status.
+async fn track_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    // Templates keep the label set bounded; unknown paths share one label.
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let in_flight = metrics::gauge!(observability::HTTP_IN_FLIGHT);
+    in_flight.increment(1.0);
+    let response = next.run(request).await;
+    in_flight.decrement(1.0);
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(observability::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!(observability::HTTP_DURATION, "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {

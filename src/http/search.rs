@@ -10,6 +10,8 @@ use serde::{Serialize, Serializer};
 
 use super::{ApiError, AppState};
 use crate::catalog::{Highlights, Hit};
+use crate::observability;
+use crate::pool::PoolError;
 use crate::search::{
     FacetCounts, FacetRequest, Facets, Filters, PriceRange, SearchRequest, SearchRequestBuilder, Sort,
 };
@@ -177,13 +179,18 @@ pub async fn search(
     let request = SearchRequest::try_from(SearchParams::parse(raw.as_deref())?)?;
     let (limit, offset) = (request.limit, request.offset);
     let catalog = Arc::clone(&state.catalog);
-    let (results, took) = state
+    let outcome = state
         .pool
         .run(move || {
             let started = Instant::now();
             catalog.search(&request).map(|results| (results, started.elapsed()))
         })
-        .await??;
+        .await;
+    if matches!(outcome, Err(PoolError::Saturated)) {
+        metrics::counter!(observability::SEARCHES_SHED).increment(1);
+    }
+    let (results, took) = outcome??;
+    metrics::histogram!(observability::SEARCH_DURATION).record(took.as_secs_f64());
     Ok(Json(SearchResponse {
         products: results.hits.into_iter().map(ProductHit::from).collect(),
         total_found: results.total,

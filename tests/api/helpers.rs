@@ -16,6 +16,7 @@ pub const COUNT: u64 = 500;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
     pub client: Client,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -30,16 +31,27 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
     let count = COUNT.to_string();
     let seed = SEED.to_string();
-    let mut args = vec!["product-search", "--listen", "127.0.0.1:0", "--count", &count, "--seed", &seed];
+    let mut args = vec![
+        "product-search",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--count",
+        &count,
+        "--seed",
+        &seed,
+    ];
     args.extend_from_slice(flags);
     let config = Config::try_parse_from(args).expect("valid test flags");
     let app = Application::build(config).await.expect("the app builds");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    TestApp { addr, client: Client::new(), stop: Some(stop), server: Some(server) }
+    TestApp { addr, metrics_addr, client: Client::new(), stop: Some(stop), server: Some(server) }
 }
 
 /// The generated products the test app serves.

@@ -3,6 +3,7 @@
 mod errors;
 mod health;
 mod helpers;
+mod metrics;
 mod oracle;
 mod products;
 mod ranking;

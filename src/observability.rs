@@ -1,0 +1,129 @@
+//! Prometheus metrics: the names this service exports, the process-wide recorder, and the
+//! text served on the metrics listener. Labels are bounded: routes are templates, never
+//! raw paths.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const HTTP_REQUESTS: &str = "http_requests_total";
+pub const HTTP_DURATION: &str = "http_request_duration_seconds";
+pub const HTTP_IN_FLIGHT: &str = "http_requests_in_flight";
+pub const SEARCH_DURATION: &str = "search_duration_seconds";
+pub const SEARCHES_SHED: &str = "search_requests_shed_total";
+pub const INDEX_DOCUMENTS: &str = "search_index_documents";
+pub const INDEX_BUILD: &str = "search_index_build_duration_seconds";
+pub const CACHE_HITS: &str = "search_cache_hits_total";
+pub const CACHE_MISSES: &str = "search_cache_misses_total";
+pub const RESIDENT_MEMORY: &str = "process_resident_memory_bytes";
+pub const CPU_SECONDS: &str = "process_cpu_seconds_total";
+
+/// Every series name /metrics may carry, for dashboards and their tests.
+pub const SERIES: &[&str] = &[
+    HTTP_REQUESTS,
+    HTTP_DURATION,
+    HTTP_IN_FLIGHT,
+    SEARCH_DURATION,
+    SEARCHES_SHED,
+    INDEX_DOCUMENTS,
+    INDEX_BUILD,
+    CACHE_HITS,
+    CACHE_MISSES,
+    RESIDENT_MEMORY,
+    CPU_SECONDS,
+];
+
+/// Histogram buckets from 25 µs to 10 s: a cached search takes microseconds, a request
+/// that times out takes seconds.
+const BUCKETS: &[f64] = &[
+    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide recorder, installed on first use. Every app in the process (tests
+/// start many) shares it, as they share the process.
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new();
+            let builder = [HTTP_DURATION, SEARCH_DURATION].iter().fold(builder, |b, name| {
+                b.set_buckets_for_metric(Matcher::Full((*name).to_owned()), BUCKETS)
+                    .expect("buckets are not empty")
+            });
+            builder.install_recorder().expect("no other metrics recorder is installed")
+        })
+        .clone()
+}
+
+/// Describes every series once, so /metrics carries HELP lines with units.
+pub fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by method, route template and status");
+    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request latency, by method and route template");
+    describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served now");
+    describe_histogram!(SEARCH_DURATION, Unit::Seconds, "Time spent executing searches on the search pool");
+    describe_counter!(SEARCHES_SHED, "Searches refused with 503 because the search pool was full");
+    describe_gauge!(INDEX_DOCUMENTS, "Products in the search index");
+    describe_gauge!(
+        INDEX_BUILD,
+        Unit::Seconds,
+        "Time taken to build the catalogue and its index at start-up"
+    );
+    describe_counter!(CACHE_HITS, "Searches answered from the result cache");
+    describe_counter!(CACHE_MISSES, "Searches that had to run against the index");
+    // Counters that may stay at zero still exist from the start, so rates are 0, not absent.
+    for name in [SEARCHES_SHED, CACHE_HITS, CACHE_MISSES] {
+        metrics::counter!(name).increment(0);
+    }
+}
+
+/// The Prometheus text exposition: our series, then the process's memory and CPU.
+pub fn render(handle: &PrometheusHandle) -> String {
+    handle.run_upkeep();
+    let mut text = handle.render();
+    if let Some(process) = ProcessStats::read() {
+        text.push_str(&format!(
+            "# HELP {RESIDENT_MEMORY} Resident memory size in bytes.\n# TYPE {RESIDENT_MEMORY} gauge\n{RESIDENT_MEMORY} {}\n",
+            process.resident_bytes
+        ));
+        text.push_str(&format!(
+            "# HELP {CPU_SECONDS} Total user and system CPU time spent in seconds.\n# TYPE {CPU_SECONDS} counter\n{CPU_SECONDS} {}\n",
+            process.cpu.as_secs_f64()
+        ));
+    }
+    text
+}
+
+/// Memory and CPU of this process, from /proc (Linux only; elsewhere nothing).
+struct ProcessStats {
+    resident_bytes: u64,
+    cpu: Duration,
+}
+
+impl ProcessStats {
+    fn read() -> Option<Self> {
+        // Both files count in units the kernel fixes on Linux: 4 KiB pages and 100 ticks/s.
+        const PAGE: u64 = 4096;
+        const TICKS: u64 = 100;
+        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let resident_pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // Fields after the command name, which sits in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(Self { resident_bytes: resident_pages * PAGE, cpu: Duration::from_millis(ticks * 1000 / TICKS) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_processes_memory_and_cpu() {
+        let stats = ProcessStats::read().expect("running on Linux");
+        assert!(stats.resident_bytes > 1 << 20);
+    }
+}

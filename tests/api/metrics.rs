@@ -1,0 +1,107 @@
+//! The metrics listener: Prometheus text with our series, labelled by route template, on
+//! its own port; and the Grafana dashboard, which may only query series we export.
+
+use std::collections::BTreeSet;
+
+use product_search::observability::SERIES;
+
+use crate::helpers::spawn_app;
+
+async fn scrape(app: &crate::helpers::TestApp) -> String {
+    let response = app.client.get(format!("http://{}/metrics", app.metrics_addr)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// Series names announced by `# TYPE` lines.
+fn exported(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    app.search("q=alpha").await;
+    app.get("/products/123456").await;
+    app.get("/no/such/thing").await;
+
+    let text = scrape(&app).await;
+
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/products/search",status="200"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/products/{product_id}",status="404"}"#)
+    );
+    assert!(text.contains(r#"route="unmatched",status="404"}"#));
+    assert!(!text.contains("123456"), "raw paths never become labels");
+    assert!(text.contains(
+        r#"http_request_duration_seconds_bucket{method="GET",route="/products/search",le="0.000025"}"#
+    ));
+    for name in [
+        "search_duration_seconds",
+        "search_index_documents",
+        "search_index_build_duration_seconds",
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "http_requests_in_flight",
+    ] {
+        assert!(exported(&text).contains(name), "{name} missing");
+    }
+}
+
+#[tokio::test]
+async fn the_api_port_does_not_serve_metrics() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/metrics").await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_grafana_dashboard_queries_only_series_we_export() {
+    let app = spawn_app().await;
+    app.search("q=alpha").await;
+    let text = scrape(&app).await;
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../infra/grafana/product-search.json")).unwrap();
+
+    let mut used = BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            used.extend(selectors(target["expr"].as_str().unwrap()));
+        }
+    }
+
+    assert!(used.len() >= 8, "{used:?}");
+    for name in used {
+        let series =
+            ["_bucket", "_sum", "_count"].iter().fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
+        assert!(SERIES.contains(&series), "{name} is not a series we export");
+        assert!(exported(&text).contains(series), "{name} is not on /metrics");
+    }
+}
+
+/// Metric names in a PromQL expression: identifiers directly followed by `{` or `[`.
+fn selectors(expr: &str) -> Vec<String> {
+    let bytes = expr.as_bytes();
+    let mut names = Vec::new();
+    let mut start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let ident = b.is_ascii_alphanumeric() || b == b'_' || b == b':';
+        match (start, ident) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                if b == b'{' || b == b'[' {
+                    names.push(expr[s..i].to_owned());
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    names
+}
