@@ -301,27 +301,22 @@ impl SearchIndex {
         }
 
         let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
-        for text in self.fields.text.iter().filter(|t| t.typos && typos > 0) {
-            for (candidate, distance) in self.expander.typos(searcher, text.field, &stemmed, typos) {
-                let weight = text.boost * TYPO_DISCOUNT.powi(i32::from(distance));
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(term_query(text.field, &candidate), weight)),
-                ));
-                matched_terms.insert(candidate);
-            }
+        let prefix = is_last && word.chars().count() >= 2;
+        let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
+        let expansion = self.expander.expand(searcher, &fields, word, &stemmed, typos, prefix);
+        for (position, candidate, distance) in &expansion.typos {
+            let text = self.fields.text[*position];
+            let weight = text.boost * TYPO_DISCOUNT.powi(i32::from(*distance));
+            should
+                .push((Occur::Should, Box::new(BoostQuery::new(term_query(text.field, candidate), weight))));
+            matched_terms.insert(candidate.clone());
         }
-        if is_last && word.chars().count() >= 2 {
-            for text in &self.fields.text {
-                for candidate in self.expander.completions(searcher, text.field, word, &stemmed) {
-                    let weight = text.boost * PREFIX_DISCOUNT;
-                    should.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(term_query(text.field, &candidate), weight)),
-                    ));
-                    matched_terms.insert(candidate);
-                }
-            }
+        for (position, candidate) in &expansion.completions {
+            let text = self.fields.text[*position];
+            let weight = text.boost * PREFIX_DISCOUNT;
+            should
+                .push((Occur::Should, Box::new(BoostQuery::new(term_query(text.field, candidate), weight))));
+            matched_terms.insert(candidate.clone());
         }
         Box::new(BooleanQuery::new(should))
     }

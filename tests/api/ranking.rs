@@ -107,3 +107,15 @@ async fn prefix_and_typo_matches_are_highlighted_too() {
         assert!(name.contains("<mark>Headphones</mark>") && name.contains("<mark>Wireless</mark>"), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_write_is_found_by_typo_and_prefix_searches_made_before_it() {
+    let app = spawn_app().await;
+    assert_eq!(app.search("q=zorblax").await["total_found"], 0);
+    assert_eq!(app.search("q=zorbl").await["total_found"], 0);
+
+    create(&app, 9001, "Zorblux").await;
+
+    assert_eq!(ids(&app.search("q=zorblax").await), [9001], "typo neighbours are read again after a write");
+    assert_eq!(ids(&app.search("q=zorbl").await), [9001], "completions too");
+}
