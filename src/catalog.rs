@@ -7,11 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::{Context, bail};
 use data_gen::Product;
 
+use crate::observability;
 use crate::search::highlight;
 use crate::search::{Facets, SearchIndex, SearchRequest, analyzer, sku_key};
 
@@ -60,11 +62,57 @@ pub struct Catalog {
     index: SearchIndex,
     /// Serialises writes so the store and the index change together.
     writes: Mutex<()>,
+    cache: ResultCache,
+}
+
+/// Whole search results by request, for repeated queries; every write empties it.
+struct ResultCache {
+    capacity: usize,
+    /// Bumped by every write; a result computed under an older generation is not stored.
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, Arc<SearchResults>>>,
+}
+
+impl ResultCache {
+    fn new(capacity: usize) -> Self {
+        Self { capacity, generation: AtomicU64::new(0), entries: Mutex::default() }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<SearchResults>> {
+        let found = self.entries.lock().ok()?.get(key).cloned();
+        let name = if found.is_some() { observability::CACHE_HITS } else { observability::CACHE_MISSES };
+        metrics::counter!(name).increment(1);
+        found
+    }
+
+    fn put(&self, key: String, generation: u64, results: Arc<SearchResults>) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        // Checked under the lock that `invalidate` also takes: no stale result slips in.
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(key, results);
+    }
+
+    fn invalidate(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            entries.clear();
+        }
+    }
 }
 
 impl Catalog {
-    /// Indexes `products`; ids and SKUs must be unique.
+    /// Indexes `products`; ids and SKUs must be unique. No result cache.
     pub fn build(products: Vec<Product>) -> anyhow::Result<Self> {
+        Self::with_result_cache(products, 0)
+    }
+
+    /// Indexes `products`, remembering up to `cache_entries` search results (0: none).
+    pub fn with_result_cache(products: Vec<Product>, cache_entries: usize) -> anyhow::Result<Self> {
         let index = SearchIndex::build(&products)?;
         let mut store = Store::default();
         store.by_id.reserve(products.len());
@@ -78,7 +126,12 @@ impl Catalog {
                 bail!("product ids must be unique");
             }
         }
-        Ok(Self { store: RwLock::new(store), index, writes: Mutex::new(()) })
+        Ok(Self {
+            store: RwLock::new(store),
+            index,
+            writes: Mutex::new(()),
+            cache: ResultCache::new(cache_entries),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -117,12 +170,28 @@ impl Catalog {
         }
         store.by_sku.insert(key, id);
         store.by_id.insert(id, Arc::new(product));
-        metrics::gauge!(crate::observability::INDEX_DOCUMENTS).set(store.by_id.len() as f64);
+        self.cache.invalidate();
+        metrics::gauge!(observability::INDEX_DOCUMENTS).set(store.by_id.len() as f64);
         Ok(())
     }
 
-    /// Runs a search and resolves its page of ids to products.
-    pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
+    /// Runs a search and resolves its page of ids to products; repeated requests are
+    /// answered from the result cache until the next write.
+    pub fn search(&self, request: &SearchRequest) -> anyhow::Result<Arc<SearchResults>> {
+        if self.cache.capacity == 0 {
+            return self.run_search(request).map(Arc::new);
+        }
+        let key = format!("{request:?}");
+        if let Some(results) = self.cache.get(&key) {
+            return Ok(results);
+        }
+        let generation = self.cache.generation.load(Ordering::SeqCst);
+        let results = Arc::new(self.run_search(request)?);
+        self.cache.put(key, generation, Arc::clone(&results));
+        Ok(results)
+    }
+
+    fn run_search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
         let hits = self.index.search(request)?;
         let products: Vec<Arc<Product>> = {
             let store = self.read();

@@ -61,6 +61,11 @@ pub struct Config {
     #[arg(long, env = "SEARCH_QUEUE", default_value_t = 256)]
     pub search_queue: usize,
 
+    /// Search results remembered for repeated queries (0 turns the cache off). Every write
+    /// empties it, so a write is visible to the next search.
+    #[arg(long, env = "RESULT_CACHE_SIZE", default_value_t = 10_000)]
+    pub result_cache_size: usize,
+
     /// After SIGTERM, how long /health answers 503 before the listener closes, so a load
     /// balancer stops routing here first. In-flight requests are drained after it.
     #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]

@@ -103,7 +103,7 @@ fn build_catalog(config: &Config) -> anyhow::Result<Catalog> {
         Some(path) => catalog::load_jsonl(path)?,
         None => data_gen::generate(config.seed, config.count),
     };
-    Catalog::build(products)
+    Catalog::with_result_cache(products, config.result_cache_size)
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

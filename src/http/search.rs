@@ -192,11 +192,11 @@ pub async fn search(
     let (results, took) = outcome??;
     metrics::histogram!(observability::SEARCH_DURATION).record(took.as_secs_f64());
     Ok(Json(SearchResponse {
-        products: results.hits.into_iter().map(ProductHit::from).collect(),
+        products: results.hits.iter().cloned().map(ProductHit::from).collect(),
         total_found: results.total,
         search_time: format!("{took:.1?}"),
         limit,
         offset,
-        facets: results.facets.map(FacetsBody::from),
+        facets: results.facets.clone().map(FacetsBody::from),
     }))
 }

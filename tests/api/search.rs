@@ -159,3 +159,15 @@ async fn every_response_carries_a_request_id_and_keeps_the_clients() {
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("q", text)]).unwrap().trim_start_matches("q=").to_owned()
 }
+
+#[tokio::test]
+async fn answers_are_the_same_with_the_result_cache_off() {
+    let cached = spawn_app().await;
+    let uncached = crate::helpers::spawn_app_with(&["--result-cache-size", "0"]).await;
+    for query in ["q=the", "q=alpha%20headph&facets=brand", "q=the", "category=Books&sort=price_asc"] {
+        let (mut a, mut b) = (cached.search(query).await, uncached.search(query).await);
+        a["search_time"] = Value::Null;
+        b["search_time"] = Value::Null;
+        assert_eq!(a, b, "{query}");
+    }
+}
