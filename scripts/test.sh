@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Every check of the project, from a fresh machine: formatting, lints and the whole test
-# suite. Installs what the checks need first; safe to run again.
+# Every check of the project, from a fresh machine: formatting, lints, the Rust test suite,
+# then system tests against a release build (a real Prometheus scraping the service, short
+# Locust runs). Installs what the checks need first; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
+
+# Debian packages the system tests use, installed only when missing.
+apt_packages=(prometheus curl)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "== installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+echo "== python tools (.venv)"
+scripts/python-env.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -12,3 +30,12 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
+
+echo "== release build"
+scripts/release-build.sh
+for test in tests/system/*.sh; do
+  [[ $test == */lib.sh ]] && continue
+  echo "== $test"
+  bash "$test"
+done
+echo "== all checks passed"
