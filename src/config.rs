@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -15,10 +15,28 @@ pub enum LogFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Exit 0 if the service answers its health check with 200, 1 otherwise: a container
+    /// HEALTHCHECK for images without curl.
+    Healthcheck {
+        /// The health endpoint to ask.
+        #[arg(long, default_value = "http://127.0.0.1:8080/health")]
+        url: String,
+        /// How long to wait for the answer.
+        #[arg(long, default_value_t = 2_000)]
+        timeout_ms: u64,
+    },
+}
+
 /// Full-text product search over an in-memory catalogue.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
 pub struct Config {
+    /// Without a command, the service runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address the API listens on.
     #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,

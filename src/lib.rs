@@ -4,6 +4,8 @@
 pub mod catalog;
 /// Configuration, read once from flags and environment variables.
 pub mod config;
+/// The `healthcheck` subcommand: a dependency-free HTTP probe of /health.
+pub mod healthcheck;
 /// The HTTP edge: router, middleware, handlers and the error contract.
 pub mod http;
 /// Prometheus metrics: names, recorder and the /metrics text.

@@ -1,11 +1,20 @@
+use std::time::Duration;
+
 use clap::Parser;
-use product_search::config::Config;
+use product_search::config::{Command, Config};
 use product_search::startup::{Application, shutdown_signal};
-use product_search::telemetry;
+use product_search::{healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    if let Some(Command::Healthcheck { url, timeout_ms }) = &config.command {
+        if let Err(error) = healthcheck::check(url, Duration::from_millis(*timeout_ms)) {
+            eprintln!("unhealthy: {error:#}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     telemetry::init(config.log_format);
     let app = Application::build(config).await?;
     app.run_until_stopped(shutdown_signal()).await?;

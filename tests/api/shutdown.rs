@@ -1,4 +1,5 @@
-//! The real binary: started as a process, stopped with SIGTERM while a request is in flight.
+//! The real binary: started as a process, probed by its `healthcheck` subcommand, stopped
+//! with SIGTERM while a request is in flight.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ async fn sigterm_drains_and_exits_zero() {
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_product-search"))
             .args(["--listen", &format!("127.0.0.1:{port}"), "--count", "300", "--shutdown-delay-ms", "300"])
+            .args(["--metrics-listen", &format!("127.0.0.1:{}", free_port())])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -62,4 +64,37 @@ async fn sigterm_drains_and_exits_zero() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(exit.success(), "exit status {exit:?}");
+}
+
+#[tokio::test]
+async fn the_healthcheck_subcommand_passes_on_a_healthy_server_and_fails_otherwise() {
+    let (port, metrics) = (free_port(), free_port());
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_product-search"))
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--metrics-listen",
+                &format!("127.0.0.1:{metrics}"),
+            ])
+            .args(["--count", "100"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let health = format!("http://127.0.0.1:{port}/health");
+    wait_until_healthy(&reqwest::Client::new(), &health).await;
+    let probe = |url: String| {
+        Command::new(env!("CARGO_BIN_EXE_product-search"))
+            .args(["healthcheck", "--url", &url, "--timeout-ms", "1000"])
+            .output()
+            .unwrap()
+    };
+
+    assert!(probe(health).status.success());
+    let missing = probe(format!("http://127.0.0.1:{port}/no-such-path"));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"));
+    assert_eq!(probe(format!("http://127.0.0.1:{}/health", free_port())).status.code(), Some(1));
 }
