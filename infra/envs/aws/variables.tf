@@ -1,0 +1,47 @@
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-west-2"
+}
+
+variable "name" {
+  description = "Name of the service and its resources."
+  type        = string
+  default     = "product-search"
+}
+
+variable "image_tag" {
+  description = "Tag of the image pushed to the ECR repository."
+  type        = string
+  default     = "latest"
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for an HTTPS listener; empty serves HTTP only."
+  type        = string
+  default     = ""
+}
+
+variable "write_token_secret_arn" {
+  description = "ARN of an existing Secrets Manager secret holding the write token; null leaves writes open."
+  type        = string
+  default     = null
+}
+
+variable "min_tasks" {
+  description = "Fewest tasks."
+  type        = number
+  default     = 2
+}
+
+variable "max_tasks" {
+  description = "Most tasks."
+  type        = number
+  default     = 4
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic notified by the alarms; null records alarms without notifying."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,23 @@
+variable "name" {
+  description = "Name of the service, used for every resource it owns."
+  type        = string
+  default     = "product-search"
+}
+
+variable "image_tag" {
+  description = "Tag of the service image in its repository."
+  type        = string
+  default     = "latest"
+}
+
+variable "catalog_count" {
+  description = "Products each task generates at start-up."
+  type        = number
+  default     = 100000
+}
+
+variable "catalog_seed" {
+  description = "Seed of the generated catalogue: every task serves the same products."
+  type        = number
+  default     = 42
+}
