@@ -25,7 +25,7 @@ FROM debian:bookworm-slim
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /app/target/release/product-search /usr/local/bin/product-search
-USER app
+USER 10001:10001
 ENV LISTEN_ADDR=0.0.0.0:8080 \
     METRICS_LISTEN_ADDR=0.0.0.0:9464 \
     LOG_FORMAT=json

@@ -8,8 +8,9 @@ module "settings" {
 }
 
 module "network" {
-  source = "../../modules/network"
-  name   = module.settings.name
+  source             = "../../modules/network"
+  name               = module.settings.name
+  availability_zones = ["${var.region}a", "${var.region}b"]
 }
 
 module "ecr" {
@@ -17,20 +18,18 @@ module "ecr" {
   name   = module.settings.name
 }
 
-data "aws_vpc" "this" {
-  id = module.network.vpc_id
-}
-
 module "alb" {
   source          = "../../modules/alb"
   name            = module.settings.name
   vpc_id          = module.network.vpc_id
-  vpc_cidr_block  = data.aws_vpc.this.cidr_block
+  vpc_cidr_block  = module.network.cidr_block
   subnet_ids      = module.network.public_subnet_ids
   target_port     = module.settings.api_port
   health_path     = module.settings.health_path
   health_check    = module.settings.health_check
   certificate_arn = var.certificate_arn
+
+  deletion_protection = var.deletion_protection
 }
 
 module "service" {
@@ -50,6 +49,7 @@ module "service" {
   write_token_secret_arn          = var.write_token_secret_arn
   min_tasks                       = var.min_tasks
   max_tasks                       = var.max_tasks
+  autoscaling                     = var.autoscaling
 }
 
 locals {

@@ -40,6 +40,18 @@ variable "max_tasks" {
   default     = 4
 }
 
+variable "deletion_protection" {
+  description = "Refuse to delete the load balancer; set false before `terraform destroy`."
+  type        = bool
+  default     = true
+}
+
+variable "autoscaling" {
+  description = "Scale on CPU (70%) between min_tasks and max_tasks."
+  type        = bool
+  default     = true
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic notified by the alarms; null records alarms without notifying."
   type        = string

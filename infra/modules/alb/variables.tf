@@ -58,7 +58,13 @@ variable "certificate_arn" {
 }
 
 variable "deletion_protection" {
-  description = "Refuse to delete the load balancer."
+  description = "Refuse to delete the load balancer; set false before `terraform destroy`."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "access_logs_bucket" {
+  description = "S3 bucket (with the ELB log delivery policy) for access logs; null for none."
+  type        = string
+  default     = null
 }

@@ -94,6 +94,12 @@ variable "max_tasks" {
   default     = 4
 }
 
+variable "autoscaling" {
+  description = "Scale on CPU between min_tasks and max_tasks; false keeps min_tasks."
+  type        = bool
+  default     = true
+}
+
 variable "cpu_target_percent" {
   description = "Average CPU utilisation autoscaling aims for."
   type        = number
@@ -103,5 +109,5 @@ variable "cpu_target_percent" {
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the service's logs."
   type        = number
-  default     = 30
+  default     = 365
 }

@@ -2,12 +2,8 @@
 # tasks, one of each per availability zone. Tasks reach ECR and CloudWatch Logs through a
 # NAT gateway (one, to keep the cost down; see the environment README).
 
-data "aws_availability_zones" "available" {
-  state = "available"
-}
-
 locals {
-  zones = slice(data.aws_availability_zones.available.names, 0, var.zone_count)
+  zones = var.availability_zones
 }
 
 resource "aws_vpc" "this" {
@@ -32,7 +28,7 @@ resource "aws_flow_log" "this" {
 }
 
 resource "aws_subnet" "public" {
-  count             = var.zone_count
+  count             = length(local.zones)
   vpc_id            = aws_vpc.this.id
   availability_zone = local.zones[count.index]
   cidr_block        = cidrsubnet(var.cidr_block, 8, count.index)
@@ -40,7 +36,7 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_subnet" "private" {
-  count             = var.zone_count
+  count             = length(local.zones)
   vpc_id            = aws_vpc.this.id
   availability_zone = local.zones[count.index]
   cidr_block        = cidrsubnet(var.cidr_block, 8, 100 + count.index)
@@ -78,13 +74,13 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "public" {
-  count          = var.zone_count
+  count          = length(local.zones)
   subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public.id
 }
 
 resource "aws_route_table_association" "private" {
-  count          = var.zone_count
+  count          = length(local.zones)
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id
 }

@@ -3,6 +3,11 @@ output "vpc_id" {
   value       = aws_vpc.this.id
 }
 
+output "cidr_block" {
+  description = "Address range of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
 output "public_subnet_ids" {
   description = "Subnets for the load balancer."
   value       = aws_subnet.public[*].id

@@ -9,10 +9,9 @@ variable "cidr_block" {
   default     = "10.40.0.0/16"
 }
 
-variable "zone_count" {
-  description = "Availability zones to spread subnets over (the load balancer needs two)."
-  type        = number
-  default     = 2
+variable "availability_zones" {
+  description = "Availability zones to spread subnets over, named so the set never changes by itself (the load balancer needs two)."
+  type        = list(string)
 }
 
 variable "flow_log_destination_arn" {
