@@ -8,14 +8,23 @@ def _fail(response, why):
     return False
 
 
+def _json_2xx(response):
+    """The parsed body of a 2xx answer; None (and the request marked failed) otherwise."""
+    if not 200 <= response.status_code < 300:
+        _fail(response, (response.text or "")[:200])
+        return None
+    try:
+        return json.loads(response.text)
+    except ValueError as error:
+        _fail(response, f"not JSON: {error}")
+        return None
+
+
 def search_ok(response):
     """A 2xx search answer: products, an exact total, paging and timing."""
-    if not 200 <= response.status_code < 300:
-        return _fail(response, (response.text or "")[:200])
-    try:
-        body = json.loads(response.text)
-    except ValueError as error:
-        return _fail(response, f"not JSON: {error}")
+    body = _json_2xx(response)
+    if body is None:
+        return False
     products = body.get("products")
     if not isinstance(products, list) or not isinstance(body.get("total_found"), int):
         return _fail(response, "missing products or total_found")
@@ -29,12 +38,9 @@ def search_ok(response):
 
 def product_ok(response, product_id):
     """A 2xx product answer for this id."""
-    if not 200 <= response.status_code < 300:
-        return _fail(response, (response.text or "")[:200])
-    try:
-        body = json.loads(response.text)
-    except ValueError as error:
-        return _fail(response, f"not JSON: {error}")
+    body = _json_2xx(response)
+    if body is None:
+        return False
     if body.get("product_id") != product_id:
         return _fail(response, f"asked for {product_id}, got {body.get('product_id')}")
     response.success()
