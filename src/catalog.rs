@@ -113,6 +113,8 @@ impl Catalog {
 
     /// Indexes `products`, remembering up to `cache_entries` search results (0: none).
     pub fn with_result_cache(products: Vec<Product>, cache_entries: usize) -> anyhow::Result<Self> {
+        // Ids and SKUs are checked while the store is built, after indexing: checking them
+        // first needs sets whose memory stays in the process through the indexing peak.
         let index = SearchIndex::build(&products)?;
         let mut store = Store::default();
         store.by_id.reserve(products.len());
@@ -122,8 +124,9 @@ impl Catalog {
             {
                 bail!("products {owner} and {} share the sku {sku}", product.product_id);
             }
-            if store.by_id.insert(product.product_id, Arc::new(product)).is_some() {
-                bail!("product ids must be unique");
+            let id = product.product_id;
+            if store.by_id.insert(id, Arc::new(product)).is_some() {
+                bail!("product id {id} appears more than once");
             }
         }
         Ok(Self {
@@ -247,6 +250,15 @@ mod tests {
     fn sku_key_ignores_case_and_separators() {
         assert_eq!(sku_key("ABC-123-XYZ"), sku_key("abc 123xyz"));
         assert_ne!(sku_key("ABC-123-XYZ"), sku_key("ABC-124-XYZ"));
+    }
+
+    #[test]
+    fn build_refuses_duplicate_ids_naming_them() {
+        let mut products = data_gen::generate(1, 3);
+        products[2].product_id = 2;
+        products[2].sku = Some("OTHER".into());
+        let error = Catalog::build(products).err().expect("a duplicate id is refused");
+        assert!(error.to_string().contains("product id 2"), "{error}");
     }
 
     #[test]
