@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 
 use anyhow::{Context, bail};
 use data_gen::Product;
@@ -60,9 +60,18 @@ struct Store {
 pub struct Catalog {
     store: RwLock<Store>,
     index: SearchIndex,
-    /// Serialises writes so the store and the index change together.
+    /// Writes waiting for the next commit.
+    queue: Mutex<Vec<PendingWrite>>,
+    /// Held by the writer committing a batch, so the store and the index change together.
     writes: Mutex<()>,
     cache: ResultCache,
+}
+
+/// A write waiting in the queue, and where its outcome goes.
+struct PendingWrite {
+    id: u64,
+    details: ProductDetails,
+    done: mpsc::Sender<Result<(), WriteError>>,
 }
 
 /// Whole search results by request, for repeated queries; every write empties it.
@@ -132,6 +141,7 @@ impl Catalog {
         Ok(Self {
             store: RwLock::new(store),
             index,
+            queue: Mutex::default(),
             writes: Mutex::new(()),
             cache: ResultCache::new(cache_entries),
         })
@@ -150,32 +160,94 @@ impl Catalog {
     }
 
     /// Sets the detail fields of product `id`, creating it if absent; its other fields stay.
+    ///
+    /// Writes arriving together share one index commit (group commit): each joins a queue,
+    /// and whoever holds the write lock writes everything queued so far, in order. A write
+    /// is visible to every read that starts after this returns.
     pub fn upsert_details(&self, id: u64, details: ProductDetails) -> Result<(), WriteError> {
-        let _serialised = self.writes.lock().map_err(|_| anyhow::anyhow!("write lock poisoned"))?;
-        let key = sku_key(&details.sku);
-        let previous = {
-            let store = self.read();
-            if let Some(&owner) = store.by_sku.get(&key)
-                && owner != id
-            {
-                return Err(WriteError::SkuTaken { sku: details.sku, owner });
+        let (done, outcome) = mpsc::channel();
+        self.queue.lock().map_err(|_| anyhow::anyhow!("write queue poisoned"))?.push(PendingWrite {
+            id,
+            details,
+            done,
+        });
+        {
+            let _writing = self.writes.lock().map_err(|_| anyhow::anyhow!("write lock poisoned"))?;
+            // The writer before us may have taken this write in its batch already.
+            if let Ok(result) = outcome.try_recv() {
+                return result;
             }
-            store.by_id.get(&id).cloned()
-        };
-        let mut product = previous.as_deref().cloned().unwrap_or_else(|| Product::bare(id));
-        let old_key = product.sku.as_deref().map(sku_key);
-        details.apply_to(&mut product);
-        self.index.upsert(&product)?;
-
-        let mut store = self.store.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(old_key) = old_key {
-            store.by_sku.remove(&old_key);
+            let batch =
+                std::mem::take(&mut *self.queue.lock().map_err(|_| anyhow::anyhow!("write queue poisoned"))?);
+            self.write_batch(batch);
         }
-        store.by_sku.insert(key, id);
-        store.by_id.insert(id, Arc::new(product));
+        outcome.recv().unwrap_or_else(|_| Err(anyhow::anyhow!("a write was lost").into()))
+    }
+
+    /// Applies `batch` in order, as if its writes came one by one: each is checked against
+    /// the store and the writes before it, then the accepted ones are committed together.
+    fn write_batch(&self, batch: Vec<PendingWrite>) {
+        let mut changed: HashMap<u64, Product> = HashMap::new();
+        // SKU keys whose owner the batch changes: a new owner, or none (released).
+        let mut owners: HashMap<String, Option<u64>> = HashMap::new();
+        let mut accepted = Vec::new();
+        {
+            let store = self.read();
+            for PendingWrite { id, details, done } in batch {
+                let key = sku_key(&details.sku);
+                let owner = owners.get(&key).copied().unwrap_or_else(|| store.by_sku.get(&key).copied());
+                if let Some(owner) = owner
+                    && owner != id
+                {
+                    let _ = done.send(Err(WriteError::SkuTaken { sku: details.sku, owner }));
+                    continue;
+                }
+                let mut product = changed
+                    .remove(&id)
+                    .or_else(|| store.by_id.get(&id).map(|p| Product::clone(p)))
+                    .unwrap_or_else(|| Product::bare(id));
+                if let Some(old) = product.sku.as_deref().map(sku_key)
+                    && old != key
+                {
+                    owners.insert(old, None);
+                }
+                details.apply_to(&mut product);
+                owners.insert(key, Some(id));
+                changed.insert(id, product);
+                accepted.push(done);
+            }
+        }
+        if changed.is_empty() {
+            return;
+        }
+        let products: Vec<Product> = changed.into_values().collect();
+        if let Err(error) = self.index.upsert_all(&products) {
+            tracing::error!(
+                error = format!("{error:#}"),
+                writes = accepted.len(),
+                "a batch of writes failed"
+            );
+            for done in accepted {
+                let _ = done.send(Err(anyhow::anyhow!("the index could not be updated").into()));
+            }
+            return;
+        }
+        let mut store = self.store.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (key, owner) in owners {
+            match owner {
+                Some(id) => store.by_sku.insert(key, id),
+                None => store.by_sku.remove(&key),
+            };
+        }
+        for product in products {
+            store.by_id.insert(product.product_id, Arc::new(product));
+        }
         self.cache.invalidate();
         metrics::gauge!(observability::INDEX_DOCUMENTS).set(store.by_id.len() as f64);
-        Ok(())
+        drop(store);
+        for done in accepted {
+            let _ = done.send(Ok(()));
+        }
     }
 
     /// Runs a search and resolves its page of ids to products; repeated requests are
@@ -250,6 +322,82 @@ mod tests {
     fn sku_key_ignores_case_and_separators() {
         assert_eq!(sku_key("ABC-123-XYZ"), sku_key("abc 123xyz"));
         assert_ne!(sku_key("ABC-123-XYZ"), sku_key("ABC-124-XYZ"));
+    }
+
+    fn details(id: u64, sku: &str) -> ProductDetails {
+        let body = serde_json::json!({"product_id": id, "sku": sku, "manufacturer": "M", "category_id": 1, "weight": 1, "some_other_id": 1});
+        ProductDetails::from_json(id, &body).unwrap()
+    }
+
+    /// Runs one batch and returns each write's outcome, in order.
+    fn batch(catalog: &Catalog, writes: &[(u64, &str)]) -> Vec<Result<(), String>> {
+        let (pending, outcomes): (Vec<_>, Vec<_>) = writes
+            .iter()
+            .map(|&(id, sku)| {
+                let (done, outcome) = mpsc::channel();
+                (PendingWrite { id, details: details(id, sku), done }, outcome)
+            })
+            .unzip();
+        catalog.write_batch(pending);
+        outcomes.into_iter().map(|o| o.recv().unwrap().map_err(|e| e.to_string())).collect()
+    }
+
+    fn sku_of(catalog: &Catalog, id: u64) -> Option<String> {
+        catalog.get(id).and_then(|p| p.sku.clone())
+    }
+
+    #[test]
+    fn a_batch_refuses_the_second_claim_on_one_sku() {
+        let catalog = Catalog::build(data_gen::generate(1, 10)).unwrap();
+        let outcomes = batch(&catalog, &[(1, "NEW-1"), (2, "new 1")]);
+        assert_eq!(outcomes[0], Ok(()));
+        assert!(outcomes[1].as_ref().unwrap_err().contains("product 1"), "{outcomes:?}");
+        assert_eq!(sku_of(&catalog, 2), data_gen::generate(1, 10)[1].sku);
+    }
+
+    #[test]
+    fn a_batch_applies_writes_to_one_product_in_order_and_releases_skus() {
+        let catalog = Catalog::build(data_gen::generate(1, 10)).unwrap();
+        assert_eq!(batch(&catalog, &[(3, "FIRST"), (3, "SECOND")]), [Ok(()), Ok(())]);
+        assert_eq!(sku_of(&catalog, 3).as_deref(), Some("SECOND"));
+        assert_eq!(batch(&catalog, &[(4, "FIRST")]), [Ok(())], "FIRST was released by product 3");
+    }
+
+    #[test]
+    fn a_sku_can_change_hands_within_one_batch() {
+        let catalog = Catalog::build(data_gen::generate(1, 10)).unwrap();
+        let old = sku_of(&catalog, 5).unwrap();
+        assert_eq!(batch(&catalog, &[(5, "MOVED"), (6, &old)]), [Ok(()), Ok(())]);
+        assert_eq!(sku_of(&catalog, 6), Some(old));
+        let search = SearchRequest::text("MOVED").unwrap();
+        assert_eq!(catalog.search(&search).unwrap().hits[0].product.product_id, 5);
+    }
+
+    #[test]
+    fn concurrent_writers_all_land_and_are_all_searchable() {
+        let catalog = Arc::new(Catalog::build(data_gen::generate(1, 50)).unwrap());
+        let writers: Vec<_> = (0..8u64)
+            .map(|t| {
+                let catalog = Arc::clone(&catalog);
+                std::thread::spawn(move || {
+                    for i in 0..10u64 {
+                        let id = 1 + t * 5 + i % 5;
+                        catalog.upsert_details(id, details(id, &format!("T{t}-{i}"))).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        for t in 0..8u64 {
+            for id in 1 + t * 5..=5 + t * 5 {
+                let sku = sku_of(&catalog, id).unwrap();
+                assert!(sku.starts_with(&format!("T{t}-")), "{id}: {sku}");
+                let found = catalog.search(&SearchRequest::text(sku.as_str()).unwrap()).unwrap();
+                assert_eq!(found.hits[0].product.product_id, id, "{sku}");
+            }
+        }
     }
 
     #[test]

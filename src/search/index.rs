@@ -165,13 +165,22 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// Replaces the product with the same id (or adds it), and makes the change visible to
-    /// every search that starts after this returns.
-    pub fn upsert(&self, product: &Product) -> anyhow::Result<()> {
+    /// Replaces the products with the same ids (or adds them) in one commit, and makes the
+    /// change visible to every search that starts after this returns. All or nothing.
+    pub fn upsert_all(&self, products: &[Product]) -> anyhow::Result<()> {
         let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
-        writer.delete_term(Term::from_field_u64(self.fields.product_id, product.product_id));
-        writer.add_document(document(&self.fields, product))?;
-        writer.commit().context("committing an update")?;
+        let mut staged = Ok(());
+        for product in products {
+            writer.delete_term(Term::from_field_u64(self.fields.product_id, product.product_id));
+            if let Err(error) = writer.add_document(document(&self.fields, product)) {
+                staged = Err(error);
+                break;
+            }
+        }
+        if let Err(error) = staged.and_then(|()| writer.commit().map(|_| ())) {
+            let _ = writer.rollback();
+            return Err(error).context("committing an update");
+        }
         self.reader.reload().context("reloading the index reader")?;
         Ok(())
     }
