@@ -272,20 +272,24 @@ impl Catalog {
             let store = self.read();
             hits.ids.iter().filter_map(|id| store.by_id.get(id).cloned()).collect()
         };
-        let matched: HashSet<&str> = hits.matched_terms.iter().map(String::as_str).collect();
-        let mut words = analyzer::word_analyzer();
-        let mut highlight =
-            |text: &Option<String>| text.as_deref().map(|t| highlight::mark(&mut words, t, &matched));
-        let hits_out = products
-            .into_iter()
-            .map(|product| {
-                let highlights = request.highlight.then(|| Highlights {
-                    name: highlight(&product.name),
-                    description: highlight(&product.description),
-                });
-                Hit { product, highlights }
-            })
-            .collect();
+        let hits_out = if request.highlight {
+            let matched: HashSet<&str> = hits.matched_terms.iter().map(String::as_str).collect();
+            let mut words = analyzer::word_analyzer();
+            let mut mark =
+                |text: &Option<String>| text.as_deref().map(|t| highlight::mark(&mut words, t, &matched));
+            products
+                .into_iter()
+                .map(|product| {
+                    let highlights = Some(Highlights {
+                        name: mark(&product.name),
+                        description: mark(&product.description),
+                    });
+                    Hit { product, highlights }
+                })
+                .collect()
+        } else {
+            products.into_iter().map(|product| Hit { product, highlights: None }).collect()
+        };
         Ok(SearchResults { hits: hits_out, total: hits.total, facets: hits.facets })
     }
 
@@ -398,6 +402,29 @@ mod tests {
                 assert_eq!(found.hits[0].product.product_id, id, "{sku}");
             }
         }
+    }
+
+    #[test]
+    fn the_result_cache_answers_repeats_until_a_write() {
+        let products = data_gen::generate(1, 20);
+        let sku = products[0].sku.clone().unwrap();
+        let catalog = Catalog::with_result_cache(products, 10).unwrap();
+        let request = SearchRequest::text(sku.as_str()).unwrap();
+
+        let first = catalog.search(&request).unwrap();
+        assert!(Arc::ptr_eq(&first, &catalog.search(&request).unwrap()), "a repeat is served from the cache");
+
+        catalog.upsert_details(1, details(1, "CHANGED")).unwrap();
+        let after = catalog.search(&request).unwrap();
+        assert!(!Arc::ptr_eq(&first, &after), "a write empties the cache");
+        assert_eq!(after.total, 0, "the old SKU no longer matches");
+    }
+
+    #[test]
+    fn without_a_result_cache_every_search_runs() {
+        let catalog = Catalog::build(data_gen::generate(1, 20)).unwrap();
+        let request = SearchRequest::text("the").unwrap();
+        assert!(!Arc::ptr_eq(&catalog.search(&request).unwrap(), &catalog.search(&request).unwrap()));
     }
 
     #[test]

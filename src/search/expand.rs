@@ -133,7 +133,7 @@ impl Expander {
 
     /// The automaton accepting words within `max_edits` of `term`; `None` for no typos.
     /// Building one costs tens of microseconds, so a query builds one per word.
-    pub fn typo_automaton(&self, term: &str, max_edits: u8) -> Option<DFA> {
+    fn typo_automaton(&self, term: &str, max_edits: u8) -> Option<DFA> {
         match max_edits {
             0 => None,
             1 => Some(self.one_edit.build_dfa(term)),
@@ -142,7 +142,7 @@ impl Expander {
     }
 
     /// Terms of `field` that `dfa` accepts, other than `term` itself, with their distance.
-    pub fn typos(&self, searcher: &Searcher, field: Field, dfa: &DFA, term: &str) -> BTreeMap<String, u8> {
+    fn typos(&self, searcher: &Searcher, field: Field, dfa: &DFA, term: &str) -> BTreeMap<String, u8> {
         let mut found = BTreeMap::new();
         for segment in searcher.segment_readers() {
             let Ok(index) = segment.inverted_index(field) else { continue };
@@ -160,7 +160,7 @@ impl Expander {
     }
 
     /// Terms of `field` that begin with `prefix`, other than `exclude`.
-    pub fn completions(&self, searcher: &Searcher, field: Field, prefix: &str, exclude: &str) -> Vec<String> {
+    fn completions(&self, searcher: &Searcher, field: Field, prefix: &str, exclude: &str) -> Vec<String> {
         let mut found = std::collections::BTreeSet::new();
         for segment in searcher.segment_readers() {
             let Ok(index) = segment.inverted_index(field) else { continue };

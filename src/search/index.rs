@@ -160,11 +160,6 @@ impl SearchIndex {
         Ok(Self { reader, writer: Mutex::new(writer), fields, expander: Expander::default() })
     }
 
-    /// Number of products in the index as searches see it now.
-    pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
-    }
-
     /// Replaces the products with the same ids (or adds them) in one commit, and makes the
     /// change visible to every search that starts after this returns. All or nothing.
     pub fn upsert_all(&self, products: &[Product]) -> anyhow::Result<()> {
