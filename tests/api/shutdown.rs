@@ -30,21 +30,33 @@ async fn wait_until_healthy(client: &reqwest::Client, url: &str) {
     panic!("the server never became healthy at {url}");
 }
 
-#[tokio::test]
-async fn sigterm_drains_and_exits_zero() {
-    let port = free_port();
-    let mut server = Server(
+/// Starts the binary on free loopback ports with `extra` flags; returns it, healthy, and
+/// its base URL.
+async fn start_binary(extra: &[&str]) -> (Server, String) {
+    let (port, metrics) = (free_port(), free_port());
+    let server = Server(
         Command::new(env!("CARGO_BIN_EXE_product-search"))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--count", "300", "--shutdown-delay-ms", "300"])
-            .args(["--metrics-listen", &format!("127.0.0.1:{}", free_port())])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--metrics-listen",
+                &format!("127.0.0.1:{metrics}"),
+            ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("the binary starts"),
     );
-    let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    wait_until_healthy(&client, &format!("{base}/health")).await;
+    wait_until_healthy(&reqwest::Client::new(), &format!("{base}/health")).await;
+    (server, base)
+}
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_zero() {
+    let (mut server, base) = start_binary(&["--count", "300", "--shutdown-delay-ms", "300"]).await;
+    let client = reqwest::Client::new();
 
     let in_flight = tokio::spawn({
         let client = client.clone();
@@ -68,23 +80,8 @@ async fn sigterm_drains_and_exits_zero() {
 
 #[tokio::test]
 async fn the_healthcheck_subcommand_passes_on_a_healthy_server_and_fails_otherwise() {
-    let (port, metrics) = (free_port(), free_port());
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_product-search"))
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--metrics-listen",
-                &format!("127.0.0.1:{metrics}"),
-            ])
-            .args(["--count", "100"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts"),
-    );
-    let health = format!("http://127.0.0.1:{port}/health");
-    wait_until_healthy(&reqwest::Client::new(), &health).await;
+    let (_server, base) = start_binary(&["--count", "100"]).await;
+    let health = format!("{base}/health");
     let probe = |url: String| {
         Command::new(env!("CARGO_BIN_EXE_product-search"))
             .args(["healthcheck", "--url", &url, "--timeout-ms", "1000"])
@@ -93,7 +90,7 @@ async fn the_healthcheck_subcommand_passes_on_a_healthy_server_and_fails_otherwi
     };
 
     assert!(probe(health).status.success());
-    let missing = probe(format!("http://127.0.0.1:{port}/no-such-path"));
+    let missing = probe(format!("{base}/no-such-path"));
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("404"));
     assert_eq!(probe(format!("http://127.0.0.1:{}/health", free_port())).status.code(), Some(1));
