@@ -2,20 +2,22 @@
 //! query execution. Products themselves live in the catalogue; the index answers with ids.
 //!
 //! Ranking is tiered through the score: a whole-SKU match adds [`SKU_TIER`], every query
-//! term matched exactly (stemmed counts as exact) adds [`EXACT_TIER`], and under those sits
+//! term matched exactly (stemmed counts as exact) adds [`EXACT_TIER`](super::matcher::EXACT_TIER), and under those sits
 //! field-weighted BM25, where typo and prefix matches score as the terms they matched,
 //! discounted. Ties go to the lower product id.
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use data_gen::Product;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -28,6 +30,7 @@ use tantivy::{
 use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
+use super::matcher::{Word, WordTerm, WordsQuery};
 use super::query::{Facets, Filters, SearchHits, SearchRequest, Sort, top_values};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
@@ -38,9 +41,6 @@ const UPDATE_BUDGET: usize = 15_000_000;
 
 /// Score added by a whole-SKU match: above anything else a product can score.
 const SKU_TIER: Score = 10_000_000.0;
-/// Score added per query term matched exactly: above any sum of BM25 scores, which stay
-/// below a few hundred per term even for a 256-character query.
-const EXACT_TIER: Score = 10_000.0;
 /// Weight of a typo match per edit: one typo scores half, two a quarter.
 const TYPO_DISCOUNT: Score = 0.5;
 /// Weight of a prefix completion.
@@ -126,6 +126,46 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     expander: Expander,
+    product_ids: ProductIds,
+}
+
+/// Each segment's product ids by document, read from the fast field once per segment:
+/// every match reads one for the tie-break, and an array costs far less than the codec.
+#[derive(Default)]
+struct ProductIds {
+    segments: Mutex<HashMap<SegmentId, Arc<[u64]>>>,
+}
+
+type SegmentIds = Vec<(SegmentId, Arc<[u64]>)>;
+
+impl ProductIds {
+    /// The id arrays of `searcher`'s segments, reading those of new segments.
+    fn of(&self, searcher: &Searcher) -> Arc<SegmentIds> {
+        let mut cache = self.segments.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut read_new = false;
+        let ids: SegmentIds = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                let ids = cache.entry(segment.segment_id()).or_insert_with(|| {
+                    read_new = true;
+                    let column = segment
+                        .fast_fields()
+                        .u64("product_id")
+                        .expect("product_id is a fast field")
+                        .first_or_default_col(0);
+                    (0..segment.max_doc()).map(|doc| column.get_val(doc)).collect()
+                });
+                (segment.segment_id(), ids.clone())
+            })
+            .collect();
+        if read_new {
+            // Segments merged away or replaced are dropped with the first search that
+            // meets a new one.
+            cache.retain(|id, _| ids.iter().any(|(live, _)| live == id));
+        }
+        Arc::new(ids)
+    }
 }
 
 /// A query's text part, planned once and reused by every facet pass.
@@ -157,7 +197,13 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .context("opening the index reader")?;
-        Ok(Self { reader, writer: Mutex::new(writer), fields, expander: Expander::default() })
+        Ok(Self {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            expander: Expander::default(),
+            product_ids: ProductIds::default(),
+        })
     }
 
     /// Replaces the products with the same ids (or adds them) in one commit, and makes the
@@ -186,8 +232,9 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let plan = self.plan_text(&searcher, request);
         let query = self.with_filters(&plan.query, &request.filters, None);
-        let top =
-            TopDocs::with_limit(request.limit).and_offset(request.offset).tweak_score(rank_by(request.sort));
+        let top = TopDocs::with_limit(request.limit)
+            .and_offset(request.offset)
+            .tweak_score(rank_by(request.sort, self.product_ids.of(&searcher)));
 
         let wanted = request.facets;
         let filters = &request.filters;
@@ -244,25 +291,26 @@ impl SearchIndex {
         }
         let words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
         let last = words.len().saturating_sub(1);
-        let clauses: Vec<(Occur, Box<dyn Query>)> = words
+        let words: Vec<Word> = words
             .iter()
             .enumerate()
             .map(|(i, word)| {
-                (
-                    Occur::Must,
-                    self.word_query(searcher, word, i == last, request.typo_tolerance, &mut matched_terms),
-                )
+                self.word_terms(searcher, word, i == last, request.typo_tolerance, &mut matched_terms)
             })
             .collect();
         let words_query: Box<dyn Query> =
-            if clauses.is_empty() { Box::new(EmptyQuery) } else { Box::new(BooleanQuery::new(clauses)) };
+            if words.is_empty() { Box::new(EmptyQuery) } else { Box::new(WordsQuery::new(words)) };
 
         let key = sku_key(&request.text);
         if key.is_empty() {
             return TextPlan { query: words_query, matched_terms };
         }
-        let whole_sku =
-            TermQuery::new(Term::from_field_text(self.fields.sku_key, &key), IndexRecordOption::Basic);
+        let sku_term = Term::from_field_text(self.fields.sku_key, &key);
+        // Most queries are no SKU at all; leaving the clause out spares every match a union.
+        if searcher.doc_freq(&sku_term).unwrap_or(0) == 0 {
+            return TextPlan { query: words_query, matched_terms };
+        }
+        let whole_sku = TermQuery::new(sku_term, IndexRecordOption::Basic);
         let query = BooleanQuery::new(vec![
             (Occur::Should, words_query),
             (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(whole_sku), SKU_TIER))),
@@ -270,59 +318,45 @@ impl SearchIndex {
         TextPlan { query: Box::new(query), matched_terms }
     }
 
-    /// One word: exact (stemmed) in any field, scored BM25 plus [`EXACT_TIER`]; typo
-    /// neighbours and completions, scored as discounted BM25 of the terms they matched.
-    fn word_query(
+    /// The terms one word matches through: its stem in every field (exact, at full field
+    /// weight), its typo neighbours and completions (at discounted weight).
+    fn word_terms(
         &self,
         searcher: &Searcher,
         word: &str,
         is_last: bool,
         typo_tolerance: bool,
         matched_terms: &mut BTreeSet<String>,
-    ) -> Box<dyn Query> {
+    ) -> Word {
         let stemmed = stem(word);
-        let term_query = |field: Field, text: &str| {
-            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
-                as Box<dyn Query>
+        let term = |position: usize, text: &str, weight: Score, exact: bool| WordTerm {
+            term: Term::from_field_text(self.fields.text[position].field, text),
+            weight,
+            exact,
         };
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let exact_anywhere = self
-            .fields
-            .text
-            .iter()
-            .map(|t| (Occur::Should, term_query(t.field, &stemmed)))
-            .collect::<Vec<_>>();
-        should.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(exact_anywhere)), EXACT_TIER)),
-        ));
+        let mut terms: Word =
+            self.fields.text.iter().enumerate().map(|(i, t)| term(i, &stemmed, t.boost, true)).collect();
         matched_terms.insert(stemmed.to_string());
-        for text in &self.fields.text {
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(term_query(text.field, &stemmed), text.boost)),
-            ));
-        }
 
         let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
         let prefix = is_last && word.chars().count() >= 2;
         let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
         let expansion = self.expander.expand(searcher, &fields, word, &stemmed, typos, prefix);
         for (position, candidate, distance) in &expansion.typos {
-            let text = self.fields.text[*position];
-            let weight = text.boost * TYPO_DISCOUNT.powi(i32::from(*distance));
-            should
-                .push((Occur::Should, Box::new(BoostQuery::new(term_query(text.field, candidate), weight))));
+            let weight = self.fields.text[*position].boost * TYPO_DISCOUNT.powi(i32::from(*distance));
+            terms.push(term(*position, candidate, weight, false));
             matched_terms.insert(candidate.clone());
         }
         for (position, candidate) in &expansion.completions {
-            let text = self.fields.text[*position];
-            let weight = text.boost * PREFIX_DISCOUNT;
-            should
-                .push((Occur::Should, Box::new(BoostQuery::new(term_query(text.field, candidate), weight))));
+            terms.push(term(
+                *position,
+                candidate,
+                self.fields.text[*position].boost * PREFIX_DISCOUNT,
+                false,
+            ));
             matched_terms.insert(candidate.clone());
         }
-        Box::new(BooleanQuery::new(should))
+        terms
     }
 
     /// `text` restricted by `filters`, leaving out the filter of `skip` (for its facet).
@@ -406,10 +440,15 @@ struct RankKey {
 
 fn rank_by(
     sort: Sort,
+    product_ids: Arc<SegmentIds>,
 ) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
     move |segment: &SegmentReader| {
         let fast = segment.fast_fields();
-        let ids = fast.u64("product_id").expect("product_id is a fast field").first_or_default_col(0);
+        let ids = product_ids
+            .iter()
+            .find(|(id, _)| *id == segment.segment_id())
+            .map(|(_, ids)| ids.clone())
+            .expect("product ids are read for every segment searched");
         let column = match sort {
             Sort::Relevance => None,
             Sort::PriceAsc | Sort::PriceDesc => Some(fast.f64(PRICE_COLUMN).expect("price is a fast field")),
@@ -426,7 +465,7 @@ fn rank_by(
                     None => f64::NEG_INFINITY,
                 },
             };
-            RankKey { primary, score, id: Reverse(ids.get_val(doc)) }
+            RankKey { primary, score, id: Reverse(ids[doc as usize]) }
         })
     }
 }

@@ -6,6 +6,7 @@ mod expand;
 mod facets;
 pub mod highlight;
 mod index;
+mod matcher;
 mod query;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};

@@ -1,0 +1,658 @@
+//! Matching and scoring the words of a query: every word must match, each through any of
+//! its terms (the exact stem in every field, typo neighbours, completions), and a product
+//! scores the sum over its matching terms of weighted BM25, plus [`EXACT_TIER`] for each
+//! word it matches through an exact term.
+//!
+//! Why not a boolean query of term queries: with six fields and a word's expansions, one
+//! word is a union of up to hundreds of posting lists, and tantivy's unions score every
+//! document of every list before the conjunction throws most of them away. Here each
+//! segment is worked in passes over sorted document ids instead:
+//! 1. candidates: the union of the cheapest word's lists (fewest postings), as a bitset;
+//! 2. conjunction: every other word, cheapest first, keeps the candidates one of its lists
+//!    holds; a word with few postings per candidate is read whole into a bitset, one with
+//!    many is skipped through to each candidate with the lists' skip data;
+//! 3. scoring: only the survivors are scored, list by list, the same two ways.
+//!
+//! So no posting is scored unless its document matches every word. The scores equal those
+//! of tantivy's term queries under boolean and boost queries (a test holds them to it).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tantivy::InvertedIndexReader;
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, TantivyError, Term};
+
+/// Score added per query word matched through one of its exact terms: above any sum of
+/// BM25 scores, which stay below a few hundred per word even for a 256-character query.
+pub const EXACT_TIER: Score = 10_000.0;
+
+/// BM25's parameters, as tantivy and Lucene use them.
+const K1: Score = 1.2;
+const B: Score = 0.75;
+
+/// One term a word may match through: in one field, with a weight (field boost times any
+/// typo or prefix discount), and whether it is the word itself (exact or stemmed).
+#[derive(Debug, Clone)]
+pub struct WordTerm {
+    pub term: Term,
+    pub weight: Score,
+    pub exact: bool,
+}
+
+/// All the terms one word may match through.
+pub type Word = Vec<WordTerm>;
+
+/// Products that match every word, scored as the module explains.
+#[derive(Debug, Clone)]
+pub struct WordsQuery {
+    words: Vec<Word>,
+}
+
+impl WordsQuery {
+    /// A query over `words`; with no words it matches nothing.
+    pub fn new(words: Vec<Word>) -> Self {
+        Self { words }
+    }
+}
+
+impl Query for WordsQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let bm25 = match enable_scoring {
+            EnableScoring::Enabled { searcher, .. } => Some(Bm25::new(searcher, &self.words)?),
+            EnableScoring::Disabled { .. } => None,
+        };
+        Ok(Box::new(WordsWeight { words: self.words.clone(), bm25 }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for term in self.words.iter().flatten() {
+            visitor(&term.term, false);
+        }
+    }
+}
+
+/// BM25 statistics over the whole index, as tantivy's term queries compute them: the
+/// length normalisation of each field and the weight (idf times boost) of each term.
+struct Bm25 {
+    norms: HashMap<Field, Arc<[Score; 256]>>,
+    /// Per word, per term: the term's weight times `1 + K1` times its idf.
+    weights: Vec<Vec<Score>>,
+}
+
+impl Bm25 {
+    fn new(searcher: &Searcher, words: &[Word]) -> tantivy::Result<Self> {
+        let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
+        let mut norms = HashMap::new();
+        let mut weights = Vec::with_capacity(words.len());
+        for word in words {
+            let mut word_weights = Vec::with_capacity(word.len());
+            for term in word {
+                let field = term.term.field();
+                if let std::collections::hash_map::Entry::Vacant(entry) = norms.entry(field) {
+                    entry.insert(field_norms(searcher, field, total_docs)?);
+                }
+                let doc_freq = searcher.doc_freq(&term.term)?;
+                word_weights.push(term.weight * (1.0 + K1) * idf(doc_freq, total_docs));
+            }
+            weights.push(word_weights);
+        }
+        Ok(Self { norms, weights })
+    }
+}
+
+fn idf(doc_freq: u64, total_docs: u64) -> Score {
+    let x = (total_docs.saturating_sub(doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
+    (1.0 + x).ln()
+}
+
+/// `K1 * (1 - B + B * length / average length)` for each of the 256 encoded lengths.
+fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::Result<Arc<[Score; 256]>> {
+    let mut tokens = 0u64;
+    for reader in searcher.segment_readers() {
+        tokens += reader.inverted_index(field)?.total_num_tokens();
+    }
+    let average = if total_docs == 0 { 1.0 } else { tokens as Score / total_docs as Score };
+    let mut norms = [0.0; 256];
+    for (id, norm) in norms.iter_mut().enumerate() {
+        let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
+        *norm = K1 * (1.0 - B + B * length / average);
+    }
+    Ok(Arc::new(norms))
+}
+
+struct WordsWeight {
+    words: Vec<Word>,
+    bm25: Option<Bm25>,
+}
+
+/// One term's postings in one segment.
+struct List {
+    index: Arc<InvertedIndexReader>,
+    info: TermInfo,
+    field: Field,
+    /// Where the term is in the query: word, then term.
+    word: usize,
+    term: usize,
+}
+
+impl List {
+    fn postings(&self, option: IndexRecordOption) -> tantivy::Result<SegmentPostings> {
+        Ok(self.index.read_postings_from_terminfo(&self.info, option)?)
+    }
+}
+
+/// A word's lists in one segment, with their total length.
+struct WordLists {
+    postings: u64,
+    lists: Vec<List>,
+}
+
+impl WordsWeight {
+    /// The matching documents of one segment, ascending, with their scores.
+    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<DocId>, Vec<Score>)> {
+        let Some(words) = self.segment_lists(reader)? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut bits = DocBits::new(reader.max_doc());
+        let docs = conjunction(reader, &words, &mut bits)?;
+        let scores = match &self.bm25 {
+            Some(bm25) => self.scores(reader, bm25, &words, &docs, &mut bits)?,
+            None => vec![1.0; docs.len()],
+        };
+        Ok((docs, scores))
+    }
+
+    /// Each word's lists in `reader`, fewest postings first; `None` if a word has none.
+    fn segment_lists(&self, reader: &SegmentReader) -> tantivy::Result<Option<Vec<WordLists>>> {
+        if self.words.is_empty() {
+            return Ok(None);
+        }
+        let mut indexes: Vec<(Field, Arc<InvertedIndexReader>)> = Vec::new();
+        let mut words = Vec::with_capacity(self.words.len());
+        for (w, word) in self.words.iter().enumerate() {
+            let mut lists = Vec::new();
+            let mut postings = 0;
+            for (t, term) in word.iter().enumerate() {
+                let field = term.term.field();
+                let index = match indexes.iter().find(|(f, _)| *f == field) {
+                    Some((_, index)) => index.clone(),
+                    None => {
+                        let index = reader.inverted_index(field)?;
+                        indexes.push((field, index.clone()));
+                        index
+                    }
+                };
+                if let Some(info) = index.get_term_info(&term.term)? {
+                    postings += u64::from(info.doc_freq);
+                    lists.push(List { index, info, field, word: w, term: t });
+                }
+            }
+            if lists.is_empty() {
+                return Ok(None);
+            }
+            words.push(WordLists { postings, lists });
+        }
+        words.sort_by_key(|word| word.postings);
+        Ok(Some(words))
+    }
+
+    /// Sums each term's weighted BM25 over `docs`, plus a tier per word matched exactly.
+    fn scores(
+        &self,
+        reader: &SegmentReader,
+        bm25: &Bm25,
+        words: &[WordLists],
+        docs: &[DocId],
+        bits: &mut DocBits,
+    ) -> tantivy::Result<Vec<Score>> {
+        SCORES.with_borrow_mut(|scores| {
+            if scores.len() < reader.max_doc() as usize {
+                scores.resize(reader.max_doc() as usize, 0.0);
+            }
+            bits.clear();
+            for &doc in docs {
+                bits.insert(doc);
+                scores[doc as usize] = 0.0;
+            }
+            let mut exact = DocBits::new(reader.max_doc());
+            for word in words {
+                for list in &word.lists {
+                    let scorer = ListScorer {
+                        weight: bm25.weights[list.word][list.term],
+                        norms: &bm25.norms[&list.field],
+                        fieldnorms: reader.get_fieldnorms_reader(list.field)?,
+                    };
+                    let is_exact = self.words[list.word][list.term].exact;
+                    let mut add = |doc: DocId, freq: u32| {
+                        scores[doc as usize] += scorer.score(doc, freq);
+                        if is_exact {
+                            exact.insert(doc);
+                        }
+                    };
+                    if is_dense(u64::from(list.info.doc_freq), docs.len()) {
+                        let mut block = list
+                            .index
+                            .read_block_postings_from_terminfo(&list.info, IndexRecordOption::WithFreqs)?;
+                        while !block.docs().is_empty() {
+                            for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
+                                if bits.contains(doc) {
+                                    add(doc, freq);
+                                }
+                            }
+                            block.advance();
+                        }
+                    } else {
+                        let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
+                        walk(&mut postings, docs, |i, postings| add(docs[i], postings.term_freq()));
+                    }
+                }
+                for &doc in docs {
+                    if exact.contains(doc) {
+                        scores[doc as usize] += EXACT_TIER;
+                        exact.remove(doc);
+                    }
+                }
+            }
+            Ok(docs.iter().map(|&doc| scores[doc as usize]).collect())
+        })
+    }
+}
+
+/// The live documents that every word matches, ascending. Candidates start as the union of
+/// the cheapest word; every other word, cheapest first, keeps those it holds.
+fn conjunction(
+    reader: &SegmentReader,
+    words: &[WordLists],
+    bits: &mut DocBits,
+) -> tantivy::Result<Vec<DocId>> {
+    for list in &words[0].lists {
+        bits.insert_list(list)?;
+    }
+    let mut candidates = bits.docs();
+    if let Some(alive) = reader.alive_bitset() {
+        candidates.retain(|&doc| alive.is_alive(doc));
+    }
+    let mut hits = Vec::new();
+    for word in &words[1..] {
+        if candidates.is_empty() {
+            break;
+        }
+        if is_dense(word.postings, candidates.len()) {
+            bits.clear();
+            for list in &word.lists {
+                bits.insert_list(list)?;
+            }
+            candidates.retain(|&doc| bits.contains(doc));
+        } else {
+            hits.clear();
+            hits.resize(candidates.len(), false);
+            for list in &word.lists {
+                walk(&mut list.postings(IndexRecordOption::Basic)?, &candidates, |i, _| hits[i] = true);
+            }
+            let mut hit = hits.iter();
+            candidates.retain(|_| *hit.next().expect("one flag per candidate"));
+        }
+    }
+    Ok(candidates)
+}
+
+/// Whether `postings` are few enough for the `candidates` left to be read whole, block by
+/// block, rather than skipped through to each candidate: a skip costs about as much as
+/// decoding a dozen postings.
+fn is_dense(postings: u64, candidates: usize) -> bool {
+    postings <= DENSE_POSTINGS_PER_CANDIDATE * candidates as u64
+}
+
+thread_local! {
+    /// Score accumulators by document id, kept between searches on the same thread so that
+    /// no search pays for zeroing a segment-sized array: only its candidates' entries are set.
+    static SCORES: std::cell::RefCell<Vec<Score>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// BM25 of one term in one segment, weighted.
+struct ListScorer<'a> {
+    weight: Score,
+    norms: &'a [Score; 256],
+    fieldnorms: FieldNormReader,
+}
+
+impl ListScorer<'_> {
+    fn score(&self, doc: DocId, freq: u32) -> Score {
+        let freq = freq as Score;
+        self.weight * freq / (freq + self.norms[usize::from(self.fieldnorms.fieldnorm_id(doc))])
+    }
+}
+
+/// See [`is_dense`].
+const DENSE_POSTINGS_PER_CANDIDATE: u64 = 16;
+
+/// A set of one segment's documents.
+struct DocBits {
+    words: Vec<u64>,
+}
+
+impl DocBits {
+    fn new(max_doc: DocId) -> Self {
+        Self { words: vec![0; (max_doc as usize).div_ceil(64)] }
+    }
+
+    fn clear(&mut self) {
+        self.words.fill(0);
+    }
+
+    fn insert(&mut self, doc: DocId) {
+        self.words[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    fn remove(&mut self, doc: DocId) {
+        self.words[doc as usize / 64] &= !(1 << (doc % 64));
+    }
+
+    fn contains(&self, doc: DocId) -> bool {
+        self.words[doc as usize / 64] & (1 << (doc % 64)) != 0
+    }
+
+    /// Adds every document of a posting list, reading it block by block.
+    fn insert_list(&mut self, list: &List) -> tantivy::Result<()> {
+        let mut block = list.index.read_block_postings_from_terminfo(&list.info, IndexRecordOption::Basic)?;
+        loop {
+            let docs = block.docs();
+            if docs.is_empty() {
+                return Ok(());
+            }
+            for &doc in docs {
+                self.insert(doc);
+            }
+            block.advance();
+        }
+    }
+
+    /// The documents, ascending.
+    fn docs(&self) -> Vec<DocId> {
+        let mut docs = Vec::new();
+        for (block, &word) in self.words.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                docs.push((block * 64) as DocId + word.trailing_zeros());
+                word &= word - 1;
+            }
+        }
+        docs
+    }
+}
+
+/// Calls `found` with the position of every candidate `postings` holds. Whichever side is
+/// behind skips ahead: the postings through their skip lists, the candidates by galloping,
+/// so a short list costs little against many candidates and the other way round.
+fn walk(
+    postings: &mut SegmentPostings,
+    candidates: &[DocId],
+    mut found: impl FnMut(usize, &SegmentPostings),
+) {
+    let mut i = 0;
+    while i < candidates.len() {
+        let doc = postings.doc();
+        if doc == TERMINATED {
+            return;
+        }
+        let candidate = candidates[i];
+        if doc < candidate {
+            postings.seek(candidate);
+        } else if doc > candidate {
+            i = gallop(candidates, i, doc);
+        } else {
+            found(i, postings);
+            i += 1;
+            postings.advance();
+        }
+    }
+}
+
+/// The first position at or after `from` whose document is at least `target`.
+fn gallop(docs: &[DocId], from: usize, target: DocId) -> usize {
+    let mut step = 1;
+    let mut low = from;
+    let mut high = from + 1;
+    while high < docs.len() && docs[high] < target {
+        low = high;
+        step *= 2;
+        high = (high + step).min(docs.len());
+    }
+    let high = high.min(docs.len());
+    low + docs[low..high].partition_point(|&doc| doc < target)
+}
+
+impl Weight for WordsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let (docs, mut scores) = self.matches(reader)?;
+        if boost != 1.0 {
+            scores.iter_mut().for_each(|score| *score *= boost);
+        }
+        Ok(Box::new(MatchScorer { docs, scores, position: 0 }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let (docs, scores) = self.matches(reader)?;
+        match docs.binary_search(&doc) {
+            Ok(i) => {
+                Ok(Explanation::new("every word matched: weighted BM25 plus exact-word tiers", scores[i]))
+            }
+            Err(_) => Err(TantivyError::InvalidArgument(format!("document {doc} does not match"))),
+        }
+    }
+}
+
+/// Precomputed matches of one segment, served as a scorer.
+struct MatchScorer {
+    docs: Vec<DocId>,
+    scores: Vec<Score>,
+    position: usize,
+}
+
+impl DocSet for MatchScorer {
+    fn advance(&mut self) -> DocId {
+        if self.position < self.docs.len() {
+            self.position += 1;
+        }
+        self.doc()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.position += self.docs[self.position..].partition_point(|&doc| doc < target);
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs.get(self.position).copied().unwrap_or(TERMINATED)
+    }
+
+    fn size_hint(&self) -> u32 {
+        (self.docs.len() - self.position) as u32
+    }
+}
+
+impl Scorer for MatchScorer {
+    fn score(&mut self) -> Score {
+        self.scores[self.position]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, TermQuery};
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{Index, IndexWriter, TantivyDocument};
+
+    use super::*;
+
+    /// Words with very different frequencies, so that queries take both the bitset and the
+    /// skipping paths of the conjunction and of scoring.
+    const VOCABULARY: [(&str, u32); 8] = [
+        ("common", 90),
+        ("usual", 60),
+        ("half", 50),
+        ("some", 20),
+        ("few", 6),
+        ("rare", 2),
+        ("single", 1),
+        ("never", 0),
+    ];
+
+    struct Fixture {
+        index: Index,
+        title: Field,
+        body: Field,
+    }
+
+    /// 3,000 documents in several segments, some deleted.
+    fn fixture() -> Fixture {
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for segment in 0..3 {
+            for _ in 0..1_000 {
+                let mut doc = TantivyDocument::default();
+                for (field, length) in [(title, 3), (body, 12)] {
+                    let words: Vec<&str> = (0..rng.random_range(1..=length))
+                        .filter_map(|_| {
+                            let (word, percent) = VOCABULARY[rng.random_range(0..VOCABULARY.len())];
+                            (rng.random_range(0..100) < percent).then_some(word)
+                        })
+                        .collect();
+                    doc.add_text(field, words.join(" "));
+                }
+                writer.add_document(doc).unwrap();
+            }
+            if segment == 1 {
+                writer.delete_term(Term::from_field_text(title, "single"));
+            }
+            writer.commit().unwrap();
+        }
+        Fixture { index, title, body }
+    }
+
+    fn word(fixture: &Fixture, exact: &str, inexact: &[&str]) -> Word {
+        let mut terms = vec![
+            WordTerm { term: Term::from_field_text(fixture.title, exact), weight: 3.0, exact: true },
+            WordTerm { term: Term::from_field_text(fixture.body, exact), weight: 1.0, exact: true },
+        ];
+        for text in inexact {
+            terms.push(WordTerm {
+                term: Term::from_field_text(fixture.body, text),
+                weight: 0.5,
+                exact: false,
+            });
+        }
+        terms
+    }
+
+    /// The same query built from tantivy's own boolean, boost and term queries.
+    fn reference(words: &[Word]) -> BooleanQuery {
+        let term = |t: &WordTerm| {
+            Box::new(TermQuery::new(t.term.clone(), IndexRecordOption::WithFreqs)) as Box<dyn Query>
+        };
+        BooleanQuery::new(
+            words
+                .iter()
+                .map(|word| {
+                    let exact = word.iter().filter(|t| t.exact).map(|t| (Occur::Should, term(t))).collect();
+                    let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(exact)), EXACT_TIER)),
+                    )];
+                    for t in word {
+                        should.push((Occur::Should, Box::new(BoostQuery::new(term(t), t.weight))));
+                    }
+                    (Occur::Must, Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+                })
+                .collect(),
+        )
+    }
+
+    fn ranked(index: &Index, query: &dyn Query) -> (usize, Vec<(Score, tantivy::DocAddress)>) {
+        let searcher = index.reader().unwrap().searcher();
+        searcher.search(query, &(Count, TopDocs::with_limit(3_000).order_by_score())).unwrap()
+    }
+
+    #[test]
+    fn matches_and_scores_as_tantivy_term_queries_would() {
+        let fixture = fixture();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut nonempty = 0;
+        for _ in 0..200 {
+            let words: Vec<Word> = (0..rng.random_range(1..=3))
+                .map(|_| {
+                    let pick = |rng: &mut ChaCha8Rng| VOCABULARY[rng.random_range(0..VOCABULARY.len())].0;
+                    let exact = pick(&mut rng);
+                    let inexact: Vec<&str> = (0..rng.random_range(0..=2)).map(|_| pick(&mut rng)).collect();
+                    word(&fixture, exact, &inexact)
+                })
+                .collect();
+            let (total, mut got) = ranked(&fixture.index, &WordsQuery::new(words.clone()));
+            let (expected_total, mut expected) = ranked(&fixture.index, &reference(&words));
+            assert_eq!(total, expected_total, "totals for {words:?}");
+            got.sort_by_key(|(_, address)| *address);
+            expected.sort_by_key(|(_, address)| *address);
+            for ((score, address), (expected_score, expected_address)) in got.iter().zip(&expected) {
+                assert_eq!(address, expected_address);
+                assert!(
+                    (score - expected_score).abs() <= expected_score.abs() * 1e-5,
+                    "{address:?} scored {score}, tantivy says {expected_score}"
+                );
+            }
+            nonempty += usize::from(total > 0);
+        }
+        assert!(nonempty > 100, "only {nonempty} of 200 queries matched anything");
+    }
+
+    #[test]
+    fn skips_deleted_documents() {
+        let fixture = fixture();
+        let words = vec![word(&fixture, "single", &[])];
+        let (total, hits) = ranked(&fixture.index, &WordsQuery::new(words.clone()));
+        let searcher = fixture.index.reader().unwrap().searcher();
+        assert_eq!(total, hits.len());
+        assert!(searcher.segment_readers().iter().any(|r| r.num_deleted_docs() > 0));
+        assert_eq!(total, ranked(&fixture.index, &reference(&words)).0);
+    }
+
+    #[test]
+    fn a_word_without_postings_matches_nothing() {
+        let fixture = fixture();
+        let words = vec![word(&fixture, "common", &[]), word(&fixture, "never", &["absent"])];
+        assert_eq!(ranked(&fixture.index, &WordsQuery::new(words)).0, 0);
+        assert_eq!(ranked(&fixture.index, &WordsQuery::new(Vec::new())).0, 0);
+    }
+
+    #[test]
+    fn gallop_finds_the_first_position_at_or_after_the_target() {
+        let docs: Vec<DocId> = (0..300).map(|i| i * 8 + i % 7).collect();
+        for from in [0, 1, 5, 100, 299] {
+            for target in docs[from]..docs[299] + 5 {
+                let expected = from + docs[from..].partition_point(|&doc| doc < target);
+                assert_eq!(gallop(&docs, from, target), expected, "from {from} to {target}");
+            }
+        }
+    }
+
+    #[test]
+    fn match_scorer_seeks_and_ends_on_terminated() {
+        let mut scorer = MatchScorer { docs: vec![2, 5, 9], scores: vec![1.0, 2.0, 3.0], position: 0 };
+        assert_eq!(scorer.doc(), 2);
+        assert_eq!(scorer.seek(6), 9);
+        assert_eq!(scorer.score(), 3.0);
+        assert_eq!(scorer.advance(), TERMINATED);
+        assert_eq!(scorer.advance(), TERMINATED);
+        assert_eq!(scorer.size_hint(), 0);
+    }
+}
