@@ -294,10 +294,13 @@ impl SearchIndex {
         let words: Vec<Word> = words
             .iter()
             .enumerate()
-            .map(|(i, word)| {
-                self.word_terms(searcher, word, i == last, request.typo_tolerance, &mut matched_terms)
-            })
+            .map(|(i, word)| self.word_terms(searcher, word, i == last, request.typo_tolerance))
             .collect();
+        // Only highlighting reads them, and a prefix may expand to hundreds of terms.
+        if request.highlight {
+            matched_terms =
+                words.iter().flatten().filter_map(|t| t.term.value().as_str().map(str::to_owned)).collect();
+        }
         let words_query: Box<dyn Query> =
             if words.is_empty() { Box::new(EmptyQuery) } else { Box::new(WordsQuery::new(words)) };
 
@@ -320,14 +323,7 @@ impl SearchIndex {
 
     /// The terms one word matches through: its stem in every field (exact, at full field
     /// weight), its typo neighbours and completions (at discounted weight).
-    fn word_terms(
-        &self,
-        searcher: &Searcher,
-        word: &str,
-        is_last: bool,
-        typo_tolerance: bool,
-        matched_terms: &mut BTreeSet<String>,
-    ) -> Word {
+    fn word_terms(&self, searcher: &Searcher, word: &str, is_last: bool, typo_tolerance: bool) -> Word {
         let stemmed = stem(word);
         let term = |position: usize, text: &str, weight: Score, exact: bool| WordTerm {
             term: Term::from_field_text(self.fields.text[position].field, text),
@@ -336,7 +332,6 @@ impl SearchIndex {
         };
         let mut terms: Word =
             self.fields.text.iter().enumerate().map(|(i, t)| term(i, &stemmed, t.boost, true)).collect();
-        matched_terms.insert(stemmed.to_string());
 
         let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
         let prefix = is_last && word.chars().count() >= 2;
@@ -345,7 +340,6 @@ impl SearchIndex {
         for (position, candidate, distance) in &expansion.typos {
             let weight = self.fields.text[*position].boost * TYPO_DISCOUNT.powi(i32::from(*distance));
             terms.push(term(*position, candidate, weight, false));
-            matched_terms.insert(candidate.clone());
         }
         for (position, candidate) in &expansion.completions {
             terms.push(term(
@@ -354,7 +348,6 @@ impl SearchIndex {
                 self.fields.text[*position].boost * PREFIX_DISCOUNT,
                 false,
             ));
-            matched_terms.insert(candidate.clone());
         }
         terms
     }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use tantivy::InvertedIndexReader;
 use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
 use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -49,23 +50,27 @@ pub type Word = Vec<WordTerm>;
 /// Products that match every word, scored as the module explains.
 #[derive(Debug, Clone)]
 pub struct WordsQuery {
-    words: Vec<Word>,
+    words: Arc<[Word]>,
 }
 
 impl WordsQuery {
     /// A query over `words`; with no words it matches nothing.
     pub fn new(words: Vec<Word>) -> Self {
-        Self { words }
+        Self { words: words.into() }
     }
 }
 
 impl Query for WordsQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let segments = match enable_scoring.searcher() {
+            Some(searcher) => SegmentTerms::read(searcher, &self.words)?,
+            None => Vec::new(),
+        };
         let bm25 = match enable_scoring {
-            EnableScoring::Enabled { searcher, .. } => Some(Bm25::new(searcher, &self.words)?),
+            EnableScoring::Enabled { searcher, .. } => Some(Bm25::new(searcher, &self.words, &segments)?),
             EnableScoring::Disabled { .. } => None,
         };
-        Ok(Box::new(WordsWeight { words: self.words.clone(), bm25 }))
+        Ok(Box::new(WordsWeight { words: self.words.clone(), segments, bm25 }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -73,6 +78,44 @@ impl Query for WordsQuery {
             visitor(&term.term, false);
         }
     }
+}
+
+/// Where each term's postings are in one segment (per word, per term; `None` where the
+/// segment lacks it), looked up once per query for both the statistics and the matching.
+struct SegmentTerms {
+    segment: SegmentId,
+    infos: Vec<Vec<Option<TermInfo>>>,
+}
+
+impl SegmentTerms {
+    fn read(searcher: &Searcher, words: &[Word]) -> tantivy::Result<Vec<Self>> {
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| Ok(Self { segment: reader.segment_id(), infos: term_infos(reader, words)? }))
+            .collect()
+    }
+}
+
+fn term_infos(reader: &SegmentReader, words: &[Word]) -> tantivy::Result<Vec<Vec<Option<TermInfo>>>> {
+    let mut indexes: Vec<(Field, Arc<InvertedIndexReader>)> = Vec::new();
+    let mut infos = Vec::with_capacity(words.len());
+    for word in words {
+        let mut word_infos = Vec::with_capacity(word.len());
+        for term in word {
+            let field = term.term.field();
+            let index = match indexes.iter().find(|(f, _)| *f == field) {
+                Some((_, index)) => index,
+                None => {
+                    indexes.push((field, reader.inverted_index(field)?));
+                    &indexes.last().expect("just pushed").1
+                }
+            };
+            word_infos.push(index.get_term_info(&term.term)?);
+        }
+        infos.push(word_infos);
+    }
+    Ok(infos)
 }
 
 /// BM25 statistics over the whole index, as tantivy's term queries compute them: the
@@ -84,18 +127,22 @@ struct Bm25 {
 }
 
 impl Bm25 {
-    fn new(searcher: &Searcher, words: &[Word]) -> tantivy::Result<Self> {
+    fn new(searcher: &Searcher, words: &[Word], segments: &[SegmentTerms]) -> tantivy::Result<Self> {
         let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
         let mut norms = HashMap::new();
         let mut weights = Vec::with_capacity(words.len());
-        for word in words {
+        for (w, word) in words.iter().enumerate() {
             let mut word_weights = Vec::with_capacity(word.len());
-            for term in word {
+            for (t, term) in word.iter().enumerate() {
                 let field = term.term.field();
                 if let std::collections::hash_map::Entry::Vacant(entry) = norms.entry(field) {
                     entry.insert(field_norms(searcher, field, total_docs)?);
                 }
-                let doc_freq = searcher.doc_freq(&term.term)?;
+                let doc_freq: u64 = segments
+                    .iter()
+                    .filter_map(|segment| segment.infos[w][t].as_ref())
+                    .map(|info| u64::from(info.doc_freq))
+                    .sum();
                 word_weights.push(term.weight * (1.0 + K1) * idf(doc_freq, total_docs));
             }
             weights.push(word_weights);
@@ -125,7 +172,8 @@ fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::R
 }
 
 struct WordsWeight {
-    words: Vec<Word>,
+    words: Arc<[Word]>,
+    segments: Vec<SegmentTerms>,
     bm25: Option<Bm25>,
 }
 
@@ -171,12 +219,21 @@ impl WordsWeight {
         if self.words.is_empty() {
             return Ok(None);
         }
+        let looked_up;
+        let infos = match self.segments.iter().find(|s| s.segment == reader.segment_id()) {
+            Some(segment) => &segment.infos,
+            None => {
+                looked_up = term_infos(reader, &self.words)?;
+                &looked_up
+            }
+        };
         let mut indexes: Vec<(Field, Arc<InvertedIndexReader>)> = Vec::new();
         let mut words = Vec::with_capacity(self.words.len());
         for (w, word) in self.words.iter().enumerate() {
             let mut lists = Vec::new();
             let mut postings = 0;
             for (t, term) in word.iter().enumerate() {
+                let Some(info) = &infos[w][t] else { continue };
                 let field = term.term.field();
                 let index = match indexes.iter().find(|(f, _)| *f == field) {
                     Some((_, index)) => index.clone(),
@@ -186,10 +243,8 @@ impl WordsWeight {
                         index
                     }
                 };
-                if let Some(info) = index.get_term_info(&term.term)? {
-                    postings += u64::from(info.doc_freq);
-                    lists.push(List { index, info, field, word: w, term: t });
-                }
+                postings += u64::from(info.doc_freq);
+                lists.push(List { index, info: info.clone(), field, word: w, term: t });
             }
             if lists.is_empty() {
                 return Ok(None);
