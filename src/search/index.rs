@@ -6,32 +6,26 @@
 //! field-weighted BM25, where typo and prefix matches score as the terms they matched,
 //! discounted. Ties go to the lower product id.
 
-use std::cmp::Reverse;
 use std::collections::BTreeSet;
-use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use anyhow::Context;
 use data_gen::Product;
-use tantivy::collector::{Count, TopDocs};
-use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{
-    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument,
-    Term,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
 
 use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
 use super::matcher::{Word, WordTerm, WordsQuery};
-use super::query::{Facets, Filters, SearchHits, SearchRequest, Sort, top_values};
+use super::query::{Facets, Filters, SearchHits, SearchRequest, top_values};
+use super::rank::{ProductIds, TopRanked};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
 /// a handful of segments, small enough to keep start-up memory low.
@@ -129,45 +123,6 @@ pub struct SearchIndex {
     product_ids: ProductIds,
 }
 
-/// Each segment's product ids by document, read from the fast field once per segment:
-/// every match reads one for the tie-break, and an array costs far less than the codec.
-#[derive(Default)]
-struct ProductIds {
-    segments: Mutex<HashMap<SegmentId, Arc<[u64]>>>,
-}
-
-type SegmentIds = Vec<(SegmentId, Arc<[u64]>)>;
-
-impl ProductIds {
-    /// The id arrays of `searcher`'s segments, reading those of new segments.
-    fn of(&self, searcher: &Searcher) -> Arc<SegmentIds> {
-        let mut cache = self.segments.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut read_new = false;
-        let ids: SegmentIds = searcher
-            .segment_readers()
-            .iter()
-            .map(|segment| {
-                let ids = cache.entry(segment.segment_id()).or_insert_with(|| {
-                    read_new = true;
-                    let column = segment
-                        .fast_fields()
-                        .u64("product_id")
-                        .expect("product_id is a fast field")
-                        .first_or_default_col(0);
-                    (0..segment.max_doc()).map(|doc| column.get_val(doc)).collect()
-                });
-                (segment.segment_id(), ids.clone())
-            })
-            .collect();
-        if read_new {
-            // Segments merged away or replaced are dropped with the first search that
-            // meets a new one.
-            cache.retain(|id, _| ids.iter().any(|(live, _)| live == id));
-        }
-        Arc::new(ids)
-    }
-}
-
 /// A query's text part, planned once and reused by every facet pass.
 struct TextPlan {
     query: Box<dyn Query>,
@@ -232,9 +187,12 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let plan = self.plan_text(&searcher, request);
         let query = self.with_filters(&plan.query, &request.filters, None);
-        let top = TopDocs::with_limit(request.limit)
-            .and_offset(request.offset)
-            .tweak_score(rank_by(request.sort, self.product_ids.of(&searcher)));
+        let top = TopRanked {
+            offset: request.offset,
+            limit: request.limit,
+            sort: request.sort,
+            ids: self.product_ids.of(&searcher),
+        };
 
         let wanted = request.facets;
         let filters = &request.filters;
@@ -245,10 +203,10 @@ impl SearchIndex {
             price: wanted.price && filters.min_price.is_none() && filters.max_price.is_none(),
         };
         let (page, total, main_facets) = if wanted.any() {
-            let (page, total, facets) = searcher.search(&query, &(top, Count, in_main_pass))?;
+            let ((page, total), facets) = searcher.search(&query, &(top, in_main_pass))?;
             (page, total, Some(facets))
         } else {
-            let (page, total) = searcher.search(&query, &(top, Count))?;
+            let (page, total) = searcher.search(&query, &top)?;
             (page, total, None)
         };
 
@@ -275,7 +233,7 @@ impl SearchIndex {
         };
 
         Ok(SearchHits {
-            ids: page.into_iter().map(|(key, _)| key.id.0).collect(),
+            ids: page,
             total: total as u64,
             facets,
             matched_terms: plan.matched_terms.into_iter().collect(),
@@ -419,47 +377,6 @@ fn facets_from(fruit: FacetFruit, wanted: super::query::FacetRequest) -> Facets 
         category: wanted.category.then(|| top_values(fruit.category)),
         brand: wanted.brand.then(|| top_values(fruit.brand)),
         price: wanted.price.then_some(fruit.price),
-    }
-}
-
-/// The order of results: the requested key, then relevance, then lower product id first,
-/// so that equal keys page stably.
-#[derive(Debug, Clone, PartialEq, PartialOrd)]
-struct RankKey {
-    primary: f64,
-    score: Score,
-    id: Reverse<u64>,
-}
-
-fn rank_by(
-    sort: Sort,
-    product_ids: Arc<SegmentIds>,
-) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
-    move |segment: &SegmentReader| {
-        let fast = segment.fast_fields();
-        let ids = product_ids
-            .iter()
-            .find(|(id, _)| *id == segment.segment_id())
-            .map(|(_, ids)| ids.clone())
-            .expect("product ids are read for every segment searched");
-        let column = match sort {
-            Sort::Relevance => None,
-            Sort::PriceAsc | Sort::PriceDesc => Some(fast.f64(PRICE_COLUMN).expect("price is a fast field")),
-            Sort::RatingDesc => Some(fast.f64("rating").expect("rating is a fast field")),
-        };
-        // Products without the sort value come last, whichever the direction.
-        let ascending = sort == Sort::PriceAsc;
-        Box::new(move |doc: DocId, score: Score| {
-            let primary = match &column {
-                None => 0.0,
-                Some(column) => match column.first(doc) {
-                    Some(v) if ascending => -v,
-                    Some(v) => v,
-                    None => f64::NEG_INFINITY,
-                },
-            };
-            RankKey { primary, score, id: Reverse(ids[doc as usize]) }
-        })
     }
 }
 

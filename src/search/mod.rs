@@ -8,6 +8,7 @@ pub mod highlight;
 mod index;
 mod matcher;
 mod query;
+mod rank;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
 pub use index::{SearchIndex, sku_key};

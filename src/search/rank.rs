@@ -1,0 +1,244 @@
+//! Ordering results: the requested key (relevance, price or rating), then score, then the
+//! lower product id, so that equal keys page stably; and the collector that keeps one page
+//! of them while counting every match exactly.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+use super::facets::PRICE_COLUMN;
+use super::query::Sort;
+
+/// Each segment's product ids by document, read from the fast field once per segment:
+/// every ranked match may need one for the tie-break, and an array costs far less than the
+/// column codec.
+#[derive(Default)]
+pub struct ProductIds {
+    segments: Mutex<HashMap<SegmentId, Arc<[u64]>>>,
+}
+
+/// The product-id arrays of one searcher's segments.
+pub type SegmentIds = Vec<(SegmentId, Arc<[u64]>)>;
+
+impl ProductIds {
+    /// The id arrays of `searcher`'s segments, reading those of new segments.
+    pub fn of(&self, searcher: &Searcher) -> Arc<SegmentIds> {
+        let mut cache = self.segments.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut read_new = false;
+        let ids: SegmentIds = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                let ids = cache.entry(segment.segment_id()).or_insert_with(|| {
+                    read_new = true;
+                    let column = segment
+                        .fast_fields()
+                        .u64("product_id")
+                        .expect("product_id is a fast field")
+                        .first_or_default_col(0);
+                    (0..segment.max_doc()).map(|doc| column.get_val(doc)).collect()
+                });
+                (segment.segment_id(), ids.clone())
+            })
+            .collect();
+        if read_new {
+            // Segments merged away or replaced are dropped by the first search that meets
+            // a new one.
+            cache.retain(|id, _| ids.iter().any(|(live, _)| live == id));
+        }
+        Arc::new(ids)
+    }
+}
+
+/// Where a match ranks: greater is better.
+#[derive(Debug, Clone, Copy)]
+pub struct RankKey {
+    /// The sort value, negated for ascending sorts; 0 under relevance.
+    primary: f64,
+    score: Score,
+    id: Reverse<u64>,
+}
+
+impl RankKey {
+    /// Compares everything but the id, which costs a lookup.
+    fn cmp_without_id(&self, primary: f64, score: Score) -> Ordering {
+        self.primary.total_cmp(&primary).then(self.score.total_cmp(&score))
+    }
+}
+
+impl PartialEq for RankKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for RankKey {}
+
+impl PartialOrd for RankKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RankKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.cmp_without_id(other.primary, other.score).then(self.id.cmp(&other.id))
+    }
+}
+
+/// Collects the product ids of results `offset..offset + limit` in rank order, and the
+/// exact number of matches.
+pub struct TopRanked {
+    pub offset: usize,
+    pub limit: usize,
+    pub sort: Sort,
+    pub ids: Arc<SegmentIds>,
+}
+
+/// A page of product ids and the number of matches.
+pub type RankedPage = (Vec<u64>, usize);
+
+impl Collector for TopRanked {
+    type Fruit = RankedPage;
+    type Child = SegmentTopRanked;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentTopRanked> {
+        let ids = self
+            .ids
+            .iter()
+            .find(|(id, _)| *id == segment.segment_id())
+            .map(|(_, ids)| ids.clone())
+            .expect("product ids are read for every segment searched");
+        let fast = segment.fast_fields();
+        let column = match self.sort {
+            Sort::Relevance => None,
+            Sort::PriceAsc | Sort::PriceDesc => Some(fast.f64(PRICE_COLUMN)?),
+            Sort::RatingDesc => Some(fast.f64("rating")?),
+        };
+        Ok(SegmentTopRanked {
+            window: self.offset + self.limit,
+            best: BinaryHeap::with_capacity(self.offset + self.limit + 1),
+            count: 0,
+            ids,
+            column,
+            ascending: self.sort == Sort::PriceAsc,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, segments: Vec<(Vec<RankKey>, usize)>) -> tantivy::Result<RankedPage> {
+        let count = segments.iter().map(|(_, count)| count).sum();
+        let mut keys: Vec<RankKey> = segments.into_iter().flat_map(|(keys, _)| keys).collect();
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        let page = keys.into_iter().skip(self.offset).take(self.limit).map(|key| key.id.0).collect();
+        Ok((page, count))
+    }
+}
+
+pub struct SegmentTopRanked {
+    window: usize,
+    /// The best `window` keys so far, the worst of them on top.
+    best: BinaryHeap<Reverse<RankKey>>,
+    count: usize,
+    ids: Arc<[u64]>,
+    column: Option<Column<f64>>,
+    ascending: bool,
+}
+
+impl SegmentCollector for SegmentTopRanked {
+    type Fruit = (Vec<RankKey>, usize);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.count += 1;
+        let primary = match &self.column {
+            None => 0.0,
+            // Products without the sort value come last, whichever the direction.
+            Some(column) => match column.first(doc) {
+                Some(value) if self.ascending => -value,
+                Some(value) => value,
+                None => f64::NEG_INFINITY,
+            },
+        };
+        if self.best.len() == self.window
+            && let Some(Reverse(worst)) = self.best.peek()
+            && worst.cmp_without_id(primary, score) == Ordering::Greater
+        {
+            // Most matches of a broad query end here, without reading their id.
+            return;
+        }
+        let key = RankKey { primary, score, id: Reverse(self.ids[doc as usize]) };
+        if self.best.len() < self.window {
+            self.best.push(Reverse(key));
+        } else if let Some(mut worst) = self.best.peek_mut()
+            && key > worst.0
+        {
+            *worst = Reverse(key);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.best.into_iter().map(|Reverse(key)| key).collect(), self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collector(window: usize) -> SegmentTopRanked {
+        SegmentTopRanked {
+            window,
+            best: BinaryHeap::new(),
+            count: 0,
+            ids: (0..100u64).map(|doc| 1_000 - doc).collect(),
+            column: None,
+            ascending: false,
+        }
+    }
+
+    #[test]
+    fn keeps_the_best_window_and_counts_every_match() {
+        let mut segment = collector(3);
+        for (doc, score) in [(0, 1.0), (1, 5.0), (2, 3.0), (3, 5.0), (4, 0.5), (5, 4.0)] {
+            segment.collect(doc, score);
+        }
+        let ranked = TopRanked { offset: 0, limit: 3, sort: Sort::Relevance, ids: Arc::new(Vec::new()) };
+        let (page, count) = ranked.merge_fruits(vec![segment.harvest()]).unwrap();
+        // Docs 1 and 3 tie on score: doc 3 has the lower product id (997 against 999).
+        assert_eq!(page, vec![997, 999, 995]);
+        assert_eq!(count, 6);
+    }
+
+    #[test]
+    fn a_tie_with_the_worst_kept_is_broken_by_product_id() {
+        let mut segment = collector(1);
+        segment.collect(1, 2.0);
+        segment.collect(50, 2.0);
+        segment.collect(2, 2.0);
+        let ranked = TopRanked { offset: 0, limit: 1, sort: Sort::Relevance, ids: Arc::new(Vec::new()) };
+        assert_eq!(ranked.merge_fruits(vec![segment.harvest()]).unwrap(), (vec![950], 3));
+    }
+
+    #[test]
+    fn merging_pages_across_segments_after_the_offset() {
+        let mut first = collector(4);
+        let mut second = collector(4);
+        for doc in 0..10 {
+            first.collect(doc, doc as Score);
+            second.collect(doc + 20, doc as Score + 0.5);
+        }
+        let ranked = TopRanked { offset: 1, limit: 3, sort: Sort::Relevance, ids: Arc::new(Vec::new()) };
+        let (page, count) = ranked.merge_fruits(vec![first.harvest(), second.harvest()]).unwrap();
+        // Best first: 9.5 (doc 29), 9 (doc 9), 8.5 (doc 28), 8 (doc 8); skip one.
+        assert_eq!(page, vec![991, 972, 992]);
+        assert_eq!(count, 20);
+    }
+}
