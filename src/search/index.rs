@@ -126,6 +126,8 @@ pub struct SearchIndex {
 /// A query's text part, planned once and reused by every facet pass.
 struct TextPlan {
     query: Box<dyn Query>,
+    /// The words alone, when they are the whole text query: term filters then join them.
+    words: Option<WordsQuery>,
     matched_terms: BTreeSet<String>,
 }
 
@@ -186,7 +188,7 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchHits> {
         let searcher = self.reader.searcher();
         let plan = self.plan_text(&searcher, request);
-        let query = self.with_filters(&plan.query, &request.filters, None);
+        let query = self.with_filters(&plan, &request.filters, None);
         let top = TopRanked {
             offset: request.offset,
             limit: request.limit,
@@ -215,17 +217,17 @@ impl SearchIndex {
             Some(mut fruit) => {
                 if wanted.category && !in_main_pass.category {
                     let only = FacetCollector { category: true, ..Default::default() };
-                    let pass = self.with_filters(&plan.query, filters, Some(FacetKind::Category));
+                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Category));
                     fruit.category = searcher.search(&pass, &only)?.category;
                 }
                 if wanted.brand && !in_main_pass.brand {
                     let only = FacetCollector { brand: true, ..Default::default() };
-                    let pass = self.with_filters(&plan.query, filters, Some(FacetKind::Brand));
+                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Brand));
                     fruit.brand = searcher.search(&pass, &only)?.brand;
                 }
                 if wanted.price && !in_main_pass.price {
                     let only = FacetCollector { price: true, ..Default::default() };
-                    let pass = self.with_filters(&plan.query, filters, Some(FacetKind::Price));
+                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Price));
                     fruit.price = searcher.search(&pass, &only)?.price;
                 }
                 Some(facets_from(fruit, wanted))
@@ -245,7 +247,7 @@ impl SearchIndex {
     fn plan_text(&self, searcher: &Searcher, request: &SearchRequest) -> TextPlan {
         let mut matched_terms = BTreeSet::new();
         if request.text.trim().is_empty() {
-            return TextPlan { query: Box::new(AllQuery), matched_terms };
+            return TextPlan { query: Box::new(AllQuery), words: None, matched_terms };
         }
         let words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
         let last = words.len().saturating_sub(1);
@@ -259,24 +261,24 @@ impl SearchIndex {
             matched_terms =
                 words.iter().flatten().filter_map(|t| t.term.value().as_str().map(str::to_owned)).collect();
         }
-        let words_query: Box<dyn Query> =
-            if words.is_empty() { Box::new(EmptyQuery) } else { Box::new(WordsQuery::new(words)) };
+        let words = (!words.is_empty()).then(|| WordsQuery::new(words));
+        let words_query: Box<dyn Query> = match &words {
+            Some(words) => Box::new(words.clone()),
+            None => Box::new(EmptyQuery),
+        };
 
         let key = sku_key(&request.text);
-        if key.is_empty() {
-            return TextPlan { query: words_query, matched_terms };
-        }
         let sku_term = Term::from_field_text(self.fields.sku_key, &key);
         // Most queries are no SKU at all; leaving the clause out spares every match a union.
-        if searcher.doc_freq(&sku_term).unwrap_or(0) == 0 {
-            return TextPlan { query: words_query, matched_terms };
+        if key.is_empty() || searcher.doc_freq(&sku_term).unwrap_or(0) == 0 {
+            return TextPlan { query: words_query, words, matched_terms };
         }
         let whole_sku = TermQuery::new(sku_term, IndexRecordOption::Basic);
         let query = BooleanQuery::new(vec![
             (Occur::Should, words_query),
             (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(whole_sku), SKU_TIER))),
         ]);
-        TextPlan { query: Box::new(query), matched_terms }
+        TextPlan { query: Box::new(query), words: None, matched_terms }
     }
 
     /// The terms one word matches through: its stem in every field (exact, at full field
@@ -310,38 +312,53 @@ impl SearchIndex {
         terms
     }
 
-    /// `text` restricted by `filters`, leaving out the filter of `skip` (for its facet).
-    fn with_filters(&self, text: &dyn Query, filters: &Filters, skip: Option<FacetKind>) -> Box<dyn Query> {
+    /// The text query restricted by `filters`, leaving out the filter of `skip` (for its
+    /// facet). Term filters (category, brand, stock) join the words' own conjunction when
+    /// the text is words alone; otherwise, and for ranges, they are clauses around it.
+    fn with_filters(&self, plan: &TextPlan, filters: &Filters, skip: Option<FacetKind>) -> Box<dyn Query> {
         let f = &self.fields;
-        let mut must: Vec<Box<dyn Query>> = vec![text.box_clone()];
-        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
-            let terms = values
-                .iter()
-                .map(|v| {
-                    let term = Term::from_field_text(field, &v.trim().to_lowercase());
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            Box::new(BooleanQuery::new(terms))
+        let values = |field: Field, values: &[String]| -> Vec<Term> {
+            values.iter().map(|v| Term::from_field_text(field, &v.trim().to_lowercase())).collect()
         };
+        let mut term_filters: Vec<Vec<Term>> = Vec::new();
         if !filters.categories.is_empty() && skip != Some(FacetKind::Category) {
-            must.push(any_of(f.category_key, &filters.categories));
+            term_filters.push(values(f.category_key, &filters.categories));
         }
         if !filters.brands.is_empty() && skip != Some(FacetKind::Brand) {
-            must.push(any_of(f.brand_key, &filters.brands));
+            term_filters.push(values(f.brand_key, &filters.brands));
+        }
+        if let Some(in_stock) = filters.in_stock {
+            term_filters.push(vec![Term::from_field_bool(f.in_stock, in_stock)]);
+        }
+
+        let mut must: Vec<Box<dyn Query>> = Vec::new();
+        match &plan.words {
+            Some(words) => must.push(Box::new(words.clone().with_filters(term_filters))),
+            None => {
+                must.push(plan.query.box_clone());
+                for terms in term_filters {
+                    let mut any: Vec<(Occur, Box<dyn Query>)> = terms
+                        .into_iter()
+                        .map(|t| {
+                            (
+                                Occur::Should,
+                                Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                            )
+                        })
+                        .collect();
+                    must.push(if any.len() == 1 {
+                        any.pop().expect("one term").1
+                    } else {
+                        Box::new(BooleanQuery::new(any))
+                    });
+                }
+            }
         }
         if (filters.min_price.is_some() || filters.max_price.is_some()) && skip != Some(FacetKind::Price) {
             let bound = |v: Option<f64>| {
                 v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)))
             };
             must.push(Box::new(RangeQuery::new(bound(filters.min_price), bound(filters.max_price))));
-        }
-        if let Some(in_stock) = filters.in_stock {
-            let term = Term::from_field_bool(f.in_stock, in_stock);
-            must.push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
         }
         if let Some(min) = filters.min_rating {
             let lower = Bound::Included(Term::from_field_f64(f.rating, min));

@@ -47,16 +47,25 @@ pub struct WordTerm {
 /// All the terms one word may match through.
 pub type Word = Vec<WordTerm>;
 
-/// Products that match every word, scored as the module explains.
+/// Products that match every word and every filter, scored as the module explains.
 #[derive(Debug, Clone)]
 pub struct WordsQuery {
     words: Arc<[Word]>,
+    /// Each filter is a set of terms a product must have one of; filters never score.
+    filters: Arc<[Vec<Term>]>,
 }
 
 impl WordsQuery {
     /// A query over `words`; with no words it matches nothing.
     pub fn new(words: Vec<Word>) -> Self {
-        Self { words: words.into() }
+        Self { words: words.into(), filters: Arc::new([]) }
+    }
+
+    /// The same words, keeping only products that have one of the terms of each filter.
+    /// Filters join the conjunction, cheapest first with the words, so a narrow filter
+    /// prunes candidates before any word is read.
+    pub fn with_filters(self, filters: Vec<Vec<Term>>) -> Self {
+        Self { filters: filters.into(), ..self }
     }
 }
 
@@ -70,7 +79,7 @@ impl Query for WordsQuery {
             EnableScoring::Enabled { searcher, .. } => Some(Bm25::new(searcher, &self.words, &segments)?),
             EnableScoring::Disabled { .. } => None,
         };
-        Ok(Box::new(WordsWeight { words: self.words.clone(), segments, bm25 }))
+        Ok(Box::new(WordsWeight { words: self.words.clone(), filters: self.filters.clone(), segments, bm25 }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -173,6 +182,7 @@ fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::R
 
 struct WordsWeight {
     words: Arc<[Word]>,
+    filters: Arc<[Vec<Term>]>,
     segments: Vec<SegmentTerms>,
     bm25: Option<Bm25>,
 }
@@ -182,7 +192,7 @@ struct List {
     index: Arc<InvertedIndexReader>,
     info: TermInfo,
     field: Field,
-    /// Where the term is in the query: word, then term.
+    /// Where the term is in the query: word (or filter), then term.
     word: usize,
     term: usize,
 }
@@ -193,10 +203,12 @@ impl List {
     }
 }
 
-/// A word's lists in one segment, with their total length.
+/// A word's (or a filter's) lists in one segment, with their total length.
 struct WordLists {
     postings: u64,
     lists: Vec<List>,
+    /// Words score; filters only narrow.
+    scored: bool,
 }
 
 impl WordsWeight {
@@ -249,7 +261,22 @@ impl WordsWeight {
             if lists.is_empty() {
                 return Ok(None);
             }
-            words.push(WordLists { postings, lists });
+            words.push(WordLists { postings, lists, scored: true });
+        }
+        for (w, filter) in self.filters.iter().enumerate() {
+            let mut lists = Vec::new();
+            let mut postings = 0;
+            for (t, term) in filter.iter().enumerate() {
+                let index = reader.inverted_index(term.field())?;
+                if let Some(info) = index.get_term_info(term)? {
+                    postings += u64::from(info.doc_freq);
+                    lists.push(List { index, info, field: term.field(), word: w, term: t });
+                }
+            }
+            if lists.is_empty() {
+                return Ok(None);
+            }
+            words.push(WordLists { postings, lists, scored: false });
         }
         words.sort_by_key(|word| word.postings);
         Ok(Some(words))
@@ -274,7 +301,7 @@ impl WordsWeight {
                 scores[doc as usize] = 0.0;
             }
             let mut exact = DocBits::new(reader.max_doc());
-            for word in words {
+            for word in words.iter().filter(|word| word.scored) {
                 for list in &word.lists {
                     let scorer = ListScorer {
                         weight: bm25.weights[list.word][list.term],
@@ -668,6 +695,43 @@ mod tests {
             nonempty += usize::from(total > 0);
         }
         assert!(nonempty > 100, "only {nonempty} of 200 queries matched anything");
+    }
+
+    #[test]
+    fn filters_narrow_the_matches_without_changing_scores() {
+        let fixture = fixture();
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        for _ in 0..100 {
+            let pick = |rng: &mut ChaCha8Rng| VOCABULARY[rng.random_range(0..VOCABULARY.len())].0;
+            let words = vec![word(&fixture, pick(&mut rng), &[pick(&mut rng)])];
+            // A filter of one or two title terms: products must have one of them.
+            let filter: Vec<Term> = (0..rng.random_range(1..=2))
+                .map(|_| Term::from_field_text(fixture.title, pick(&mut rng)))
+                .collect();
+            let any: Vec<(Occur, Box<dyn Query>)> = filter
+                .iter()
+                .map(|t| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            let expected = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(reference(&words)) as Box<dyn Query>),
+                (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(any)), 0.0))),
+            ]);
+            let query = WordsQuery::new(words.clone()).with_filters(vec![filter.clone()]);
+            let (total, mut got) = ranked(&fixture.index, &query);
+            let (expected_total, mut expected) = ranked(&fixture.index, &expected);
+            assert_eq!(total, expected_total, "totals for {words:?} filtered by {filter:?}");
+            got.sort_by_key(|(_, address)| *address);
+            expected.sort_by_key(|(_, address)| *address);
+            for ((score, address), (expected_score, expected_address)) in got.iter().zip(&expected) {
+                assert_eq!(address, expected_address);
+                assert!((score - expected_score).abs() <= expected_score.abs() * 1e-5);
+            }
+        }
     }
 
     #[test]
