@@ -218,8 +218,12 @@ async fn a_released_sku_can_be_taken_by_another_product() {
     let app = spawn_app().await;
     let old = catalogue()[4].sku.clone().unwrap();
     assert_eq!(app.post_json("/products/5/details", &details(5, FREE_SKU)).await.status(), 204);
+    // The replaced version of product 5 is gone from search, not only from the store.
+    assert_eq!(app.search(&format!("q={old}")).await["total_found"], 0);
     assert_eq!(app.post_json("/products/6/details", &details(6, &old)).await.status(), 204);
-    assert_eq!(app.search(&format!("q={old}")).await["products"][0]["product_id"], 6);
+    let found = app.search(&format!("q={old}")).await;
+    assert_eq!(found["products"][0]["product_id"], 6);
+    assert_eq!(found["total_found"], 1);
 }
 
 #[tokio::test]
