@@ -84,6 +84,30 @@ pub struct Config {
     #[arg(long, env = "RESULT_CACHE_SIZE", default_value_t = 10_000)]
     pub result_cache_size: usize,
 
+    /// PostgreSQL as the store of record (`postgres://user:password@host:5432/db`), shared by
+    /// every replica. Unset: the catalogue lives in this process's memory only.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Longest one database call may take; past it a write answers 503 at once rather
+    /// than hang.
+    #[arg(long, env = "DATABASE_TIMEOUT_MS", default_value_t = 2_000)]
+    pub database_timeout_ms: u64,
+
+    /// Connections to the database (one of them listens for other replicas' writes).
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 8)]
+    pub database_pool_size: u32,
+
+    /// How often the feed is read even without a notification, so a lost one delays a
+    /// change by at most this long.
+    #[arg(long, env = "FEED_POLL_MS", default_value_t = 1_000)]
+    pub feed_poll_ms: u64,
+
+    /// How long a request with `min-catalog-version` may wait for this replica to apply that
+    /// version before it is answered 503.
+    #[arg(long, env = "MIN_VERSION_WAIT_MS", default_value_t = 1_000)]
+    pub min_version_wait_ms: u64,
+
     /// After SIGTERM, how long /health answers 503 before the listener closes, so a load
     /// balancer stops routing here first. In-flight requests are drained after it.
     #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]
@@ -97,6 +121,18 @@ impl Config {
 
     pub fn shutdown_delay(&self) -> Duration {
         Duration::from_millis(self.shutdown_delay_ms)
+    }
+
+    pub fn database_timeout(&self) -> Duration {
+        Duration::from_millis(self.database_timeout_ms)
+    }
+
+    pub fn feed_poll(&self) -> Duration {
+        Duration::from_millis(self.feed_poll_ms.max(10))
+    }
+
+    pub fn min_version_wait(&self) -> Duration {
+        Duration::from_millis(self.min_version_wait_ms)
     }
 
     pub fn search_threads(&self) -> usize {

@@ -1,6 +1,6 @@
 //! product-search: full-text search over an in-memory product catalogue, served over HTTP.
 
-/// The catalogue: products by id, unique SKUs, and the search index kept in step.
+/// The catalogue a replica serves: products by id and the search index, kept in step by the feed.
 pub mod catalog;
 /// Configuration, read once from flags and environment variables.
 pub mod config;
@@ -14,9 +14,13 @@ pub mod observability;
 pub mod pool;
 /// The relevance benchmark: a labelled query set and its metrics.
 pub mod relevance;
+/// A replica: the store, the catalogue following its feed, and the one write path.
+pub mod replica;
 /// Full-text search: analysis, the tantivy index and search requests.
 pub mod search;
 /// Building the application, binding its listener and serving until shutdown.
 pub mod startup;
+/// The store of record and its change feed: in memory, or in PostgreSQL.
+pub mod store;
 /// Logging set-up.
 pub mod telemetry;

@@ -16,6 +16,12 @@ pub const INDEX_DOCUMENTS: &str = "search_index_documents";
 pub const INDEX_BUILD: &str = "search_index_build_duration_seconds";
 pub const CACHE_HITS: &str = "search_cache_hits_total";
 pub const CACHE_MISSES: &str = "search_cache_misses_total";
+pub const CATALOG_VERSION: &str = "catalog_version";
+pub const FEED_LAG: &str = "catalog_feed_lag_versions";
+pub const FEED_LAG_SECONDS: &str = "catalog_feed_lag_seconds";
+pub const FEED_DELAY: &str = "catalog_feed_delay_seconds";
+pub const DB_ERRORS: &str = "database_errors_total";
+pub const DB_BREAKER_OPEN: &str = "database_breaker_open";
 pub const RESIDENT_MEMORY: &str = "process_resident_memory_bytes";
 pub const CPU_SECONDS: &str = "process_cpu_seconds_total";
 
@@ -30,6 +36,12 @@ pub const SERIES: &[&str] = &[
     INDEX_BUILD,
     CACHE_HITS,
     CACHE_MISSES,
+    CATALOG_VERSION,
+    FEED_LAG,
+    FEED_LAG_SECONDS,
+    FEED_DELAY,
+    DB_ERRORS,
+    DB_BREAKER_OPEN,
     RESIDENT_MEMORY,
     CPU_SECONDS,
 ];
@@ -48,7 +60,7 @@ pub fn handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new();
-            let builder = [HTTP_DURATION, SEARCH_DURATION].iter().fold(builder, |b, name| {
+            let builder = [HTTP_DURATION, SEARCH_DURATION, FEED_DELAY].iter().fold(builder, |b, name| {
                 b.set_buckets_for_metric(Matcher::Full((*name).to_owned()), BUCKETS)
                     .expect("buckets are not empty")
             });
@@ -73,9 +85,25 @@ pub fn describe() {
     );
     describe_counter!(CACHE_HITS, "Searches answered from the result cache");
     describe_counter!(CACHE_MISSES, "Searches that had to run against the index");
+    describe_gauge!(CATALOG_VERSION, "The change feed version this replica has applied");
+    describe_gauge!(FEED_LAG, "Committed feed versions this replica knows of and has not applied yet");
+    describe_gauge!(FEED_LAG_SECONDS, Unit::Seconds, "How long this replica has been behind the feed (0 when caught up)");
+    describe_histogram!(
+        FEED_DELAY,
+        Unit::Seconds,
+        "Time from a change's commit in the store to its application on this replica"
+    );
+    describe_counter!(DB_ERRORS, "Database calls that failed, by operation (write, feed)");
+    describe_gauge!(DB_BREAKER_OPEN, "1 while the database circuit breaker refuses writes, else 0");
     // Counters that may stay at zero still exist from the start, so rates are 0, not absent.
     for name in [SEARCHES_SHED, CACHE_HITS, CACHE_MISSES] {
         metrics::counter!(name).increment(0);
+    }
+    for operation in ["write", "feed"] {
+        metrics::counter!(DB_ERRORS, "operation" => operation).increment(0);
+    }
+    for name in [FEED_LAG, FEED_LAG_SECONDS, DB_BREAKER_OPEN] {
+        metrics::gauge!(name).increment(0.0);
     }
 }
 

@@ -10,11 +10,11 @@ use std::time::Instant;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::catalog::{self, Catalog};
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::observability;
 use crate::pool::WorkPool;
+use crate::replica::Replica;
 
 pub struct Application {
     listener: TcpListener,
@@ -24,17 +24,22 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the catalogue (generated or loaded), indexes it and binds both listeners.
+    /// Opens the store (memory, or the database: migrated and seeded if empty), builds and
+    /// indexes the catalogue from it, starts following its feed and binds both listeners.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let catalog = {
-            let config = config.clone();
-            tokio::task::spawn_blocking(move || build_catalog(&config)).await??
-        };
-        let took = started.elapsed();
-        tracing::info!(products = catalog.len(), elapsed_ms = took.as_millis() as u64, "catalogue indexed");
         observability::handle();
         observability::describe();
+        let replica = Replica::open(&config).await?;
+        let took = started.elapsed();
+        let catalog = replica.catalog();
+        tracing::info!(
+            products = catalog.len(),
+            version = catalog.version(),
+            database = replica.database_state().as_str(),
+            elapsed_ms = took.as_millis() as u64,
+            "catalogue indexed"
+        );
         metrics::gauge!(observability::INDEX_BUILD).set(took.as_secs_f64());
         metrics::gauge!(observability::INDEX_DOCUMENTS).set(catalog.len() as f64);
         let listener =
@@ -42,11 +47,8 @@ impl Application {
         let metrics_listener = TcpListener::bind(config.metrics_listen)
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
-        let state = AppState::new(
-            Arc::new(catalog),
-            WorkPool::new(config.search_threads(), config.search_queue)?,
-            config.write_token.clone(),
-        );
+        let state =
+            AppState::new(Arc::new(replica), WorkPool::new(config.search_threads(), config.search_queue)?, &config);
         Ok(Self { listener, metrics_listener, state, config })
     }
 
@@ -96,14 +98,6 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-fn build_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    let products = match &config.catalog {
-        Some(path) => catalog::load_jsonl(path)?,
-        None => data_gen::generate(config.seed, config.count),
-    };
-    Catalog::with_result_cache(products, config.result_cache_size)
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

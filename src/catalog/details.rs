@@ -19,8 +19,8 @@ pub struct ProductDetails {
 #[error("{0}")]
 pub struct DetailsError(pub String);
 
-const MAX_SKU_CHARS: usize = 100;
-const MAX_MANUFACTURER_CHARS: usize = 200;
+pub(super) const MAX_SKU_CHARS: usize = 100;
+pub(super) const MAX_MANUFACTURER_CHARS: usize = 200;
 
 impl ProductDetails {
     /// Validates a parsed JSON body sent for product `path_id`. Unknown fields are ignored.
@@ -53,7 +53,7 @@ impl ProductDetails {
     }
 }
 
-fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a Value, DetailsError> {
+pub(super) fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a Value, DetailsError> {
     match fields.get(name) {
         None | Some(Value::Null) => Err(DetailsError(format!("{name} is required"))),
         Some(value) => Ok(value),
@@ -61,7 +61,7 @@ fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a Value,
 }
 
 /// An integer field at least `min`. `1.0`, `"1"` and numbers beyond 64 bits are not integers.
-fn integer(fields: &Map<String, Value>, name: &str, min: i64) -> Result<u64, DetailsError> {
+pub(super) fn integer(fields: &Map<String, Value>, name: &str, min: i64) -> Result<u64, DetailsError> {
     let value = required(fields, name)?;
     let number = match value {
         Value::Number(n) if n.is_i64() || n.is_u64() => n,
@@ -75,7 +75,7 @@ fn integer(fields: &Map<String, Value>, name: &str, min: i64) -> Result<u64, Det
 }
 
 /// A string field of 1 to `max` characters.
-fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<String, DetailsError> {
+pub(super) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<String, DetailsError> {
     let value = required(fields, name)?;
     let Some(text) = value.as_str() else {
         return Err(DetailsError(format!("{name} must be a string")));

@@ -8,7 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::catalog::{DetailsError, WriteError};
+use crate::catalog::DetailsError;
+use crate::store::WriteError;
 use crate::pool::PoolError;
 use crate::search::InvalidRequest;
 
@@ -29,13 +30,25 @@ pub enum ApiError {
     /// 409 `CONFLICT`: the write would break a uniqueness rule.
     #[error("{0}")]
     Conflict(String),
-    /// 413 `PAYLOAD_TOO_LARGE`: bodies over the limit.
-    #[error("request body is larger than {} bytes", super::MAX_BODY_BYTES)]
+    /// 413 `PAYLOAD_TOO_LARGE`: bodies over the route's limit.
+    #[error(
+        "request body is larger than {} bytes ({} for /products/bulk)",
+        super::MAX_BODY_BYTES,
+        super::MAX_BULK_BYTES
+    )]
     PayloadTooLarge,
     /// 503 `OVERLOADED`, with `Retry-After`: the search pool is full, or the server is
     /// shutting down.
     #[error("{0}")]
     Overloaded(&'static str),
+    /// 503 `DEPENDENCY_UNAVAILABLE`, with `Retry-After`: the database is down or too slow,
+    /// so the write was not made. Reads keep working.
+    #[error("{0}")]
+    DependencyUnavailable(String),
+    /// 503 `CATALOG_BEHIND`, with `Retry-After`: the request asked for a catalogue version
+    /// this replica has not applied within the wait allowed.
+    #[error("this replica has applied catalogue version {applied}; version {wanted} was asked for")]
+    CatalogBehind { applied: u64, wanted: u64 },
     /// 504 `TIMEOUT`: the request took longer than the configured limit.
     #[error("the request took too long")]
     Timeout,
@@ -64,6 +77,8 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Self::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED"),
+            Self::DependencyUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "DEPENDENCY_UNAVAILABLE"),
+            Self::CatalogBehind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "CATALOG_BEHIND"),
             Self::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
@@ -80,7 +95,7 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(ErrorBody { error: code, message: &message })).into_response();
         let headers = response.headers_mut();
         match self {
-            Self::Overloaded(_) => {
+            Self::Overloaded(_) | Self::DependencyUnavailable(_) | Self::CatalogBehind { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::Unauthorized => {
@@ -108,6 +123,8 @@ impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
             WriteError::SkuTaken { .. } => Self::Conflict(e.to_string()),
+            WriteError::NotFound(id) => Self::product_not_found(id),
+            WriteError::Unavailable(_) => Self::DependencyUnavailable(e.to_string()),
             WriteError::Internal(cause) => Self::Internal(cause),
         }
     }

@@ -12,12 +12,24 @@ use super::{ApiError, AppState};
 pub struct Health {
     status: &'static str,
     products: usize,
+    /// The feed version this replica has applied.
+    catalog_version: u64,
+    /// `none` (in-memory catalogue), `ok` or `down`. Reads keep working while it is down.
+    database: &'static str,
 }
 
-/// 200 with the product count; 503 once shutdown has begun, so balancers stop routing here.
+/// 200 with the product count, the applied version and the database's state (still 200 when
+/// the database is down: this replica serves reads from memory); 503 once shutdown has begun,
+/// so balancers stop routing here.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if state.draining.load(Ordering::SeqCst) {
         return Err(ApiError::Overloaded("shutting down"));
     }
-    Ok(Json(Health { status: "ok", products: state.catalog.len() }))
+    let catalog = state.catalog();
+    Ok(Json(Health {
+        status: "ok",
+        products: catalog.len(),
+        catalog_version: catalog.version(),
+        database: state.replica().database_state().as_str(),
+    }))
 }

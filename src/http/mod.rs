@@ -7,13 +7,11 @@ mod search;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use std::time::Instant;
-
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::HeaderName;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,30 +25,45 @@ use tracing::Level;
 use crate::catalog::Catalog;
 use crate::observability;
 use crate::pool::WorkPool;
+use crate::replica::Replica;
 
 pub use error::ApiError;
 
 /// Largest request body accepted; a details body is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest bulk upsert body: about 30,000 generated products.
+pub const MAX_BULK_BYTES: usize = 32 * 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// On every response: the feed version this replica had applied when it began answering
+/// (on a write, the write's own version). The answer reflects at least that version.
+pub const CATALOG_VERSION: HeaderName = HeaderName::from_static("catalog-version");
+/// On a request: answer only once this version is applied (read your writes through any
+/// load balancer).
+pub const MIN_CATALOG_VERSION: HeaderName = HeaderName::from_static("min-catalog-version");
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    catalog: Arc<Catalog>,
+    replica: Arc<Replica>,
     pool: WorkPool,
     write_token: Option<Arc<str>>,
     draining: Arc<AtomicBool>,
+    /// How long a request with `min-catalog-version` may wait for that version.
+    min_version_wait: Duration,
+    /// How long a committed write may wait to be applied here before it is answered.
+    write_patience: Duration,
 }
 
 impl AppState {
-    pub fn new(catalog: Arc<Catalog>, pool: WorkPool, write_token: Option<String>) -> Self {
+    pub fn new(replica: Arc<Replica>, pool: WorkPool, config: &crate::config::Config) -> Self {
         Self {
-            catalog,
+            replica,
             pool,
-            write_token: write_token.map(Arc::from),
+            write_token: config.write_token.clone().map(Arc::from),
             draining: Arc::new(AtomicBool::new(false)),
+            min_version_wait: config.min_version_wait(),
+            write_patience: config.request_timeout(),
         }
     }
 
@@ -59,8 +72,12 @@ impl AppState {
         Arc::clone(&self.draining)
     }
 
+    pub fn replica(&self) -> &Arc<Replica> {
+        &self.replica
+    }
+
     pub fn catalog(&self) -> &Arc<Catalog> {
-        &self.catalog
+        self.replica.catalog()
     }
 }
 
@@ -76,13 +93,43 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let routes = Router::new()
         .route("/health", get(health::health))
         .route("/products/search", get(search::search))
-        .route("/products/{product_id}", get(products::get_product))
+        .route("/products/export", get(products::export))
+        .route(
+            "/products/bulk",
+            post(products::bulk).layer(DefaultBodyLimit::max(MAX_BULK_BYTES)),
+        )
+        .route(
+            "/products/{product_id}",
+            get(products::get_product).put(products::put_product).delete(products::delete_product),
+        )
         .route("/products/{product_id}/details", post(products::post_details))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     with_middleware(routes, request_timeout)
+}
+
+/// Holds a request with `min-catalog-version: N` until this replica has applied N (503
+/// `CATALOG_BEHIND` past the allowed wait), and stamps `catalog-version` on every response.
+async fn catalog_version(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(value) = request.headers().get(&MIN_CATALOG_VERSION) {
+        let Some(wanted) = value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) else {
+            return ApiError::InvalidInput("min-catalog-version must be a non-negative integer".into())
+                .into_response();
+        };
+        if !state.replica.wait_for_version(wanted, state.min_version_wait).await {
+            let applied = state.catalog().version();
+            let mut response = ApiError::CatalogBehind { applied, wanted }.into_response();
+            response.headers_mut().insert(CATALOG_VERSION, HeaderValue::from(applied));
+            return response;
+        }
+    }
+    let applied = state.catalog().version();
+    let mut response = next.run(request).await;
+    response.headers_mut().entry(CATALOG_VERSION).or_insert(HeaderValue::from(applied));
+    response
 }
 
 /// The middleware every route gets, outermost first: a request id (kept from the client or

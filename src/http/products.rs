@@ -1,17 +1,26 @@
-//! `GET /products/{productId}` and `POST /products/{productId}/details`, with the exact
-//! statuses and messages of the product API.
+//! The product API: `GET`, `PUT` and `DELETE /products/{productId}`,
+//! `POST /products/{productId}/details` (with the exact statuses and messages of the
+//! original API), `POST /products/bulk` and `GET /products/export`. Every write goes through
+//! the replica's one write path and answers with its `catalog-version`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use data_gen::Product;
+use serde::Serialize;
 
-use super::{ApiError, AppState};
-use crate::catalog::ProductDetails;
+use super::{ApiError, AppState, CATALOG_VERSION};
+use crate::catalog::{ProductDetails, product_from_json};
+use crate::store::{Committed, Write};
+
+/// Products serialised per chunk of an export stream.
+const EXPORT_CHUNK: usize = 1_000;
 
 /// The whole product.
 pub async fn get_product(
@@ -19,7 +28,7 @@ pub async fn get_product(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Arc<Product>>, ApiError> {
     let id = product_id(path)?;
-    state.catalog.get(id).map(Json).ok_or_else(|| ApiError::product_not_found(id))
+    state.catalog().get(id).map(Json).ok_or_else(|| ApiError::product_not_found(id))
 }
 
 /// Sets the detail fields, creating the product if absent. Checks, in order: the token,
@@ -29,19 +38,117 @@ pub async fn post_details(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     let id = product_id(path)?;
-    let body = body?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))?;
+    let json = json_body(&body?)?;
     let details = ProductDetails::from_json(id, &json)?;
-    let catalog = Arc::clone(&state.catalog);
-    // A write commits the index: blocking work, kept off the async workers.
-    tokio::task::spawn_blocking(move || catalog.upsert_details(id, details))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
-    Ok(StatusCode::NO_CONTENT)
+    let committed = write(&state, Write::Details { id, details }).await?;
+    Ok(versioned(StatusCode::NO_CONTENT.into_response(), committed))
+}
+
+/// Creates or replaces the whole product; answers with it as stored.
+pub async fn put_product(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let id = product_id(path)?;
+    let json = json_body(&body?)?;
+    let product = product_from_json(&json, Some(id))?;
+    let committed = write(&state, Write::Put(product.clone())).await?;
+    Ok(versioned(Json(product).into_response(), committed))
+}
+
+/// Removes the product from every replica's GET, search, totals and facets.
+pub async fn delete_product(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let id = product_id(path)?;
+    let committed = write(&state, Write::Delete(id)).await?;
+    Ok(versioned(StatusCode::NO_CONTENT.into_response(), committed))
+}
+
+#[derive(Serialize)]
+struct BulkWritten {
+    written: usize,
+    catalog_version: u64,
+}
+
+/// Creates or replaces every product of an NDJSON body (one product per line, blank lines
+/// skipped) in one write: all of them, or, if any line is invalid, none.
+pub async fn bulk(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let body = body?;
+    let (products, lines) = parse_ndjson(&body)?;
+    let committed = write(&state, Write::Bulk { products, lines }).await?;
+    let written = BulkWritten { written: committed.written, catalog_version: committed.version };
+    Ok(versioned(Json(written).into_response(), committed))
+}
+
+/// Streams the whole catalogue as NDJSON, ordered by id: the format `--catalog` loads.
+pub async fn export(State(state): State<AppState>) -> Response {
+    let products = Arc::new(state.catalog().products());
+    let chunks = (0..products.len()).step_by(EXPORT_CHUNK).map(move |start| {
+        let mut buffer = Vec::with_capacity(EXPORT_CHUNK * 512);
+        for product in &products[start..(start + EXPORT_CHUNK).min(products.len())] {
+            serde_json::to_writer(&mut buffer, product.as_ref()).map_err(std::io::Error::other)?;
+            buffer.push(b'\n');
+        }
+        Ok::<_, std::io::Error>(Bytes::from(buffer))
+    });
+    let mut response = Body::from_stream(futures_util::stream::iter(chunks)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
+    response
+}
+
+async fn write(state: &AppState, write: Write) -> Result<Committed, ApiError> {
+    Ok(state.replica().write(write, state.write_patience).await?)
+}
+
+/// A write's answer carries the write's own version.
+fn versioned(mut response: Response, committed: Committed) -> Response {
+    response.headers_mut().insert(CATALOG_VERSION, HeaderValue::from(committed.version));
+    response
+}
+
+fn json_body(body: &Bytes) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))
+}
+
+/// The products of an NDJSON body with their line numbers; the first bad line is named.
+fn parse_ndjson(body: &[u8]) -> Result<(Vec<Product>, Vec<usize>), ApiError> {
+    let mut products = Vec::new();
+    let mut lines = Vec::new();
+    let mut first_line_of: HashMap<u64, usize> = HashMap::new();
+    for (index, line) in body.split(|&b| b == b'\n').enumerate() {
+        let number = index + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let invalid = |message: String| ApiError::InvalidInput(format!("line {number}: {message}"));
+        let json: serde_json::Value =
+            serde_json::from_slice(line).map_err(|e| invalid(format!("Invalid JSON: {e}")))?;
+        let product = product_from_json(&json, None).map_err(|e| invalid(e.0))?;
+        if let Some(first) = first_line_of.insert(product.product_id, number) {
+            return Err(invalid(format!("product_id {} is also on line {first}", product.product_id)));
+        }
+        products.push(product);
+        lines.push(number);
+    }
+    if products.is_empty() {
+        return Err(ApiError::InvalidInput("the body holds no products (one JSON product per line)".into()));
+    }
+    Ok((products, lines))
 }
 
 fn product_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {

@@ -178,7 +178,7 @@ pub async fn search(
 ) -> Result<Json<SearchResponse>, ApiError> {
     let request = SearchRequest::try_from(SearchParams::parse(raw.as_deref())?)?;
     let (limit, offset) = (request.limit, request.offset);
-    let catalog = Arc::clone(&state.catalog);
+    let catalog = Arc::clone(state.catalog());
     let outcome = state
         .pool
         .run(move || {

@@ -163,10 +163,14 @@ impl SearchIndex {
         })
     }
 
-    /// Replaces the products with the same ids (or adds them) in one commit, and makes the
-    /// change visible to every search that starts after this returns. All or nothing.
-    pub fn upsert_all(&self, products: &[Product]) -> anyhow::Result<()> {
+    /// Replaces the products with the same ids (or adds them) and removes the `deleted`
+    /// ids, in one commit, and makes the change visible to every search that starts after
+    /// this returns. All or nothing.
+    pub fn apply(&self, products: &[&Product], deleted: &[u64]) -> anyhow::Result<()> {
         let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+        for id in deleted {
+            writer.delete_term(Term::from_field_u64(self.fields.product_id, *id));
+        }
         let mut staged = Ok(());
         for product in products {
             writer.delete_term(Term::from_field_u64(self.fields.product_id, product.product_id));

@@ -22,10 +22,14 @@ async fn unknown_routes_are_json_404s() {
 #[tokio::test]
 async fn wrong_methods_are_json_405s() {
     let app = spawn_app().await;
-    let response = app.client.delete(app.url("/products/1")).send().await.unwrap();
-    assert!(response.headers()["allow"].to_str().unwrap().contains("GET"));
+    let response = app.client.patch(app.url("/products/1")).send().await.unwrap();
+    let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(["GET", "PUT", "DELETE"].iter().all(|m| allow.contains(m)), "{allow}");
     assert_error(response, 405, "METHOD_NOT_ALLOWED", "method not allowed").await;
     let response = app.client.get(app.url("/products/1/details")).send().await.unwrap();
+    assert_error(response, 405, "METHOD_NOT_ALLOWED", "method not allowed").await;
+    let response = app.client.get(app.url("/products/bulk")).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
     assert_error(response, 405, "METHOD_NOT_ALLOWED", "method not allowed").await;
 }
 

@@ -7,11 +7,14 @@ use serde_json::{Value, json};
 use crate::helpers::{COUNT, spawn_app, spawn_app_with};
 
 #[tokio::test]
-async fn health_reports_ok_and_the_product_count() {
+async fn health_reports_ok_the_product_count_the_version_and_no_database() {
     let app = spawn_app().await;
     let response = app.get("/health").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({"status": "ok", "products": COUNT}));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "ok", "products": COUNT, "catalog_version": 0, "database": "none"})
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,199 @@
+//! A replica: the store of record, the catalogue that follows its feed, and the one write
+//! path between them. A write commits to the store, which gives it a version; the follower
+//! reads the feed in version order and applies it to the catalogue; the writer answers once
+//! its own version is applied, so it reads its own write. Other replicas' writes arrive the
+//! same way, woken by the store's notifications and by a periodic catch-up read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use data_gen::Product;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::catalog::{self, Catalog};
+use crate::config::Config;
+use crate::observability;
+use crate::store::{Committed, DatabaseState, MemoryStore, PgSettings, PgStore, Store, Write, WriteError};
+
+pub struct Replica {
+    store: Arc<Store>,
+    catalog: Arc<Catalog>,
+    /// Wakes the follower: a write here committed, or the store said another one did.
+    nudge: Arc<Notify>,
+    /// The highest version this replica knows to be committed, for the lag metric.
+    head: Arc<AtomicU64>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Replica {
+    /// Opens the store named by `config` (memory, or PostgreSQL: migrated, seeded if empty),
+    /// builds the catalogue from it and starts following its feed.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (store, catalog) = match &config.database_url {
+            None => {
+                let config = config.clone();
+                tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                    let catalog = Catalog::at_version(initial_products(&config)?, 0, config.result_cache_size)?;
+                    let store = MemoryStore::new(catalog.products())?;
+                    Ok((Store::Memory(store), catalog))
+                })
+                .await??
+            }
+            Some(url) => {
+                let settings = PgSettings {
+                    url: url.clone(),
+                    timeout: config.database_timeout(),
+                    pool_size: config.database_pool_size,
+                };
+                let store = PgStore::connect(&settings).await?;
+                let seed_config = config.clone();
+                if store.seed_if_empty(move || initial_products(&seed_config)).await? {
+                    tracing::info!("seeded the empty database");
+                }
+                let (products, version) = store.snapshot().await?;
+                let cache = config.result_cache_size;
+                let catalog =
+                    tokio::task::spawn_blocking(move || Catalog::at_version(products, version, cache)).await??;
+                (Store::Postgres(store), catalog)
+            }
+        };
+        Ok(Self::follow(store, catalog, config.feed_poll()))
+    }
+
+    /// Starts following `store`'s feed into `catalog`.
+    pub fn follow(store: Store, catalog: Catalog, poll: Duration) -> Self {
+        let store = Arc::new(store);
+        let catalog = Arc::new(catalog);
+        let nudge = Arc::new(Notify::new());
+        let head = Arc::new(AtomicU64::new(catalog.version()));
+        metrics::gauge!(observability::CATALOG_VERSION).set(catalog.version() as f64);
+        let mut tasks = vec![tokio::spawn(follow_feed(
+            Arc::clone(&store),
+            Arc::clone(&catalog),
+            Arc::clone(&nudge),
+            Arc::clone(&head),
+            poll,
+        ))];
+        if let Store::Postgres(pg) = store.as_ref() {
+            tasks.push(pg.listen(Arc::clone(&nudge), Arc::clone(&head)));
+        }
+        Self { store, catalog, nudge, head, tasks }
+    }
+
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn database_state(&self) -> DatabaseState {
+        self.store.database_state()
+    }
+
+    /// Commits `write` to the store, then waits until this replica has applied it (at most
+    /// `patience`), so the answer and every later read here see it.
+    pub async fn write(&self, write: Write, patience: Duration) -> Result<Committed, WriteError> {
+        let committed = self.store.write(write).await?;
+        self.head.fetch_max(committed.version, Ordering::Relaxed);
+        self.nudge.notify_one();
+        if !self.catalog.wait_for(committed.version, patience).await {
+            return Err(WriteError::Internal(anyhow::anyhow!(
+                "version {} committed but not applied within {patience:?}",
+                committed.version
+            )));
+        }
+        Ok(committed)
+    }
+
+    /// Waits until version `version` is applied here, at most `patience`: for clients that
+    /// read through a load balancer what they wrote through another replica.
+    pub async fn wait_for_version(&self, version: u64, patience: Duration) -> bool {
+        if self.catalog.version() >= version {
+            return true;
+        }
+        self.head.fetch_max(version, Ordering::Relaxed);
+        // The change may be committed while its notification is still on its way.
+        self.nudge.notify_one();
+        self.catalog.wait_for(version, patience).await
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The catalogue to start from: a JSONL file, or the generator.
+fn initial_products(config: &Config) -> anyhow::Result<Vec<Product>> {
+    match &config.catalog {
+        Some(path) => catalog::load_jsonl(path).with_context(|| format!("loading {}", path.display())),
+        None => Ok(data_gen::generate(config.seed, config.count)),
+    }
+}
+
+/// The follower: on every nudge, and every `poll` in any case, reads the feed after the
+/// applied version and applies it, page by page, until it has caught up. Changes that
+/// arrive while a page is applied are taken in the next page, so busy writers share
+/// index commits.
+async fn follow_feed(
+    store: Arc<Store>,
+    catalog: Arc<Catalog>,
+    nudge: Arc<Notify>,
+    head: Arc<AtomicU64>,
+    poll: Duration,
+) {
+    let mut backoff = Duration::from_millis(50);
+    let mut behind_since: Option<Instant> = None;
+    loop {
+        let _ = tokio::time::timeout(poll, nudge.notified()).await;
+        loop {
+            let applied = catalog.version();
+            let changes = match store.changes_since(applied).await {
+                Ok(changes) => changes,
+                Err(error) => {
+                    tracing::debug!(error = %error, "reading the feed failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    break;
+                }
+            };
+            backoff = Duration::from_millis(50);
+            let Some(last) = changes.last().map(|c| c.version) else {
+                break;
+            };
+            head.fetch_max(last, Ordering::Relaxed);
+            let started = Instant::now();
+            let applier = Arc::clone(&catalog);
+            // An index commit is blocking work: off the async workers.
+            let outcome = tokio::task::spawn_blocking(move || applier.apply(&changes)).await;
+            match outcome {
+                Ok(Ok(())) => {
+                    tracing::debug!(version = last, elapsed_ms = started.elapsed().as_millis() as u64, "applied");
+                }
+                Ok(Err(error)) => {
+                    tracing::error!(error = format!("{error:#}"), "applying the feed failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "applying the feed panicked; retrying");
+                    tokio::time::sleep(backoff).await;
+                    break;
+                }
+            }
+        }
+        let lag = head.load(Ordering::Relaxed).saturating_sub(catalog.version());
+        behind_since = if lag == 0 { None } else { behind_since.or_else(|| Some(Instant::now())) };
+        metrics::gauge!(observability::FEED_LAG).set(lag as f64);
+        metrics::gauge!(observability::FEED_LAG_SECONDS)
+            .set(behind_since.map_or(0.0, |since| since.elapsed().as_secs_f64()));
+    }
+}

@@ -1,0 +1,146 @@
+//! The store of record and its change feed: one interface, two implementations. In memory
+//! (no database: one process owns the catalogue) or in PostgreSQL (every replica shares one
+//! catalogue). A write commits here first and gets its place in one totally ordered feed;
+//! the catalogue and its index change only by following that feed (see [`crate::replica`]).
+
+mod breaker;
+mod memory;
+mod postgres;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use data_gen::Product;
+
+use crate::catalog::ProductDetails;
+use crate::search::sku_key;
+
+pub use memory::MemoryStore;
+pub use postgres::{PgSettings, PgStore};
+
+/// One write, as a client asked for it. Every write is all or nothing.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Set the detail fields of a product, creating it if absent; its other fields stay.
+    Details { id: u64, details: ProductDetails },
+    /// Create or replace a whole product.
+    Put(Product),
+    /// Remove a product.
+    Delete(u64),
+    /// Create or replace many products at once; ids are unique within the batch. `lines`
+    /// holds each product's line in the request, for error messages.
+    Bulk { products: Vec<Product>, lines: Vec<usize> },
+}
+
+/// A committed write: its place in the feed and how many products it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub version: u64,
+    pub written: usize,
+}
+
+/// One product's change at one version of the feed.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub version: u64,
+    pub product_id: u64,
+    /// The product after the change; `None` once it is deleted.
+    pub product: Option<Arc<Product>>,
+    /// When the write committed, in seconds since the Unix epoch (for the feed's delay).
+    pub committed_at: f64,
+}
+
+/// Why a write was refused or failed. Nothing of a refused write is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{}sku {sku} is already used by product {owner}", line_prefix(*line))]
+    SkuTaken { sku: String, owner: u64, line: Option<usize> },
+    #[error("product with ID {0} not found")]
+    NotFound(u64),
+    /// The database is down, slow or refusing work: retry later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn line_prefix(line: Option<usize>) -> String {
+    line.map(|n| format!("line {n}: ")).unwrap_or_default()
+}
+
+/// Whether this replica has a database, and whether it is answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseState {
+    None,
+    Ok,
+    Down,
+}
+
+impl DatabaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Ok => "ok",
+            Self::Down => "down",
+        }
+    }
+}
+
+/// The store of record, in memory or in PostgreSQL.
+pub enum Store {
+    Memory(MemoryStore),
+    Postgres(PgStore),
+}
+
+/// Changes read from the feed at once: enough to catch up quickly, few enough that one
+/// batch never holds the index writer for long.
+pub const FEED_PAGE: u64 = 1_000;
+
+impl Store {
+    /// Commits `write` and gives it the next version of the feed.
+    pub async fn write(&self, write: Write) -> Result<Committed, WriteError> {
+        match self {
+            Self::Memory(store) => store.write(write),
+            Self::Postgres(store) => store.write(write).await,
+        }
+    }
+
+    /// The committed changes after version `after`, in version order, of at most
+    /// [`FEED_PAGE`] versions; a version is never split across two reads.
+    pub async fn changes_since(&self, after: u64) -> Result<Vec<Change>, WriteError> {
+        match self {
+            Self::Memory(store) => Ok(store.changes_since(after)),
+            Self::Postgres(store) => store.changes_since(after).await,
+        }
+    }
+
+    pub fn database_state(&self) -> DatabaseState {
+        match self {
+            Self::Memory(_) => DatabaseState::None,
+            Self::Postgres(store) => store.state(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+pub(crate) fn now_epoch_seconds() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64()
+}
+
+/// The first product of `products` (in order) whose SKU another product holds once all of
+/// them are written, given each SKU key's owners after the write: the rule both stores apply
+/// to a bulk write. Names the product's position, its SKU and the other owner (the lowest id).
+pub(crate) fn first_sku_conflict(
+    products: &[Product],
+    owners: &HashMap<String, Vec<u64>>,
+) -> Option<(usize, String, u64)> {
+    products.iter().enumerate().find_map(|(i, product)| {
+        let sku = product.sku.as_deref()?;
+        let other = owners.get(&sku_key(sku))?.iter().copied().filter(|&o| o != product.product_id).min()?;
+        Some((i, sku.to_owned(), other))
+    })
+}

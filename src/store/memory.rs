@@ -1,0 +1,215 @@
+//! The store in memory, for one process without a database: the same writes, rules and
+//! versions as PostgreSQL, kept under one lock. Its feed is the log of changes the follower
+//! has not read yet.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::bail;
+use data_gen::Product;
+
+use super::{Change, Committed, FEED_PAGE, Write, WriteError, first_sku_conflict, now_epoch_seconds};
+use crate::search::sku_key;
+
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    by_id: HashMap<u64, Arc<Product>>,
+    /// Normalised SKU (see [`sku_key`]) to the product holding it: SKUs that search cannot
+    /// tell apart (`abc-123-xyz`, `ABC 123 XYZ`) are the same SKU.
+    by_sku: HashMap<String, u64>,
+    version: u64,
+    /// Committed changes the follower has not read yet, in version order.
+    log: VecDeque<Change>,
+}
+
+impl MemoryStore {
+    /// A store holding `products` at version 0; ids and SKUs must be unique.
+    pub fn new(products: impl IntoIterator<Item = Arc<Product>>) -> anyhow::Result<Self> {
+        let mut state = State::default();
+        for product in products {
+            let id = product.product_id;
+            if let Some(sku) = &product.sku
+                && let Some(owner) = state.by_sku.insert(sku_key(sku), id)
+            {
+                bail!("products {owner} and {id} share the sku {sku}");
+            }
+            if state.by_id.insert(id, product).is_some() {
+                bail!("product id {id} appears more than once");
+            }
+        }
+        Ok(Self { state: Mutex::new(state) })
+    }
+
+    pub fn write(&self, write: Write) -> Result<Committed, WriteError> {
+        let mut state = self.lock();
+        let products = match write {
+            Write::Delete(id) => {
+                let Some(old) = state.by_id.remove(&id) else {
+                    return Err(WriteError::NotFound(id));
+                };
+                state.release_sku(&old);
+                return Ok(state.commit(vec![(id, None)]));
+            }
+            Write::Details { id, details } => {
+                let mut product =
+                    state.by_id.get(&id).map(|p| Product::clone(p)).unwrap_or_else(|| Product::bare(id));
+                details.apply_to(&mut product);
+                vec![product]
+            }
+            Write::Put(product) => vec![product],
+            Write::Bulk { products, lines } => {
+                let owners = state.owners_after(&products);
+                if let Some((i, sku, owner)) = first_sku_conflict(&products, &owners) {
+                    return Err(WriteError::SkuTaken { sku, owner, line: lines.get(i).copied() });
+                }
+                products
+            }
+        };
+        if let [product] = products.as_slice()
+            && let Some(sku) = &product.sku
+            && let Some(&owner) = state.by_sku.get(&sku_key(sku))
+            && owner != product.product_id
+        {
+            return Err(WriteError::SkuTaken { sku: sku.clone(), owner, line: None });
+        }
+        for product in &products {
+            if let Some(old) = state.by_id.get(&product.product_id).cloned() {
+                state.release_sku(&old);
+            }
+        }
+        let changes = products
+            .into_iter()
+            .map(|product| {
+                if let Some(sku) = &product.sku {
+                    state.by_sku.insert(sku_key(sku), product.product_id);
+                }
+                let product = Arc::new(product);
+                state.by_id.insert(product.product_id, Arc::clone(&product));
+                (product.product_id, Some(product))
+            })
+            .collect();
+        Ok(state.commit(changes))
+    }
+
+    /// The unread changes after `after`, at most [`FEED_PAGE`] versions. What the follower
+    /// has read (every version up to `after`) is dropped.
+    pub fn changes_since(&self, after: u64) -> Vec<Change> {
+        let mut state = self.lock();
+        while state.log.front().is_some_and(|c| c.version <= after) {
+            state.log.pop_front();
+        }
+        state.log.iter().take_while(|c| c.version <= after + FEED_PAGE).cloned().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every write checks before it changes anything, so a panic cannot leave it torn.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn release_sku(&mut self, product: &Product) {
+        if let Some(sku) = &product.sku {
+            let key = sku_key(sku);
+            if self.by_sku.get(&key) == Some(&product.product_id) {
+                self.by_sku.remove(&key);
+            }
+        }
+    }
+
+    /// For each SKU that `products` write, every product holding it once they are written.
+    fn owners_after(&self, products: &[Product]) -> HashMap<String, Vec<u64>> {
+        let rewritten: HashSet<u64> = products.iter().map(|p| p.product_id).collect();
+        let mut owners: HashMap<String, Vec<u64>> = HashMap::new();
+        for product in products {
+            let Some(sku) = &product.sku else { continue };
+            let key = sku_key(sku);
+            let holders = owners.entry(key.clone()).or_insert_with(|| {
+                self.by_sku.get(&key).copied().filter(|owner| !rewritten.contains(owner)).into_iter().collect()
+            });
+            holders.push(product.product_id);
+        }
+        owners
+    }
+
+    fn commit(&mut self, changes: Vec<(u64, Option<Arc<Product>>)>) -> Committed {
+        self.version += 1;
+        let committed_at = now_epoch_seconds();
+        let written = changes.len();
+        for (product_id, product) in changes {
+            self.log.push_back(Change { version: self.version, product_id, product, committed_at });
+        }
+        Committed { version: self.version, written }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ProductDetails;
+
+    fn store(count: u64) -> MemoryStore {
+        MemoryStore::new(data_gen::generate(1, count).into_iter().map(Arc::new)).unwrap()
+    }
+
+    fn details(id: u64, sku: &str) -> Write {
+        let body = serde_json::json!({"product_id": id, "sku": sku, "manufacturer": "M", "category_id": 1, "weight": 1, "some_other_id": 1});
+        Write::Details { id, details: ProductDetails::from_json(id, &body).unwrap() }
+    }
+
+    fn with_sku(id: u64, sku: &str) -> Product {
+        Product { sku: Some(sku.into()), ..Product::bare(id) }
+    }
+
+    #[test]
+    fn versions_increase_by_one_per_write_and_the_feed_holds_them_in_order() {
+        let store = store(5);
+        assert_eq!(store.write(details(1, "A-1")).unwrap().version, 1);
+        assert_eq!(store.write(Write::Delete(2)).unwrap().version, 2);
+        let changes = store.changes_since(0);
+        assert_eq!(changes.iter().map(|c| (c.version, c.product_id)).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
+        assert!(changes[1].product.is_none(), "a delete carries no product");
+        assert_eq!(store.changes_since(1).len(), 1, "what was read is dropped");
+    }
+
+    #[test]
+    fn a_sku_held_by_another_product_is_refused_and_changes_nothing() {
+        let store = store(5);
+        let taken = data_gen::generate(1, 5)[1].sku.clone().unwrap();
+        let error = store.write(details(1, &taken.to_lowercase())).unwrap_err();
+        assert!(matches!(error, WriteError::SkuTaken { owner: 2, .. }), "{error}");
+        assert!(store.changes_since(0).is_empty());
+    }
+
+    #[test]
+    fn deleting_releases_the_sku_and_an_absent_product_is_not_found() {
+        let store = store(5);
+        let sku = data_gen::generate(1, 5)[2].sku.clone().unwrap();
+        store.write(Write::Delete(3)).unwrap();
+        assert!(matches!(store.write(Write::Delete(3)), Err(WriteError::NotFound(3))));
+        store.write(Write::Put(with_sku(9, &sku))).unwrap();
+    }
+
+    #[test]
+    fn a_bulk_may_swap_skus_among_its_own_products() {
+        let store = store(0);
+        let lines = vec![1, 2];
+        store.write(Write::Bulk { products: vec![with_sku(1, "X"), with_sku(2, "Y")], lines: lines.clone() }).unwrap();
+        store.write(Write::Bulk { products: vec![with_sku(1, "Y"), with_sku(2, "X")], lines }).unwrap();
+        assert_eq!(store.changes_since(1).len(), 2, "one version, two products");
+    }
+
+    #[test]
+    fn a_bulk_sku_conflict_names_the_line_and_writes_nothing() {
+        let store = store(0);
+        store.write(Write::Put(with_sku(7, "HELD"))).unwrap();
+        let products = vec![with_sku(1, "FREE"), with_sku(2, "held")];
+        let error = store.write(Write::Bulk { products, lines: vec![3, 5] }).unwrap_err();
+        assert_eq!(error.to_string(), "line 5: sku held is already used by product 7");
+        assert_eq!(store.changes_since(1).len(), 0);
+    }
+}

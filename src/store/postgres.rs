@@ -1,0 +1,494 @@
+//! The store in PostgreSQL, shared by every replica. A write's transaction changes the
+//! products, increments the feed's head (whose row lock orders commits, so versions follow
+//! commit order with no gaps), records the change rows and notifies the followers; all of it
+//! commits or none of it does. Every call is bounded by a timeout, and a breaker refuses
+//! writes at once while the database keeps failing.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use data_gen::Product;
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::breaker::Breaker;
+use super::{Change, Committed, DatabaseState, FEED_PAGE, Write, WriteError, first_sku_conflict};
+use crate::observability;
+use crate::search::sku_key;
+
+/// The channel every write notifies with its version once it commits.
+const CHANNEL: &str = "catalog_changes";
+/// Held (per transaction) by the replica that seeds an empty database, so only one does.
+const SEED_LOCK: i64 = 0x7072_6f64_7563_7473; // "products"
+/// Failures in a row that open the breaker, and how long it stays open.
+const BREAKER_THRESHOLD: u32 = 3;
+const BREAKER_COOL_DOWN: Duration = Duration::from_secs(1);
+/// How long start-up keeps trying to reach the database (RDS may still be starting).
+const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    /// A `postgres://` URL.
+    pub url: String,
+    /// Longest any one database call may take before it fails as unavailable.
+    pub timeout: Duration,
+    /// Connections in the pool (one is kept for LISTEN).
+    pub pool_size: u32,
+}
+
+pub struct PgStore {
+    pool: PgPool,
+    timeout: Duration,
+    breaker: Breaker,
+    /// Whether the last read of the feed succeeded.
+    feed_ok: AtomicBool,
+}
+
+impl PgStore {
+    /// Connects (retrying while the database starts), then migrates the schema; the
+    /// migrator's advisory lock makes concurrent start-ups safe.
+    pub async fn connect(settings: &PgSettings) -> anyhow::Result<Self> {
+        let statement_timeout = settings.timeout.as_millis().max(1).to_string();
+        let options = PgConnectOptions::from_str(&settings.url)
+            .context("DATABASE_URL is not a valid postgres:// URL")?
+            .application_name("product-search")
+            .options([("statement_timeout", statement_timeout.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.pool_size.max(2))
+            .acquire_timeout(settings.timeout)
+            .connect_lazy_with(options);
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match sqlx::query("SELECT 1").execute(&pool).await {
+                Ok(_) => break,
+                Err(error) if started.elapsed() < CONNECT_PATIENCE => {
+                    tracing::warn!(error = %error, "database not reachable yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                Err(error) => return Err(error).context("connecting to the database"),
+            }
+        }
+        MIGRATOR.run(&pool).await.context("migrating the database schema")?;
+        Ok(Self {
+            pool,
+            timeout: settings.timeout,
+            breaker: Breaker::new(BREAKER_THRESHOLD, BREAKER_COOL_DOWN),
+            feed_ok: AtomicBool::new(true),
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Loads the initial catalogue from `products` if the database was never seeded and
+    /// holds no product. Replicas starting together queue on a lock; the first seeds, the
+    /// others find it done. Returns whether this call seeded.
+    pub async fn seed_if_empty<F>(&self, products: F) -> anyhow::Result<bool>
+    where
+        F: FnOnce() -> anyhow::Result<Vec<Product>> + Send + 'static,
+    {
+        let mut tx = self.pool.begin().await.context("seeding: starting a transaction")?;
+        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SEED_LOCK).execute(&mut *tx).await?;
+        let empty: bool = sqlx::query_scalar(
+            "SELECT seeded_at IS NULL AND NOT EXISTS (SELECT 1 FROM products) FROM catalog_head",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !empty {
+            return Ok(false);
+        }
+        let products = tokio::task::spawn_blocking(products).await??;
+        let count = products.len();
+        let mut copy = tx
+            .copy_in_raw("COPY products (product_id, sku_key, doc) FROM STDIN WITH (FORMAT csv)")
+            .await
+            .context("seeding: starting COPY")?;
+        let mut buffer = Vec::with_capacity(1 << 20);
+        for product in products {
+            write!(buffer, "{},", product.product_id)?;
+            if let Some(sku) = &product.sku {
+                csv_field(&mut buffer, &sku_key(sku));
+            }
+            buffer.push(b',');
+            csv_field(&mut buffer, &serde_json::to_string(&product)?);
+            buffer.push(b'\n');
+            if buffer.len() >= 1 << 20 {
+                copy.send(buffer.as_slice()).await.context("seeding: COPY")?;
+                buffer.clear();
+            }
+        }
+        copy.send(buffer.as_slice()).await.context("seeding: COPY")?;
+        copy.finish().await.context("seeding: COPY (are product ids unique?)")?;
+        sqlx::query("UPDATE catalog_head SET seeded_at = now()").execute(&mut *tx).await?;
+        tx.commit().await.context("seeding: commit (are SKUs unique?)")?;
+        tracing::info!(products = count, "database seeded");
+        Ok(true)
+    }
+
+    /// Every product, with the feed version they reflect, read in one consistent snapshot.
+    pub async fn snapshot(&self) -> anyhow::Result<(Vec<Product>, u64)> {
+        let mut tx = self.pool.begin().await.context("snapshot: starting a transaction")?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM catalog_head").fetch_one(&mut *tx).await?;
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&mut *tx).await?;
+        let mut products = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        {
+            let mut rows = sqlx::query_scalar::<_, String>("SELECT doc::text FROM products").fetch(&mut *tx);
+            while let Some(doc) = rows.try_next().await.context("snapshot: reading products")? {
+                products.push(parse_doc(&doc)?);
+            }
+        }
+        tx.commit().await?;
+        Ok((products, version as u64))
+    }
+
+    /// Listens for commit notifications and wakes `nudge` for each, reconnecting with
+    /// backoff when the connection drops. `head` keeps the highest version heard of.
+    pub fn listen(&self, nudge: Arc<Notify>, head: Arc<AtomicU64>) -> JoinHandle<()> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                let mut listener = match PgListener::connect_with(&pool).await {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        tracing::warn!(error = %error, "feed listener: cannot connect; retrying");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                };
+                if let Err(error) = listener.listen(CHANNEL).await {
+                    tracing::warn!(error = %error, "feed listener: LISTEN failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                backoff = Duration::from_millis(100);
+                // Anything committed while we were not listening is read now.
+                nudge.notify_one();
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(notification)) => {
+                            if let Ok(version) = notification.payload().parse::<u64>() {
+                                head.fetch_max(version, Ordering::Relaxed);
+                            }
+                            nudge.notify_one();
+                        }
+                        // The connection dropped; the next call reconnects. Notifications
+                        // may have been lost meanwhile, so read the feed.
+                        Ok(None) => nudge.notify_one(),
+                        Err(error) => {
+                            tracing::warn!(error = %error, "feed listener: connection lost");
+                            tokio::time::sleep(backoff).await;
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    pub fn state(&self) -> DatabaseState {
+        if self.breaker.is_open() || !self.feed_ok.load(Ordering::Relaxed) {
+            DatabaseState::Down
+        } else {
+            DatabaseState::Ok
+        }
+    }
+
+    pub async fn write(&self, write: Write) -> Result<Committed, WriteError> {
+        if !self.breaker.allow() {
+            return Err(WriteError::Unavailable("repeated failures; retry shortly".into()));
+        }
+        let outcome = match tokio::time::timeout(self.timeout, self.write_unbounded(&write)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(WriteError::Unavailable(format!("no answer within {:?}", self.timeout))),
+        };
+        match &outcome {
+            Err(WriteError::Unavailable(_)) => {
+                metrics::counter!(observability::DB_ERRORS, "operation" => "write").increment(1);
+                self.breaker.failed();
+            }
+            Err(WriteError::Internal(_)) => {
+                metrics::counter!(observability::DB_ERRORS, "operation" => "write").increment(1);
+            }
+            _ => self.breaker.succeeded(),
+        }
+        outcome
+    }
+
+    async fn write_unbounded(&self, write: &Write) -> Result<Committed, WriteError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let changed: Vec<(u64, Option<String>)> = match write {
+            Write::Delete(id) => {
+                let deleted: Option<i64> =
+                    sqlx::query_scalar("DELETE FROM products WHERE product_id = $1 RETURNING product_id")
+                        .bind(*id as i64)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                if deleted.is_none() {
+                    return Err(WriteError::NotFound(*id));
+                }
+                vec![(*id, None)]
+            }
+            Write::Details { id, details } => {
+                let mut created = Product::bare(*id);
+                details.clone().apply_to(&mut created);
+                let patch = serde_json::json!({
+                    "sku": details.sku,
+                    "manufacturer": details.manufacturer,
+                    "category_id": details.category_id,
+                    "weight": details.weight,
+                    "some_other_id": details.some_other_id,
+                });
+                let doc: String = sqlx::query_scalar(
+                    "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::jsonb)
+                     ON CONFLICT (product_id) DO UPDATE
+                       SET sku_key = EXCLUDED.sku_key, doc = products.doc || $4::jsonb
+                     RETURNING doc::text",
+                )
+                .bind(*id as i64)
+                .bind(sku_key(&details.sku))
+                .bind(to_json(&created)?)
+                .bind(patch.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                check_sku(&mut tx, *id, &details.sku).await?;
+                vec![(*id, Some(doc))]
+            }
+            Write::Put(product) => {
+                let doc = to_json(product)?;
+                sqlx::query(
+                    "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::jsonb)
+                     ON CONFLICT (product_id) DO UPDATE SET sku_key = EXCLUDED.sku_key, doc = EXCLUDED.doc",
+                )
+                .bind(product.product_id as i64)
+                .bind(product.sku.as_deref().map(sku_key))
+                .bind(&doc)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                if let Some(sku) = &product.sku {
+                    check_sku(&mut tx, product.product_id, sku).await?;
+                }
+                vec![(product.product_id, Some(doc))]
+            }
+            Write::Bulk { products, lines } => {
+                let ids: Vec<i64> = products.iter().map(|p| p.product_id as i64).collect();
+                let keys: Vec<Option<String>> = products.iter().map(|p| p.sku.as_deref().map(sku_key)).collect();
+                let docs = products.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+                sqlx::query(
+                    "INSERT INTO products (product_id, sku_key, doc)
+                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]::jsonb[])
+                     ON CONFLICT (product_id) DO UPDATE SET sku_key = EXCLUDED.sku_key, doc = EXCLUDED.doc",
+                )
+                .bind(&ids)
+                .bind(&keys)
+                .bind(&docs)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                let held: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT sku_key, product_id FROM products WHERE sku_key = ANY($1)")
+                        .bind(keys.iter().flatten().collect::<Vec<_>>())
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                let mut owners: HashMap<String, Vec<u64>> = HashMap::new();
+                for (key, id) in held {
+                    owners.entry(key).or_default().push(id as u64);
+                }
+                if let Some((i, sku, owner)) = first_sku_conflict(products, &owners) {
+                    return Err(WriteError::SkuTaken { sku, owner, line: lines.get(i).copied() });
+                }
+                products.iter().map(|p| p.product_id).zip(docs.into_iter().map(Some)).collect()
+            }
+        };
+        let version: i64 = sqlx::query_scalar("UPDATE catalog_head SET version = version + 1 RETURNING version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let (ids, docs): (Vec<i64>, Vec<Option<String>>) =
+            changed.into_iter().map(|(id, doc)| (id as i64, doc)).unzip();
+        let written = ids.len();
+        sqlx::query(
+            "INSERT INTO changes (version, product_id, doc)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[]::jsonb[])",
+        )
+        .bind(version)
+        .bind(&ids)
+        .bind(&docs)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(version.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        match tx.commit().await {
+            Ok(()) => Ok(Committed { version: version as u64, written }),
+            // Another replica took one of the SKUs and committed first: the deferred
+            // uniqueness check refused ours at commit.
+            Err(error) if is_unique_violation(&error) => Err(self.conflict_after_race(write).await),
+            Err(error) => Err(db_error(error)),
+        }
+    }
+
+    /// The SKU conflict of a write refused at commit, named as a check would have named it.
+    async fn conflict_after_race(&self, write: &Write) -> WriteError {
+        let (products, lines): (Vec<Product>, &[usize]) = match write {
+            Write::Details { id, details } => {
+                let mut product = Product::bare(*id);
+                details.clone().apply_to(&mut product);
+                (vec![product], &[])
+            }
+            Write::Put(product) => (vec![product.clone()], &[]),
+            Write::Bulk { products, lines } => (products.clone(), lines),
+            Write::Delete(_) => return WriteError::Internal(anyhow::anyhow!("a delete broke SKU uniqueness")),
+        };
+        let keys: Vec<String> = products.iter().filter_map(|p| p.sku.as_deref().map(sku_key)).collect();
+        let rewritten: HashSet<u64> = products.iter().map(|p| p.product_id).collect();
+        let held: Result<Vec<(String, i64)>, _> =
+            sqlx::query_as("SELECT sku_key, product_id FROM products WHERE sku_key = ANY($1)")
+                .bind(&keys)
+                .fetch_all(&self.pool)
+                .await;
+        let mut owners: HashMap<String, Vec<u64>> = HashMap::new();
+        for (key, id) in held.unwrap_or_default() {
+            if !rewritten.contains(&(id as u64)) {
+                owners.entry(key).or_default().push(id as u64);
+            }
+        }
+        for product in &products {
+            if let Some(sku) = &product.sku {
+                owners.entry(sku_key(sku)).or_default().push(product.product_id);
+            }
+        }
+        match first_sku_conflict(&products, &owners) {
+            Some((i, sku, owner)) => WriteError::SkuTaken { sku, owner, line: lines.get(i).copied() },
+            None => WriteError::Unavailable("the write lost a race for a SKU; retry".into()),
+        }
+    }
+
+    pub async fn changes_since(&self, after: u64) -> Result<Vec<Change>, WriteError> {
+        let read = sqlx::query_as::<_, (i64, i64, Option<String>, f64)>(
+            "SELECT version, product_id, doc::text, extract(epoch FROM committed_at)::float8
+             FROM changes WHERE version > $1 AND version <= $2 ORDER BY version, product_id",
+        )
+        .bind(after as i64)
+        .bind((after + FEED_PAGE) as i64)
+        .fetch_all(&self.pool);
+        let rows = match tokio::time::timeout(self.timeout, read).await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(error)) => return Err(self.feed_failed(db_error(error))),
+            Err(_) => return Err(self.feed_failed(WriteError::Unavailable("feed read timed out".into()))),
+        };
+        if !self.feed_ok.swap(true, Ordering::Relaxed) {
+            tracing::info!("database answered again: following the feed");
+        }
+        // A feed that answers means a database that answers: writes may try again.
+        self.breaker.succeeded();
+        rows.into_iter()
+            .map(|(version, product_id, doc, committed_at)| {
+                Ok(Change {
+                    version: version as u64,
+                    product_id: product_id as u64,
+                    product: doc.as_deref().map(parse_doc).transpose()?.map(Arc::new),
+                    committed_at,
+                })
+            })
+            .collect()
+    }
+
+    fn feed_failed(&self, error: WriteError) -> WriteError {
+        metrics::counter!(observability::DB_ERRORS, "operation" => "feed").increment(1);
+        if self.feed_ok.swap(false, Ordering::Relaxed) {
+            tracing::warn!(error = %error, "database not answering: serving reads from memory");
+        }
+        error
+    }
+}
+
+/// Refuses the write if another product holds `sku` (as the transaction sees it).
+async fn check_sku(tx: &mut Transaction<'_, Postgres>, id: u64, sku: &str) -> Result<(), WriteError> {
+    let owner: Option<i64> = sqlx::query_scalar(
+        "SELECT product_id FROM products WHERE sku_key = $1 AND product_id <> $2 ORDER BY product_id LIMIT 1",
+    )
+    .bind(sku_key(sku))
+    .bind(id as i64)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    match owner {
+        Some(owner) => Err(WriteError::SkuTaken { sku: sku.to_owned(), owner: owner as u64, line: None }),
+        None => Ok(()),
+    }
+}
+
+fn to_json(product: &Product) -> Result<String, WriteError> {
+    serde_json::to_string(product).map_err(|e| WriteError::Internal(e.into()))
+}
+
+fn parse_doc(doc: &str) -> anyhow::Result<Product> {
+    serde_json::from_str(doc).context("a stored product is not a valid product")
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("23505"))
+}
+
+/// Connection trouble, timeouts and a server shutting down are the database being
+/// unavailable; anything else it says is a bug of ours.
+fn db_error(error: sqlx::Error) -> WriteError {
+    match &error {
+        sqlx::Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            // 08: connection exception, 53: insufficient resources, 57: operator
+            // intervention (statement timeout, shutdown), 40: serialization or deadlock.
+            if ["08", "53", "57", "40"].iter().any(|class| code.starts_with(class)) {
+                WriteError::Unavailable(e.message().to_owned())
+            } else {
+                WriteError::Internal(anyhow::Error::new(error).context("database error"))
+            }
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => WriteError::Unavailable(error.to_string()),
+        _ => WriteError::Internal(anyhow::Error::new(error).context("database error")),
+    }
+}
+
+/// Writes `text` as one quoted CSV field.
+fn csv_field(buffer: &mut Vec<u8>, text: &str) {
+    buffer.push(b'"');
+    for byte in text.bytes() {
+        if byte == b'"' {
+            buffer.push(b'"');
+        }
+        buffer.push(byte);
+    }
+    buffer.push(b'"');
+}

@@ -1,0 +1,239 @@
+//! The whole product API (PUT, DELETE, bulk, export, versions), one suite run against both
+//! stores: in memory, and PostgreSQL. Each test is an `async fn(TestApp)`; the macro at the
+//! end runs it once per store.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{COUNT, TestApp, assert_error, assert_error_mentions, catalogue, details};
+
+/// A SKU no generated product holds (generated SKUs have three digits in the middle).
+const FREE_SKU: &str = "ZZ-9999-FREE";
+
+fn version_of(response: &reqwest::Response) -> u64 {
+    response.headers()["catalog-version"].to_str().unwrap().parse().expect("catalog-version is a number")
+}
+
+fn product(id: u64, name: &str, sku: &str) -> Value {
+    json!({"product_id": id, "name": name, "brand": "Quokka", "category": "Garden", "price": 12.5,
+           "rating": 4.5, "in_stock": true, "sku": sku, "manufacturer": "Quokka Works",
+           "category_id": 3, "weight": 800, "some_other_id": 9})
+}
+
+async fn put(app: &TestApp, id: u64, body: &Value) -> reqwest::Response {
+    app.client.put(app.url(&format!("/products/{id}"))).json(body).send().await.unwrap()
+}
+
+async fn delete(app: &TestApp, id: u64) -> reqwest::Response {
+    app.client.delete(app.url(&format!("/products/{id}"))).send().await.unwrap()
+}
+
+async fn bulk(app: &TestApp, body: &str) -> reqwest::Response {
+    app.client.post(app.url("/products/bulk")).body(body.to_owned()).send().await.unwrap()
+}
+
+async fn total(app: &TestApp, query: &str) -> u64 {
+    app.search(query).await["total_found"].as_u64().unwrap()
+}
+
+async fn put_creates_or_replaces_the_whole_product_and_answers_with_it(app: TestApp) {
+    let created = product(COUNT + 1, "Quokka Solar Lantern", FREE_SKU);
+    let response = put(&app, COUNT + 1, &created).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(version_of(&response), 1);
+    assert_eq!(response.json::<Value>().await.unwrap(), created);
+    assert_eq!(app.get(&format!("/products/{}", COUNT + 1)).await.json::<Value>().await.unwrap(), created);
+    assert_eq!(total(&app, "q=quokka%20lantern").await, 1);
+
+    let replaced = json!({"product_id": 1, "name": "Quokka Garden Hose"});
+    assert_eq!(put(&app, 1, &replaced).await.status(), 200);
+    assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap(), replaced, "nothing else is kept");
+    assert_eq!(total(&app, "q=quokka").await, 2);
+}
+
+async fn put_names_the_bad_field_and_changes_nothing(app: TestApp) {
+    let before: Value = app.get("/products/1").await.json().await.unwrap();
+    let cases = [
+        (json!({"product_id": 1, "price": "cheap"}), "price must be a number"),
+        (json!({"product_id": 1, "rating": 7}), "rating must be from 0 to 5"),
+        (json!({"product_id": 2}), "product_id must equal productId"),
+        (json!({"name": "x"}), "product_id is required"),
+        (json!([1]), "Invalid JSON: expected a JSON object"),
+    ];
+    for (body, message) in cases {
+        assert_error(put(&app, 1, &body).await, 400, "INVALID_INPUT", message).await;
+    }
+    let response = app.client.put(app.url("/products/1")).body("{").send().await.unwrap();
+    assert_error_mentions(response, 400, "INVALID_INPUT", "Invalid JSON: ").await;
+    assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap(), before);
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"], 0);
+}
+
+async fn put_refuses_a_sku_held_by_another_product(app: TestApp) {
+    let taken = catalogue()[1].sku.clone().unwrap();
+    let response = put(&app, 1, &product(1, "Clash", &taken.to_lowercase())).await;
+    assert_error(response, 409, "CONFLICT", &format!("sku {} is already used by product 2", taken.to_lowercase()))
+        .await;
+    assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap()["sku"], json!(catalogue()[0].sku));
+}
+
+async fn delete_removes_the_product_from_get_search_totals_and_facets(app: TestApp) {
+    let gone = catalogue()[9].clone();
+    let category = gone.category.clone().unwrap();
+    let query = format!("category={category}&facets=category&limit=1");
+    let before = app.search(&query).await;
+    let sku_query = format!("q={}", gone.sku.clone().unwrap());
+
+    let response = delete(&app, 10).await;
+
+    assert_eq!(response.status(), 204);
+    assert_eq!(version_of(&response), 1);
+    assert_error(app.get("/products/10").await, 404, "NOT_FOUND", "product with ID 10 not found").await;
+    assert_eq!(total(&app, &sku_query).await, 0);
+    let after = app.search(&query).await;
+    assert_eq!(after["total_found"].as_u64().unwrap() + 1, before["total_found"].as_u64().unwrap());
+    assert_eq!(
+        after["facets"]["category"][&category].as_u64().unwrap() + 1,
+        before["facets"]["category"][&category].as_u64().unwrap()
+    );
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["products"], COUNT - 1);
+    assert_error(delete(&app, 10).await, 404, "NOT_FOUND", "product with ID 10 not found").await;
+}
+
+async fn bulk_upserts_every_line_in_one_version(app: TestApp) {
+    let lines = [product(1, "Quokka Bulk One", "BULK-1"), product(COUNT + 5, "Quokka Bulk Two", "BULK-2")];
+    let body = format!("{}\n\n{}\n", lines[0], lines[1]);
+
+    let response = bulk(&app, &body).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(version_of(&response), 1);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"written": 2, "catalog_version": 1}));
+    assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap(), lines[0]);
+    assert_eq!(total(&app, "q=quokka%20bulk").await, 2);
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["products"], COUNT + 1);
+}
+
+async fn bulk_names_the_first_bad_line_and_writes_nothing(app: TestApp) {
+    let good = product(COUNT + 1, "Fine", "FINE-1").to_string();
+    let cases = [
+        (format!("{good}\n{{\"product_id\": 2, \"weight\": -1}}"), "line 2: weight must be >= 0"),
+        (format!("{good}\n\nnot json"), "line 3: Invalid JSON: "),
+        (format!("{good}\n{good}"), &*format!("line 2: product_id {} is also on line 1", COUNT + 1)),
+        ("\n\n".to_owned(), "the body holds no products"),
+    ];
+    for (body, message) in &cases {
+        assert_error_mentions(bulk(&app, body).await, 400, "INVALID_INPUT", message).await;
+    }
+    let taken = catalogue()[4].sku.clone().unwrap();
+    let clash = format!("{good}\n{}", product(1, "Clash", &taken));
+    assert_error(bulk(&app, &clash).await, 409, "CONFLICT", &format!("line 2: sku {taken} is already used by product 5"))
+        .await;
+    assert_eq!(app.get(&format!("/products/{}", COUNT + 1)).await.status(), 404, "nothing was written");
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"], 0);
+}
+
+async fn a_bulk_may_swap_skus_between_its_products(app: TestApp) {
+    let (one, two) = (catalogue()[0].sku.clone().unwrap(), catalogue()[1].sku.clone().unwrap());
+    let body = format!("{}\n{}", product(1, "Swapped One", &two), product(2, "Swapped Two", &one));
+    assert_eq!(bulk(&app, &body).await.status(), 200);
+    assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap()["sku"], json!(two));
+    assert_eq!(app.search(&format!("q={one}")).await["products"][0]["product_id"], 2);
+}
+
+async fn export_streams_the_catalogue_as_loadable_ndjson(app: TestApp) {
+    assert_eq!(delete(&app, 3).await.status(), 204);
+    let response = app.get("/products/export").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(version_of(&response), 1);
+    let text = response.text().await.unwrap();
+    let exported: Vec<data_gen::Product> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut expected = catalogue();
+    expected.remove(2);
+    assert_eq!(exported, expected, "every product, by id, as the generator made it");
+}
+
+async fn every_response_carries_the_applied_version_and_a_write_its_own(app: TestApp) {
+    assert_eq!(version_of(&app.get("/products/search?q=lamp").await), 0);
+    assert_eq!(version_of(&app.get("/nope").await), 0, "errors too");
+    let first = app.post_json("/products/1/details", &details(1, FREE_SKU)).await;
+    assert_eq!(first.status(), 204);
+    assert_eq!(version_of(&first), 1);
+    assert_eq!(version_of(&put(&app, 2, &json!({"product_id": 2})).await), 2);
+    assert_eq!(version_of(&app.get("/health").await), 2);
+    let refused = app.post_json("/products/3/details", &details(3, FREE_SKU)).await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(version_of(&refused), 2, "a refused write takes no version");
+}
+
+async fn a_request_for_a_version_not_yet_applied_waits_then_is_503(app: TestApp) {
+    let ok = app.client.get(app.url("/products/1")).header("min-catalog-version", "0").send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let started = std::time::Instant::now();
+    let behind = app.client.get(app.url("/products/1")).header("min-catalog-version", "5").send().await.unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200), "it waited for the version");
+    assert_eq!(behind.headers()["retry-after"], "1");
+    assert_error(
+        behind,
+        503,
+        "CATALOG_BEHIND",
+        "this replica has applied catalogue version 0; version 5 was asked for",
+    )
+    .await;
+    let bad = app.client.get(app.url("/products/1")).header("min-catalog-version", "soon").send().await.unwrap();
+    assert_error(bad, 400, "INVALID_INPUT", "min-catalog-version must be a non-negative integer").await;
+}
+
+async fn details_keep_the_transcript_contract(app: TestApp) {
+    let before = catalogue()[0].clone();
+    let response = app.post_json("/products/1/details", &details(1, FREE_SKU)).await;
+    assert_eq!(response.status(), 204);
+    assert!(response.bytes().await.unwrap().is_empty());
+    let after: Value = app.get("/products/1").await.json().await.unwrap();
+    assert_eq!((after["sku"].clone(), after["weight"].clone()), (json!(FREE_SKU), json!(1250)));
+    assert_eq!(after["name"], json!(before.name), "other fields are kept");
+    let created = app.post_json(&format!("/products/{}/details", COUNT + 7), &details(COUNT + 7, "NEW-SKU-7")).await;
+    assert_eq!(created.status(), 204);
+    let new: Value = app.get(&format!("/products/{}", COUNT + 7)).await.json().await.unwrap();
+    assert_eq!(new["manufacturer"], "Acme Corporation");
+    let taken = catalogue()[1].sku.clone().unwrap();
+    let response = app.post_json("/products/1/details", &details(1, &taken)).await;
+    assert_error(response, 409, "CONFLICT", &format!("sku {taken} is already used by product 2")).await;
+}
+
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_app_with(&["--min-version-wait-ms", "200"]).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let url = crate::pg::database().await;
+                    let app = crate::helpers::spawn_app_with(&["--database-url", &url, "--min-version-wait-ms", "200"]).await;
+                    super::$test(app).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    put_creates_or_replaces_the_whole_product_and_answers_with_it,
+    put_names_the_bad_field_and_changes_nothing,
+    put_refuses_a_sku_held_by_another_product,
+    delete_removes_the_product_from_get_search_totals_and_facets,
+    bulk_upserts_every_line_in_one_version,
+    bulk_names_the_first_bad_line_and_writes_nothing,
+    a_bulk_may_swap_skus_between_its_products,
+    export_streams_the_catalogue_as_loadable_ndjson,
+    every_response_carries_the_applied_version_and_a_write_its_own,
+    a_request_for_a_version_not_yet_applied_waits_then_is_503,
+    details_keep_the_transcript_contract,
+);
