@@ -2,13 +2,12 @@
 
 -- One row per product. The document is the product exactly as the API serves it; the
 -- normalised SKU sits beside it so the database itself keeps SKUs unique across replicas.
--- The uniqueness check is deferred to commit, so one write may move SKUs among the products
--- it writes (a bulk upsert that swaps two SKUs is valid).
+-- The check is immediate: a second writer of a SKU waits for the first to commit, then fails.
 CREATE TABLE products (
     product_id bigint PRIMARY KEY CHECK (product_id >= 1),
     sku_key text,
     doc jsonb NOT NULL,
-    CONSTRAINT products_sku_key_unique UNIQUE (sku_key) DEFERRABLE INITIALLY DEFERRED
+    CONSTRAINT products_sku_key_unique UNIQUE (sku_key)
 );
 
 -- The feed's head: one row whose version every write increments inside its transaction.

@@ -274,7 +274,12 @@ mod tests {
     use super::*;
 
     fn change(version: u64, product: Product) -> Change {
-        Change { version, product_id: product.product_id, product: Some(Arc::new(product)), committed_at: 0.0 }
+        Change {
+            version,
+            product_id: product.product_id,
+            product: Some(Arc::new(product)),
+            committed_at: 0.0,
+        }
     }
 
     fn deletion(version: u64, product_id: u64) -> Change {
@@ -292,7 +297,9 @@ mod tests {
     #[test]
     fn applying_changes_updates_products_search_and_the_version() {
         let catalog = Catalog::build(data_gen::generate(1, 10)).unwrap();
-        catalog.apply(&[change(1, with_sku(3, "FIRST-1")), change(2, with_sku(3, "SECOND-2")), deletion(2, 4)]).unwrap();
+        catalog
+            .apply(&[change(1, with_sku(3, "FIRST-1")), change(2, with_sku(3, "SECOND-2")), deletion(2, 4)])
+            .unwrap();
         assert_eq!(catalog.version(), 2);
         assert_eq!(catalog.get(3).unwrap().sku.as_deref(), Some("SECOND-2"), "the last change wins");
         assert!(catalog.get(4).is_none());

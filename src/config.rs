@@ -31,7 +31,7 @@ pub enum Command {
 
 /// Full-text product search over an in-memory catalogue.
 #[derive(Debug, Clone, Parser)]
-#[command(version, about)]
+#[command(version, about, args_override_self = true)]
 pub struct Config {
     /// Without a command, the service runs.
     #[command(subcommand)]

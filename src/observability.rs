@@ -87,7 +87,11 @@ pub fn describe() {
     describe_counter!(CACHE_MISSES, "Searches that had to run against the index");
     describe_gauge!(CATALOG_VERSION, "The change feed version this replica has applied");
     describe_gauge!(FEED_LAG, "Committed feed versions this replica knows of and has not applied yet");
-    describe_gauge!(FEED_LAG_SECONDS, Unit::Seconds, "How long this replica has been behind the feed (0 when caught up)");
+    describe_gauge!(
+        FEED_LAG_SECONDS,
+        Unit::Seconds,
+        "How long this replica has been behind the feed (0 when caught up)"
+    );
     describe_histogram!(
         FEED_DELAY,
         Unit::Seconds,

@@ -36,7 +36,8 @@ impl Replica {
             None => {
                 let config = config.clone();
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                    let catalog = Catalog::at_version(initial_products(&config)?, 0, config.result_cache_size)?;
+                    let catalog =
+                        Catalog::at_version(initial_products(&config)?, 0, config.result_cache_size)?;
                     let store = MemoryStore::new(catalog.products())?;
                     Ok((Store::Memory(store), catalog))
                 })
@@ -56,7 +57,8 @@ impl Replica {
                 let (products, version) = store.snapshot().await?;
                 let cache = config.result_cache_size;
                 let catalog =
-                    tokio::task::spawn_blocking(move || Catalog::at_version(products, version, cache)).await??;
+                    tokio::task::spawn_blocking(move || Catalog::at_version(products, version, cache))
+                        .await??;
                 (Store::Postgres(store), catalog)
             }
         };
@@ -176,7 +178,11 @@ async fn follow_feed(
             let outcome = tokio::task::spawn_blocking(move || applier.apply(&changes)).await;
             match outcome {
                 Ok(Ok(())) => {
-                    tracing::debug!(version = last, elapsed_ms = started.elapsed().as_millis() as u64, "applied");
+                    tracing::debug!(
+                        version = last,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "applied"
+                    );
                 }
                 Ok(Err(error)) => {
                     tracing::error!(error = format!("{error:#}"), "applying the feed failed; retrying");

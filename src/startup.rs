@@ -47,8 +47,11 @@ impl Application {
         let metrics_listener = TcpListener::bind(config.metrics_listen)
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
-        let state =
-            AppState::new(Arc::new(replica), WorkPool::new(config.search_threads(), config.search_queue)?, &config);
+        let state = AppState::new(
+            Arc::new(replica),
+            WorkPool::new(config.search_threads(), config.search_queue)?,
+            &config,
+        );
         Ok(Self { listener, metrics_listener, state, config })
     }
 

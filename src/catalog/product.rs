@@ -69,7 +69,9 @@ fn number(fields: &Map<String, Value>, name: &str, min: f64, max: f64) -> Result
 }
 
 fn boolean(fields: &Map<String, Value>, name: &str) -> Result<bool, DetailsError> {
-    details::required(fields, name)?.as_bool().ok_or_else(|| DetailsError(format!("{name} must be true or false")))
+    details::required(fields, name)?
+        .as_bool()
+        .ok_or_else(|| DetailsError(format!("{name} must be true or false")))
 }
 
 #[cfg(test)]
@@ -90,7 +92,10 @@ mod tests {
 
     #[test]
     fn only_the_id_is_required() {
-        assert_eq!(product_from_json(&json!({"product_id": 9, "name": null}), None).unwrap(), Product::bare(9));
+        assert_eq!(
+            product_from_json(&json!({"product_id": 9, "name": null}), None).unwrap(),
+            Product::bare(9)
+        );
         assert_eq!(error_for(json!({"name": "x"})), "product_id is required");
     }
 
@@ -105,11 +110,17 @@ mod tests {
         assert_eq!(error_for(json!({"product_id": 1, "weight": -2})), "weight must be >= 0");
         assert_eq!(error_for(json!({"product_id": 1, "sku": ""})), "sku must be 1 to 100 characters");
         assert_eq!(error_for(json!({"product_id": 0})), "product_id must be >= 1");
-        assert_eq!(error_for(json!({"product_id": u64::MAX})), format!("product_id must be <= {MAX_PRODUCT_ID}"));
+        assert_eq!(
+            error_for(json!({"product_id": u64::MAX})),
+            format!("product_id must be <= {MAX_PRODUCT_ID}")
+        );
     }
 
     #[test]
     fn the_id_must_match_the_path() {
-        assert_eq!(product_from_json(&json!({"product_id": 2}), Some(1)).unwrap_err().0, "product_id must equal productId");
+        assert_eq!(
+            product_from_json(&json!({"product_id": 2}), Some(1)).unwrap_err().0,
+            "product_id must equal productId"
+        );
     }
 }

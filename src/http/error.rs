@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::catalog::DetailsError;
-use crate::store::WriteError;
 use crate::pool::PoolError;
 use crate::search::InvalidRequest;
+use crate::store::WriteError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

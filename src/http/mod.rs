@@ -94,10 +94,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/health", get(health::health))
         .route("/products/search", get(search::search))
         .route("/products/export", get(products::export))
-        .route(
-            "/products/bulk",
-            post(products::bulk).layer(DefaultBodyLimit::max(MAX_BULK_BYTES)),
-        )
+        .route("/products/bulk", post(products::bulk).layer(DefaultBodyLimit::max(MAX_BULK_BYTES)))
         .route(
             "/products/{product_id}",
             get(products::get_product).put(products::put_product).delete(products::delete_product),

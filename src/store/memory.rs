@@ -129,7 +129,12 @@ impl State {
             let Some(sku) = &product.sku else { continue };
             let key = sku_key(sku);
             let holders = owners.entry(key.clone()).or_insert_with(|| {
-                self.by_sku.get(&key).copied().filter(|owner| !rewritten.contains(owner)).into_iter().collect()
+                self.by_sku
+                    .get(&key)
+                    .copied()
+                    .filter(|owner| !rewritten.contains(owner))
+                    .into_iter()
+                    .collect()
             });
             holders.push(product.product_id);
         }
@@ -198,7 +203,9 @@ mod tests {
     fn a_bulk_may_swap_skus_among_its_own_products() {
         let store = store(0);
         let lines = vec![1, 2];
-        store.write(Write::Bulk { products: vec![with_sku(1, "X"), with_sku(2, "Y")], lines: lines.clone() }).unwrap();
+        store
+            .write(Write::Bulk { products: vec![with_sku(1, "X"), with_sku(2, "Y")], lines: lines.clone() })
+            .unwrap();
         store.write(Write::Bulk { products: vec![with_sku(1, "Y"), with_sku(2, "X")], lines }).unwrap();
         assert_eq!(store.changes_since(1).len(), 2, "one version, two products");
     }

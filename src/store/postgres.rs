@@ -15,7 +15,6 @@ use anyhow::Context;
 use data_gen::Product;
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -216,7 +215,7 @@ impl PgStore {
         if !self.breaker.allow() {
             return Err(WriteError::Unavailable("repeated failures; retry shortly".into()));
         }
-        let outcome = match tokio::time::timeout(self.timeout, self.write_unbounded(&write)).await {
+        let outcome = match tokio::time::timeout(self.timeout, self.write_retrying(&write)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(WriteError::Unavailable(format!("no answer within {:?}", self.timeout))),
         };
@@ -233,18 +232,40 @@ impl PgStore {
         outcome
     }
 
-    async fn write_unbounded(&self, write: &Write) -> Result<Committed, WriteError> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+    /// One write, tried again when the database chose it as a deadlock's victim (two bulk
+    /// writes locking the same rows); it had changed nothing.
+    async fn write_retrying(&self, write: &Write) -> Result<Committed, WriteError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.write_once(write).await {
+                Ok(committed) => return Ok(committed),
+                Err(Failure::Refused(error)) => return Err(error),
+                // Another writer holds the SKU: it committed while we waited for it.
+                Err(Failure::Sql(error)) if sql_state(&error).as_deref() == Some("23505") => {
+                    return Err(self.sku_conflict(write).await);
+                }
+                Err(Failure::Sql(error))
+                    if attempt < 3 && matches!(sql_state(&error).as_deref(), Some("40P01" | "40001")) =>
+                {
+                    tracing::debug!(error = %error, attempt, "write retried");
+                }
+                Err(Failure::Sql(error)) => return Err(db_error(error)),
+            }
+        }
+    }
+
+    async fn write_once(&self, write: &Write) -> Result<Committed, Failure> {
+        let mut tx = self.pool.begin().await?;
         let changed: Vec<(u64, Option<String>)> = match write {
             Write::Delete(id) => {
                 let deleted: Option<i64> =
                     sqlx::query_scalar("DELETE FROM products WHERE product_id = $1 RETURNING product_id")
                         .bind(*id as i64)
                         .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db_error)?;
+                        .await?;
                 if deleted.is_none() {
-                    return Err(WriteError::NotFound(*id));
+                    return Err(Failure::Refused(WriteError::NotFound(*id)));
                 }
                 vec![(*id, None)]
             }
@@ -258,6 +279,7 @@ impl PgStore {
                     "weight": details.weight,
                     "some_other_id": details.some_other_id,
                 });
+                // The merge happens in the database, under the row's lock: no lost update.
                 let doc: String = sqlx::query_scalar(
                     "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::jsonb)
                      ON CONFLICT (product_id) DO UPDATE
@@ -269,9 +291,7 @@ impl PgStore {
                 .bind(to_json(&created)?)
                 .bind(patch.to_string())
                 .fetch_one(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                check_sku(&mut tx, *id, &details.sku).await?;
+                .await?;
                 vec![(*id, Some(doc))]
             }
             Write::Put(product) => {
@@ -284,17 +304,31 @@ impl PgStore {
                 .bind(product.sku.as_deref().map(sku_key))
                 .bind(&doc)
                 .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                if let Some(sku) = &product.sku {
-                    check_sku(&mut tx, product.product_id, sku).await?;
-                }
+                .await?;
                 vec![(product.product_id, Some(doc))]
             }
-            Write::Bulk { products, lines } => {
-                let ids: Vec<i64> = products.iter().map(|p| p.product_id as i64).collect();
-                let keys: Vec<Option<String>> = products.iter().map(|p| p.sku.as_deref().map(sku_key)).collect();
-                let docs = products.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+            Write::Bulk { products, .. } => {
+                let mut rows: Vec<(i64, Option<String>, String)> = products
+                    .iter()
+                    .map(|p| Ok((p.product_id as i64, p.sku.as_deref().map(sku_key), to_json(p)?)))
+                    .collect::<Result<_, Failure>>()?;
+                // Rows are locked in id order, so two bulk writes cannot deadlock each other.
+                rows.sort_unstable_by_key(|row| row.0);
+                let (ids, keys, docs): (Vec<i64>, Vec<Option<String>>, Vec<String>) =
+                    rows.into_iter().fold(Default::default(), |(mut i, mut k, mut d), (id, key, doc)| {
+                        i.push(id);
+                        k.push(key);
+                        d.push(doc);
+                        (i, k, d)
+                    });
+                // The batch's products first give up their SKUs, so it may swap SKUs among them.
+                sqlx::query(
+                    "UPDATE products SET sku_key = NULL WHERE product_id IN
+                       (SELECT product_id FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE)",
+                )
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "INSERT INTO products (product_id, sku_key, doc)
                      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]::jsonb[])
@@ -304,28 +338,15 @@ impl PgStore {
                 .bind(&keys)
                 .bind(&docs)
                 .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                let held: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT sku_key, product_id FROM products WHERE sku_key = ANY($1)")
-                        .bind(keys.iter().flatten().collect::<Vec<_>>())
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(db_error)?;
-                let mut owners: HashMap<String, Vec<u64>> = HashMap::new();
-                for (key, id) in held {
-                    owners.entry(key).or_default().push(id as u64);
-                }
-                if let Some((i, sku, owner)) = first_sku_conflict(products, &owners) {
-                    return Err(WriteError::SkuTaken { sku, owner, line: lines.get(i).copied() });
-                }
-                products.iter().map(|p| p.product_id).zip(docs.into_iter().map(Some)).collect()
+                .await?;
+                ids.into_iter().map(|id| id as u64).zip(docs.into_iter().map(Some)).collect()
             }
         };
-        let version: i64 = sqlx::query_scalar("UPDATE catalog_head SET version = version + 1 RETURNING version")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        // Last, so the head's row lock is held only for the commit: it orders commits.
+        let version: i64 =
+            sqlx::query_scalar("UPDATE catalog_head SET version = version + 1 RETURNING version")
+                .fetch_one(&mut *tx)
+                .await?;
         let (ids, docs): (Vec<i64>, Vec<Option<String>>) =
             changed.into_iter().map(|(id, doc)| (id as i64, doc)).unzip();
         let written = ids.len();
@@ -337,25 +358,19 @@ impl PgStore {
         .bind(&ids)
         .bind(&docs)
         .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(version.to_string())
             .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        match tx.commit().await {
-            Ok(()) => Ok(Committed { version: version as u64, written }),
-            // Another replica took one of the SKUs and committed first: the deferred
-            // uniqueness check refused ours at commit.
-            Err(error) if is_unique_violation(&error) => Err(self.conflict_after_race(write).await),
-            Err(error) => Err(db_error(error)),
-        }
+            .await?;
+        tx.commit().await?;
+        Ok(Committed { version: version as u64, written })
     }
 
-    /// The SKU conflict of a write refused at commit, named as a check would have named it.
-    async fn conflict_after_race(&self, write: &Write) -> WriteError {
+    /// The SKU conflict of a write the database refused, named by the rule the memory store
+    /// applies: the first product (in order) whose SKU another product holds.
+    async fn sku_conflict(&self, write: &Write) -> WriteError {
         let (products, lines): (Vec<Product>, &[usize]) = match write {
             Write::Details { id, details } => {
                 let mut product = Product::bare(*id);
@@ -364,7 +379,9 @@ impl PgStore {
             }
             Write::Put(product) => (vec![product.clone()], &[]),
             Write::Bulk { products, lines } => (products.clone(), lines),
-            Write::Delete(_) => return WriteError::Internal(anyhow::anyhow!("a delete broke SKU uniqueness")),
+            Write::Delete(_) => {
+                return WriteError::Internal(anyhow::anyhow!("a delete broke SKU uniqueness"));
+            }
         };
         let keys: Vec<String> = products.iter().filter_map(|p| p.sku.as_deref().map(sku_key)).collect();
         let rewritten: HashSet<u64> = products.iter().map(|p| p.product_id).collect();
@@ -429,19 +446,30 @@ impl PgStore {
     }
 }
 
-/// Refuses the write if another product holds `sku` (as the transaction sees it).
-async fn check_sku(tx: &mut Transaction<'_, Postgres>, id: u64, sku: &str) -> Result<(), WriteError> {
-    let owner: Option<i64> = sqlx::query_scalar(
-        "SELECT product_id FROM products WHERE sku_key = $1 AND product_id <> $2 ORDER BY product_id LIMIT 1",
-    )
-    .bind(sku_key(sku))
-    .bind(id as i64)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    match owner {
-        Some(owner) => Err(WriteError::SkuTaken { sku: sku.to_owned(), owner: owner as u64, line: None }),
-        None => Ok(()),
+/// Why one attempt at a write did not commit: refused by our rules, or an error of the
+/// database to classify.
+enum Failure {
+    Refused(WriteError),
+    Sql(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Sql(error)
+    }
+}
+
+impl From<WriteError> for Failure {
+    fn from(error: WriteError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+/// The SQLSTATE of a database error.
+fn sql_state(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Database(e) => e.code().map(|c| c.into_owned()),
+        _ => None,
     }
 }
 
@@ -451,10 +479,6 @@ fn to_json(product: &Product) -> Result<String, WriteError> {
 
 fn parse_doc(doc: &str) -> anyhow::Result<Product> {
     serde_json::from_str(doc).context("a stored product is not a valid product")
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("23505"))
 }
 
 /// Connection trouble, timeouts and a server shutting down are the database being

@@ -73,14 +73,14 @@ fn osa(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-struct Oracle {
+pub struct Oracle {
     products: Vec<Scanned>,
     /// Every term of every field but the SKU, and of the SKU field.
     vocabulary: BTreeSet<String>,
 }
 
 impl Oracle {
-    fn new(products: Vec<Product>) -> Self {
+    pub fn new(products: Vec<Product>) -> Self {
         let products: Vec<Scanned> = products.into_iter().map(scan).collect();
         let vocabulary = products.iter().flat_map(|p| p.fields.iter().flatten().cloned()).collect();
         Self { products, vocabulary }
@@ -107,7 +107,7 @@ impl Oracle {
         (anywhere, not_sku)
     }
 
-    fn matches(&self, query: &str, filters: &Filters, typos: bool) -> BTreeSet<u64> {
+    pub fn matches(&self, query: &str, filters: &Filters, typos: bool) -> BTreeSet<u64> {
         let query_words = words(query);
         let per_word: Vec<_> = query_words
             .iter()
@@ -171,7 +171,7 @@ fn misspell(word: &str, rng: &mut ChaCha8Rng) -> String {
 
 /// Queries the way shoppers type: words of real products, in any case, with punctuation,
 /// plurals, typos, half-typed last words, SKUs in several spellings, and filters.
-fn queries(products: &[Product], rng: &mut ChaCha8Rng) -> Vec<(String, Filters)> {
+pub fn queries(products: &[Product], rng: &mut ChaCha8Rng) -> Vec<(String, Filters)> {
     let categories: Vec<String> = products.iter().filter_map(|p| p.category.clone()).collect();
     let brands: Vec<String> = products.iter().filter_map(|p| p.brand.clone()).collect();
     (0..QUERIES)

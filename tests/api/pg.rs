@@ -35,7 +35,9 @@ pub async fn database() -> String {
 
 fn bin_dir() -> PathBuf {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|dirs| dirs.flatten().map(|d| d.path().join("bin")).filter(|b| b.join("initdb").exists()).collect())
+        .map(|dirs| {
+            dirs.flatten().map(|d| d.path().join("bin")).filter(|b| b.join("initdb").exists()).collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions.pop().unwrap_or_else(|| {
@@ -79,7 +81,8 @@ impl PgServer {
     /// initdb and start a server on a free loopback port.
     pub fn start() -> Self {
         let bin = bin_dir();
-        let data = std::env::temp_dir().join(format!("product-search-pg-{}-{}", std::process::id(), free_port()));
+        let data =
+            std::env::temp_dir().join(format!("product-search-pg-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&data).unwrap();
         if is_root() {
             run(
@@ -107,7 +110,12 @@ impl PgServer {
             self.data.display()
         );
         let mut start = as_server_user(&self.bin.join("pg_ctl"));
-        start.args(["-w", "-t", "60", "-o", &options, "-l"]).arg(self.data.join("log")).arg("-D").arg(self.data.join("db")).arg("start");
+        start
+            .args(["-w", "-t", "60", "-o", &options, "-l"])
+            .arg(self.data.join("log"))
+            .arg("-D")
+            .arg(self.data.join("db"))
+            .arg("start");
         run(start, "pg_ctl start");
     }
 
@@ -125,7 +133,8 @@ impl PgServer {
     pub async fn create_database(&self) -> String {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
-        let mut admin = PgConnection::connect(&self.admin_url()).await.expect("connecting to the test server");
+        let mut admin =
+            PgConnection::connect(&self.admin_url()).await.expect("connecting to the test server");
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
@@ -143,6 +152,8 @@ impl PgServer {
             self.data.display(),
             pid = std::process::id(),
         );
+        // Left running on purpose: it outlives this process to stop the server.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())

@@ -71,8 +71,13 @@ async fn put_names_the_bad_field_and_changes_nothing(app: TestApp) {
 async fn put_refuses_a_sku_held_by_another_product(app: TestApp) {
     let taken = catalogue()[1].sku.clone().unwrap();
     let response = put(&app, 1, &product(1, "Clash", &taken.to_lowercase())).await;
-    assert_error(response, 409, "CONFLICT", &format!("sku {} is already used by product 2", taken.to_lowercase()))
-        .await;
+    assert_error(
+        response,
+        409,
+        "CONFLICT",
+        &format!("sku {} is already used by product 2", taken.to_lowercase()),
+    )
+    .await;
     assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap()["sku"], json!(catalogue()[0].sku));
 }
 
@@ -126,8 +131,13 @@ async fn bulk_names_the_first_bad_line_and_writes_nothing(app: TestApp) {
     }
     let taken = catalogue()[4].sku.clone().unwrap();
     let clash = format!("{good}\n{}", product(1, "Clash", &taken));
-    assert_error(bulk(&app, &clash).await, 409, "CONFLICT", &format!("line 2: sku {taken} is already used by product 5"))
-        .await;
+    assert_error(
+        bulk(&app, &clash).await,
+        409,
+        "CONFLICT",
+        &format!("line 2: sku {taken} is already used by product 5"),
+    )
+    .await;
     assert_eq!(app.get(&format!("/products/{}", COUNT + 1)).await.status(), 404, "nothing was written");
     assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"], 0);
 }
@@ -170,7 +180,8 @@ async fn a_request_for_a_version_not_yet_applied_waits_then_is_503(app: TestApp)
     let ok = app.client.get(app.url("/products/1")).header("min-catalog-version", "0").send().await.unwrap();
     assert_eq!(ok.status(), 200);
     let started = std::time::Instant::now();
-    let behind = app.client.get(app.url("/products/1")).header("min-catalog-version", "5").send().await.unwrap();
+    let behind =
+        app.client.get(app.url("/products/1")).header("min-catalog-version", "5").send().await.unwrap();
     assert!(started.elapsed() >= std::time::Duration::from_millis(200), "it waited for the version");
     assert_eq!(behind.headers()["retry-after"], "1");
     assert_error(
@@ -180,7 +191,8 @@ async fn a_request_for_a_version_not_yet_applied_waits_then_is_503(app: TestApp)
         "this replica has applied catalogue version 0; version 5 was asked for",
     )
     .await;
-    let bad = app.client.get(app.url("/products/1")).header("min-catalog-version", "soon").send().await.unwrap();
+    let bad =
+        app.client.get(app.url("/products/1")).header("min-catalog-version", "soon").send().await.unwrap();
     assert_error(bad, 400, "INVALID_INPUT", "min-catalog-version must be a non-negative integer").await;
 }
 
@@ -192,7 +204,8 @@ async fn details_keep_the_transcript_contract(app: TestApp) {
     let after: Value = app.get("/products/1").await.json().await.unwrap();
     assert_eq!((after["sku"].clone(), after["weight"].clone()), (json!(FREE_SKU), json!(1250)));
     assert_eq!(after["name"], json!(before.name), "other fields are kept");
-    let created = app.post_json(&format!("/products/{}/details", COUNT + 7), &details(COUNT + 7, "NEW-SKU-7")).await;
+    let created =
+        app.post_json(&format!("/products/{}/details", COUNT + 7), &details(COUNT + 7, "NEW-SKU-7")).await;
     assert_eq!(created.status(), 204);
     let new: Value = app.get(&format!("/products/{}", COUNT + 7)).await.json().await.unwrap();
     assert_eq!(new["manufacturer"], "Acme Corporation");
