@@ -14,6 +14,7 @@ RUN mkdir -p src/bin data-gen/src benches \
     && cargo build --release --locked -p product-search --bin product-search \
     && rm -rf src data-gen/src benches
 COPY src src
+COPY migrations migrations
 COPY data-gen/src data-gen/src
 COPY benches/search.rs benches/search.rs
 # Touch the sources so cargo rebuilds them over the placeholder build above.

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 
-# Debian packages the system tests use, installed only when missing.
-apt_packages=(prometheus curl)
+# Debian packages the tests use, installed only when missing. The PostgreSQL server binaries
+# are for the tests' own servers (initdb into temporary folders); no system cluster is run.
+apt_packages=(prometheus curl postgresql)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -19,7 +20,15 @@ if ((${#missing[@]})); then
   sudo=""
   [[ $(id -u) == 0 ]] || sudo=sudo
   $sudo apt-get update -qq
+  # Packages must not start services here (postgresql would start a cluster on 5432).
+  no_services=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    no_services=1
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  [[ -n $no_services ]] && $sudo rm -f /usr/sbin/policy-rc.d
 fi
 echo "== python tools (.venv)"
 scripts/python-env.sh

@@ -103,6 +103,12 @@ pub struct Config {
     #[arg(long, env = "FEED_POLL_MS", default_value_t = 1_000)]
     pub feed_poll_ms: u64,
 
+    /// Least time between two index commits: writes arriving closer together share one
+    /// commit, so a steady write load does not slow searches down. Bounds how much later a
+    /// write becomes visible under load.
+    #[arg(long, env = "INDEX_COMMIT_INTERVAL_MS", default_value_t = 50)]
+    pub index_commit_interval_ms: u64,
+
     /// How long a request with `min-catalog-version` may wait for this replica to apply that
     /// version before it is answered 503.
     #[arg(long, env = "MIN_VERSION_WAIT_MS", default_value_t = 1_000)]
@@ -129,6 +135,10 @@ impl Config {
 
     pub fn feed_poll(&self) -> Duration {
         Duration::from_millis(self.feed_poll_ms.max(10))
+    }
+
+    pub fn index_commit_interval(&self) -> Duration {
+        Duration::from_millis(self.index_commit_interval_ms)
     }
 
     pub fn min_version_wait(&self) -> Duration {

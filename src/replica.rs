@@ -18,6 +18,17 @@ use crate::config::Config;
 use crate::observability;
 use crate::store::{Committed, DatabaseState, MemoryStore, PgSettings, PgStore, Store, Write, WriteError};
 
+/// How the follower paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedTiming {
+    /// Read the feed at least this often, notified or not.
+    pub poll: Duration,
+    /// Commit the index at most once per this long: changes arriving meanwhile share the
+    /// next commit. Each commit makes a segment whose terms every search must read once
+    /// more, so under a steady write load this keeps search fast.
+    pub commit_interval: Duration,
+}
+
 pub struct Replica {
     store: Arc<Store>,
     catalog: Arc<Catalog>,
@@ -62,11 +73,13 @@ impl Replica {
                 (Store::Postgres(store), catalog)
             }
         };
-        Ok(Self::follow(store, catalog, config.feed_poll()))
+        let feed = FeedTiming { poll: config.feed_poll(), commit_interval: config.index_commit_interval() };
+        Ok(Self::follow(store, catalog, feed))
     }
 
-    /// Starts following `store`'s feed into `catalog`.
-    pub fn follow(store: Store, catalog: Catalog, poll: Duration) -> Self {
+    /// Starts following `store`'s feed into `catalog`, reading it every `feed.poll` at
+    /// least and committing the index at most once per `feed.commit_interval`.
+    pub fn follow(store: Store, catalog: Catalog, feed: FeedTiming) -> Self {
         let store = Arc::new(store);
         let catalog = Arc::new(catalog);
         let nudge = Arc::new(Notify::new());
@@ -77,7 +90,7 @@ impl Replica {
             Arc::clone(&catalog),
             Arc::clone(&nudge),
             Arc::clone(&head),
-            poll,
+            feed,
         ))];
         if let Store::Postgres(pg) = store.as_ref() {
             tasks.push(pg.listen(Arc::clone(&nudge), Arc::clone(&head)));
@@ -143,19 +156,23 @@ fn initial_products(config: &Config) -> anyhow::Result<Vec<Product>> {
 
 /// The follower: on every nudge, and every `poll` in any case, reads the feed after the
 /// applied version and applies it, page by page, until it has caught up. Changes that
-/// arrive while a page is applied are taken in the next page, so busy writers share
-/// index commits.
+/// arrive while a page is applied, or within the commit interval after the last commit,
+/// are taken together in the next page, so busy writers share index commits.
 async fn follow_feed(
     store: Arc<Store>,
     catalog: Arc<Catalog>,
     nudge: Arc<Notify>,
     head: Arc<AtomicU64>,
-    poll: Duration,
+    timing: FeedTiming,
 ) {
     let mut backoff = Duration::from_millis(50);
     let mut behind_since: Option<Instant> = None;
+    let mut last_commit: Option<Instant> = None;
     loop {
-        let _ = tokio::time::timeout(poll, nudge.notified()).await;
+        let _ = tokio::time::timeout(timing.poll, nudge.notified()).await;
+        if let Some(wait) = last_commit.and_then(|at| timing.commit_interval.checked_sub(at.elapsed())) {
+            tokio::time::sleep(wait).await;
+        }
         loop {
             let applied = catalog.version();
             let changes = match store.changes_since(applied).await {
@@ -178,6 +195,7 @@ async fn follow_feed(
             let outcome = tokio::task::spawn_blocking(move || applier.apply(&changes)).await;
             match outcome {
                 Ok(Ok(())) => {
+                    last_commit = Some(Instant::now());
                     tracing::debug!(
                         version = last,
                         elapsed_ms = started.elapsed().as_millis() as u64,

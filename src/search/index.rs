@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use data_gen::Product;
+use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
 };
@@ -21,7 +22,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
 
 use super::analyzer::{self, ANALYZER, stem};
-use super::expand::{Expander, allowed_typos};
+use super::expand::{Expander, LogPosition, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
 use super::matcher::{Word, WordTerm, WordsQuery};
 use super::query::{Facets, Filters, SearchHits, SearchRequest, top_values};
@@ -148,7 +149,13 @@ impl SearchIndex {
         writer.commit().context("committing the bulk build")?;
         writer.wait_merging_threads().context("finishing the bulk build")?;
 
-        let writer = index.writer_with_num_threads(1, UPDATE_BUDGET).context("creating the update writer")?;
+        let writer: IndexWriter =
+            index.writer_with_num_threads(1, UPDATE_BUDGET).context("creating the update writer")?;
+        // Every commit adds a small segment that each search then visits; merging them four
+        // at a time (not tantivy's eight) keeps their number low under a steady write load.
+        let mut merges = LogMergePolicy::default();
+        merges.set_min_num_segments(4);
+        writer.set_merge_policy(Box::new(merges));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -168,6 +175,7 @@ impl SearchIndex {
     /// this returns. All or nothing.
     pub fn apply(&self, products: &[&Product], deleted: &[u64]) -> anyhow::Result<()> {
         let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+        self.expander.note_terms(products.iter().flat_map(|product| index_terms(product)));
         for id in deleted {
             writer.delete_term(Term::from_field_u64(self.fields.product_id, *id));
         }
@@ -184,14 +192,17 @@ impl SearchIndex {
             return Err(error).context("committing an update");
         }
         self.reader.reload().context("reloading the index reader")?;
+        self.expander.noted_terms_committed();
         Ok(())
     }
 
     /// Runs `request`: the exact number of matches, one page of ids in the requested order,
     /// and the facets if asked for.
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchHits> {
+        // Read before the searcher opens: the expansions then cover every term it holds.
+        let position = self.expander.position();
         let searcher = self.reader.searcher();
-        let plan = self.plan_text(&searcher, request);
+        let plan = self.plan_text(&searcher, position, request);
         let query = self.with_filters(&plan, &request.filters, None);
         let top = TopRanked {
             offset: request.offset,
@@ -248,7 +259,7 @@ impl SearchIndex {
 
     /// The text part of the query: every word must match, each in any field, exactly, with
     /// typos or (the last word) as a prefix; or the whole text is a SKU.
-    fn plan_text(&self, searcher: &Searcher, request: &SearchRequest) -> TextPlan {
+    fn plan_text(&self, searcher: &Searcher, position: LogPosition, request: &SearchRequest) -> TextPlan {
         let mut matched_terms = BTreeSet::new();
         if request.text.trim().is_empty() {
             return TextPlan { query: Box::new(AllQuery), words: None, matched_terms };
@@ -258,7 +269,7 @@ impl SearchIndex {
         let words: Vec<Word> = words
             .iter()
             .enumerate()
-            .map(|(i, word)| self.word_terms(searcher, word, i == last, request.typo_tolerance))
+            .map(|(i, word)| self.word_terms(searcher, position, word, i == last, request.typo_tolerance))
             .collect();
         // Only highlighting reads them, and a prefix may expand to hundreds of terms.
         if request.highlight {
@@ -287,7 +298,14 @@ impl SearchIndex {
 
     /// The terms one word matches through: its stem in every field (exact, at full field
     /// weight), its typo neighbours and completions (at discounted weight).
-    fn word_terms(&self, searcher: &Searcher, word: &str, is_last: bool, typo_tolerance: bool) -> Word {
+    fn word_terms(
+        &self,
+        searcher: &Searcher,
+        position: LogPosition,
+        word: &str,
+        is_last: bool,
+        typo_tolerance: bool,
+    ) -> Word {
         let stemmed = stem(word);
         let term = |position: usize, text: &str, weight: Score, exact: bool| WordTerm {
             term: Term::from_field_text(self.fields.text[position].field, text),
@@ -300,7 +318,7 @@ impl SearchIndex {
         let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
         let prefix = is_last && word.chars().count() >= 2;
         let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
-        let expansion = self.expander.expand(searcher, &fields, word, &stemmed, typos, prefix);
+        let expansion = self.expander.expand(searcher, position, &fields, word, &stemmed, typos, prefix);
         for (position, candidate, distance) in &expansion.typos {
             let weight = self.fields.text[*position].boost * TYPO_DISCOUNT.powi(i32::from(*distance));
             terms.push(term(*position, candidate, weight, false));
@@ -401,18 +419,36 @@ fn facets_from(fruit: FacetFruit, wanted: super::query::FacetRequest) -> Facets 
     }
 }
 
-fn document(fields: &Fields, product: &Product) -> TantivyDocument {
-    let mut doc = TantivyDocument::default();
-    doc.add_u64(fields.product_id, product.product_id);
-    let values = [
+/// The product's searchable text, in the order of [`TEXT_FIELDS`].
+fn text_values(product: &Product) -> [Option<&str>; 6] {
+    [
         product.name.as_deref(),
         product.brand.as_deref(),
         product.category.as_deref(),
         product.manufacturer.as_deref(),
         product.sku.as_deref(),
         product.description.as_deref(),
-    ];
-    for (text, value) in fields.text.iter().zip(values) {
+    ]
+}
+
+/// The terms the index holds for `product`, by field position.
+fn index_terms(product: &Product) -> Vec<(usize, String)> {
+    let mut analyzer = analyzer::index_analyzer();
+    let mut terms = Vec::new();
+    for (position, value) in text_values(product).into_iter().enumerate() {
+        let Some(value) = value else { continue };
+        let mut stream = analyzer.token_stream(value);
+        while stream.advance() {
+            terms.push((position, stream.token().text.clone()));
+        }
+    }
+    terms
+}
+
+fn document(fields: &Fields, product: &Product) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(fields.product_id, product.product_id);
+    for (text, value) in fields.text.iter().zip(text_values(product)) {
         if let Some(value) = value {
             doc.add_text(text.field, value);
         }

@@ -36,6 +36,9 @@ async fn total(app: &TestApp, query: &str) -> u64 {
 }
 
 async fn put_creates_or_replaces_the_whole_product_and_answers_with_it(app: TestApp) {
+    // Searched before the write, so the expansions of these words are already remembered.
+    assert_eq!(total(&app, "q=quokka%20lantren").await, 0);
+    assert_eq!(total(&app, "q=solar%20lante").await, 0);
     let created = product(COUNT + 1, "Quokka Solar Lantern", FREE_SKU);
     let response = put(&app, COUNT + 1, &created).await;
     assert_eq!(response.status(), 200);
@@ -43,6 +46,9 @@ async fn put_creates_or_replaces_the_whole_product_and_answers_with_it(app: Test
     assert_eq!(response.json::<Value>().await.unwrap(), created);
     assert_eq!(app.get(&format!("/products/{}", COUNT + 1)).await.json::<Value>().await.unwrap(), created);
     assert_eq!(total(&app, "q=quokka%20lantern").await, 1);
+    // Its new words are reachable at once by typo and by prefix, remembered or not.
+    assert_eq!(total(&app, "q=quokka%20lantren").await, 1);
+    assert_eq!(total(&app, "q=solar%20lante").await, 1);
 
     let replaced = json!({"product_id": 1, "name": "Quokka Garden Hose"});
     assert_eq!(put(&app, 1, &replaced).await.status(), 200);
