@@ -4,7 +4,7 @@
 #      (time to the first healthy answer, peak resident memory), RUNS times;
 #   2. the visibility delay of a write on replica A at replica B, under a steady write load;
 #   3. distinct-query search throughput (wrk, result cache off) on a replica, without and
-#      with a steady background write load on it;
+#      with a steady background write load on it (WRITES_PER_SECOND, and a fifth of it);
 #   4. the product API Locust plan against a replica: write latency through the database.
 #
 # Usage: benches/replicas.sh [COUNT=100000] [RUNS=5] [SECONDS=10] [WRITES_PER_SECOND=50]
@@ -70,7 +70,7 @@ for pid in "${pids[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
 pids=()
 
 echo
-echo "## 3. Distinct-query search throughput, without and with $rate writes/s on the same replica"
+echo "## 3. Distinct-query search throughput, without and with $((rate / 5)) and $rate writes/s on the same replica"
 target/release/relevance --count "$count" --per-class 150 --dump-queries "$work/queries.jsonl" >/dev/null 2>&1
 python3 -c '
 import json, sys
@@ -80,11 +80,11 @@ for line in open(sys.argv[1]):
 replica "$port_a" --result-cache-size 0; pids+=("$pid")
 declare -A rps
 printf '| background writes | connections | requests/s | p50 | p99 | non-2xx |\n| --- | ---: | ---: | ---: | ---: | ---: |\n'
-for load in none "$rate/s"; do
+for load in none "$((rate / 5))/s" "$rate/s"; do
   for connections in 8 64; do
     writer=""
     if [[ $load != none ]]; then
-      python3 benches/write_load.py "http://127.0.0.1:$port_a" "$rate" $((seconds + 5)) >"$work/writes.txt" &
+      python3 benches/write_load.py "http://127.0.0.1:$port_a" "${load%/s}" $((seconds + 5)) >"$work/writes.txt" &
       writer=$!
       sleep 1
     fi
@@ -99,9 +99,11 @@ for load in none "$rate/s"; do
     [[ -n $writer ]] && sed 's/^/    /' "$work/writes.txt"
   done
 done
-for connections in 8 64; do
-  python3 -c "import sys; print(f'with writes / without at {sys.argv[1]} connections: {float(sys.argv[2]) / float(sys.argv[3]):.2f}')" \
-    "$connections" "${rps[$rate/s-$connections]}" "${rps[none-$connections]}"
+for load in "$((rate / 5))/s" "$rate/s"; do
+  for connections in 8 64; do
+    python3 -c "import sys; print(f'with {sys.argv[1]} writes / without at {sys.argv[2]} connections: {float(sys.argv[3]) / float(sys.argv[4]):.2f}')" \
+      "$load" "$connections" "${rps[$load-$connections]}" "${rps[none-$connections]}"
+  done
 done
 
 echo

@@ -220,30 +220,36 @@ impl Expander {
         typos: u8,
         prefix: bool,
     ) -> Option<Arc<WordExpansion>> {
-        let new: Vec<(usize, String)> = {
-            let added = self.added.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            added.terms.get(from.len..to.len.min(added.terms.len())).map(<[_]>::to_vec).unwrap_or_default()
-        };
-        let mut typo_terms: HashSet<(usize, &str)> =
-            expansion.typos.iter().map(|(p, t, _)| (*p, t.as_str())).collect();
-        let mut completed: HashSet<(usize, &str)> =
-            expansion.completions.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        // Most new terms match nothing: test them first, and only then look for duplicates.
         let mut more = WordExpansion::default();
-        for (position, term) in &new {
-            if term == stemmed {
-                continue;
+        {
+            let added = self.added.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let new = added.terms.get(from.len..to.len.min(added.terms.len())).unwrap_or_default();
+            for (position, term) in new {
+                if term == stemmed {
+                    continue;
+                }
+                // A few terms: the edit distance directly is cheaper than building an automaton.
+                if typos > 0
+                    && fields[*position].1
+                    && let Some(distance) = edits_within(stemmed, term, typos)
+                {
+                    more.typos.push((*position, term.clone(), distance));
+                }
+                if prefix && term.starts_with(word) {
+                    more.completions.push((*position, term.clone()));
+                }
             }
-            // A few terms: the edit distance directly is cheaper than building an automaton.
-            if typos > 0
-                && fields[*position].1
-                && let Some(distance) = edits_within(stemmed, term, typos)
-                && typo_terms.insert((*position, term))
-            {
-                more.typos.push((*position, term.clone(), distance));
-            }
-            if prefix && term.starts_with(word) && completed.insert((*position, term)) {
-                more.completions.push((*position, term.clone()));
-            }
+        }
+        if !more.typos.is_empty() {
+            let known: HashSet<(usize, &str)> =
+                expansion.typos.iter().map(|(p, t, _)| (*p, t.as_str())).collect();
+            more.typos.retain(|(p, t, _)| !known.contains(&(*p, t.as_str())));
+        }
+        if !more.completions.is_empty() {
+            let known: HashSet<(usize, &str)> =
+                expansion.completions.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            more.completions.retain(|(p, t)| !known.contains(&(*p, t.as_str())));
         }
         if more.typos.is_empty() && more.completions.is_empty() {
             return None;
