@@ -35,7 +35,7 @@ pg_stop() {
   local dir=$1 bin
   bin=$(pg_bin) || return 1
   [[ -f $dir/db/postmaster.pid ]] || return 0
-  pg_as_owner "$bin/pg_ctl" -w -m fast -D "$dir/db" stop >/dev/null 2>&1 || true
+  pg_as_owner "$bin/pg_ctl" -w -m fast -D "$dir/db" stop >/dev/null
 }
 
 pg_url() {

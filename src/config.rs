@@ -89,6 +89,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// The database password, when it is kept out of `--database-url` (a secret the
+    /// platform injects, as ECS does from Secrets Manager); it replaces the URL's password.
+    #[arg(long, env = "DATABASE_PASSWORD", hide_env_values = true)]
+    pub database_password: Option<String>,
+
     /// Longest one database call may take; past it a write answers 503 at once rather
     /// than hang.
     #[arg(long, env = "DATABASE_TIMEOUT_MS", default_value_t = 2_000)]

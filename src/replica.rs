@@ -4,8 +4,9 @@
 //! its own version is applied, so it reads its own write. Other replicas' writes arrive the
 //! same way, woken by the store's notifications and by a periodic catch-up read.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -16,7 +17,13 @@ use tokio::task::JoinHandle;
 use crate::catalog::{self, Catalog};
 use crate::config::Config;
 use crate::observability;
-use crate::store::{Committed, DatabaseState, MemoryStore, PgSettings, PgStore, Store, Write, WriteError};
+use crate::store::{
+    Change, Committed, DatabaseState, MemoryStore, PgSettings, PgStore, Store, Write, WriteError,
+};
+
+/// Changes committed here and not applied yet, by version: the follower applies them
+/// without reading them back from the store, as soon as every version before them is in.
+type Pending = Arc<Mutex<BTreeMap<u64, Vec<Change>>>>;
 
 /// How the follower paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +43,7 @@ pub struct Replica {
     nudge: Arc<Notify>,
     /// The highest version this replica knows to be committed, for the lag metric.
     head: Arc<AtomicU64>,
+    pending: Pending,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -57,6 +65,7 @@ impl Replica {
             Some(url) => {
                 let settings = PgSettings {
                     url: url.clone(),
+                    password: config.database_password.clone(),
                     timeout: config.database_timeout(),
                     pool_size: config.database_pool_size,
                 };
@@ -84,18 +93,21 @@ impl Replica {
         let catalog = Arc::new(catalog);
         let nudge = Arc::new(Notify::new());
         let head = Arc::new(AtomicU64::new(catalog.version()));
+        let pending = Pending::default();
         metrics::gauge!(observability::CATALOG_VERSION).set(catalog.version() as f64);
-        let mut tasks = vec![tokio::spawn(follow_feed(
-            Arc::clone(&store),
-            Arc::clone(&catalog),
-            Arc::clone(&nudge),
-            Arc::clone(&head),
-            feed,
-        ))];
+        let follower = Follower {
+            store: Arc::clone(&store),
+            catalog: Arc::clone(&catalog),
+            nudge: Arc::clone(&nudge),
+            head: Arc::clone(&head),
+            pending: Arc::clone(&pending),
+            timing: feed,
+        };
+        let mut tasks = vec![tokio::spawn(follower.run())];
         if let Store::Postgres(pg) = store.as_ref() {
             tasks.push(pg.listen(Arc::clone(&nudge), Arc::clone(&head)));
         }
-        Self { store, catalog, nudge, head, tasks }
+        Self { store, catalog, nudge, head, pending, tasks }
     }
 
     pub fn catalog(&self) -> &Arc<Catalog> {
@@ -115,14 +127,23 @@ impl Replica {
     pub async fn write(&self, write: Write, patience: Duration) -> Result<Committed, WriteError> {
         let committed = self.store.write(write).await?;
         self.head.fetch_max(committed.version, Ordering::Relaxed);
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(committed.version, committed.changes.clone());
         self.nudge.notify_one();
-        if !self.catalog.wait_for(committed.version, patience).await {
-            return Err(WriteError::Internal(anyhow::anyhow!(
-                "version {} committed but not applied within {patience:?}",
-                committed.version
-            )));
+        // Applying takes as long as it takes (a large bulk write), unless the versions before
+        // this one cannot be read because the database went away: then say so at once.
+        let deadline = Instant::now() + patience;
+        loop {
+            let slice = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
+            if self.catalog.wait_for(committed.version, slice).await {
+                return Ok(committed);
+            }
+            if Instant::now() >= deadline || self.store.database_state() == DatabaseState::Down {
+                return Err(WriteError::NotAppliedYet(committed.version));
+            }
         }
-        Ok(committed)
     }
 
     /// Waits until version `version` is applied here, at most `patience`: for clients that
@@ -154,70 +175,93 @@ fn initial_products(config: &Config) -> anyhow::Result<Vec<Product>> {
     }
 }
 
-/// The follower: on every nudge, and every `poll` in any case, reads the feed after the
-/// applied version and applies it, page by page, until it has caught up. Changes that
-/// arrive while a page is applied, or within the commit interval after the last commit,
-/// are taken together in the next page, so busy writers share index commits.
-async fn follow_feed(
+/// The follower: on every nudge, and every `poll` in any case, applies what is next in
+/// version order, page by page, until it has caught up: this replica's own writes straight
+/// from `pending`, everything else read from the store's feed. Changes that arrive while a
+/// page is applied, or within the commit interval after the last commit, are taken together
+/// in the next page, so busy writers share index commits.
+struct Follower {
     store: Arc<Store>,
     catalog: Arc<Catalog>,
     nudge: Arc<Notify>,
     head: Arc<AtomicU64>,
+    pending: Pending,
     timing: FeedTiming,
-) {
-    let mut backoff = Duration::from_millis(50);
-    let mut behind_since: Option<Instant> = None;
-    let mut last_commit: Option<Instant> = None;
-    loop {
-        let _ = tokio::time::timeout(timing.poll, nudge.notified()).await;
-        if let Some(wait) = last_commit.and_then(|at| timing.commit_interval.checked_sub(at.elapsed())) {
-            tokio::time::sleep(wait).await;
-        }
+}
+
+impl Follower {
+    async fn run(self) {
+        let mut backoff = Duration::from_millis(50);
+        let mut behind_since: Option<Instant> = None;
+        let mut last_commit: Option<Instant> = None;
         loop {
-            let applied = catalog.version();
-            let changes = match store.changes_since(applied).await {
-                Ok(changes) => changes,
-                Err(error) => {
-                    tracing::debug!(error = %error, "reading the feed failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                    break;
+            let _ = tokio::time::timeout(self.timing.poll, self.nudge.notified()).await;
+            if let Some(wait) =
+                last_commit.and_then(|at| self.timing.commit_interval.checked_sub(at.elapsed()))
+            {
+                tokio::time::sleep(wait).await;
+            }
+            loop {
+                let applied = self.catalog.version();
+                let mut changes = self.take_pending(applied);
+                if changes.is_empty() {
+                    changes = match self.store.changes_since(applied).await {
+                        Ok(changes) => changes,
+                        Err(error) => {
+                            tracing::debug!(error = %error, "reading the feed failed; retrying");
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                            break;
+                        }
+                    };
                 }
-            };
-            backoff = Duration::from_millis(50);
-            let Some(last) = changes.last().map(|c| c.version) else {
-                break;
-            };
-            head.fetch_max(last, Ordering::Relaxed);
-            let started = Instant::now();
-            let applier = Arc::clone(&catalog);
-            // An index commit is blocking work: off the async workers.
-            let outcome = tokio::task::spawn_blocking(move || applier.apply(&changes)).await;
-            match outcome {
-                Ok(Ok(())) => {
-                    last_commit = Some(Instant::now());
-                    tracing::debug!(
-                        version = last,
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "applied"
-                    );
-                }
-                Ok(Err(error)) => {
-                    tracing::error!(error = format!("{error:#}"), "applying the feed failed; retrying");
-                    tokio::time::sleep(backoff).await;
+                backoff = Duration::from_millis(50);
+                let Some(last) = changes.last().map(|c| c.version) else {
                     break;
-                }
-                Err(error) => {
-                    tracing::error!(error = %error, "applying the feed panicked; retrying");
-                    tokio::time::sleep(backoff).await;
-                    break;
+                };
+                self.head.fetch_max(last, Ordering::Relaxed);
+                let started = Instant::now();
+                let applier = Arc::clone(&self.catalog);
+                // An index commit is blocking work: off the async workers.
+                match tokio::task::spawn_blocking(move || applier.apply(&changes)).await {
+                    Ok(Ok(())) => {
+                        last_commit = Some(Instant::now());
+                        tracing::debug!(
+                            version = last,
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "applied"
+                        );
+                    }
+                    Ok(Err(error)) => {
+                        tracing::error!(error = format!("{error:#}"), "applying the feed failed; retrying");
+                        tokio::time::sleep(backoff).await;
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %error, "applying the feed panicked; retrying");
+                        tokio::time::sleep(backoff).await;
+                        break;
+                    }
                 }
             }
+            let lag = self.head.load(Ordering::Relaxed).saturating_sub(self.catalog.version());
+            behind_since = if lag == 0 { None } else { behind_since.or_else(|| Some(Instant::now())) };
+            metrics::gauge!(observability::FEED_LAG).set(lag as f64);
+            metrics::gauge!(observability::FEED_LAG_SECONDS)
+                .set(behind_since.map_or(0.0, |since| since.elapsed().as_secs_f64()));
         }
-        let lag = head.load(Ordering::Relaxed).saturating_sub(catalog.version());
-        behind_since = if lag == 0 { None } else { behind_since.or_else(|| Some(Instant::now())) };
-        metrics::gauge!(observability::FEED_LAG).set(lag as f64);
-        metrics::gauge!(observability::FEED_LAG_SECONDS)
-            .set(behind_since.map_or(0.0, |since| since.elapsed().as_secs_f64()));
+    }
+
+    /// This replica's own changes that come next after `applied`, in order, if any.
+    fn take_pending(&self, applied: u64) -> Vec<Change> {
+        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.retain(|version, _| *version > applied);
+        let mut next = applied + 1;
+        let mut changes = Vec::new();
+        while let Some(mine) = pending.remove(&next) {
+            changes.extend(mine);
+            next += 1;
+        }
+        changes
     }
 }

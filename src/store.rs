@@ -33,11 +33,13 @@ pub enum Write {
     Bulk { products: Vec<Product>, lines: Vec<usize> },
 }
 
-/// A committed write: its place in the feed and how many products it wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A committed write: its place in the feed, how many products it wrote, and its changes
+/// (so the replica that took it can apply it without reading the feed back).
+#[derive(Debug, Clone)]
 pub struct Committed {
     pub version: u64,
     pub written: usize,
+    pub changes: Vec<Change>,
 }
 
 /// One product's change at one version of the feed.
@@ -61,6 +63,12 @@ pub enum WriteError {
     /// The database is down, slow or refusing work: retry later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The write committed, but this replica could not read the feed before it to apply it.
+    #[error(
+        "the write was committed as catalogue version {0}, but this replica cannot reach the database to apply \
+         the versions before it yet; read it with min-catalog-version: {0}"
+    )]
+    NotAppliedYet(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -124,7 +124,9 @@ impl From<WriteError> for ApiError {
         match e {
             WriteError::SkuTaken { .. } => Self::Conflict(e.to_string()),
             WriteError::NotFound(id) => Self::product_not_found(id),
-            WriteError::Unavailable(_) => Self::DependencyUnavailable(e.to_string()),
+            WriteError::Unavailable(_) | WriteError::NotAppliedYet(_) => {
+                Self::DependencyUnavailable(e.to_string())
+            }
             WriteError::Internal(cause) => Self::Internal(cause),
         }
     }

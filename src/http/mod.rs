@@ -63,7 +63,8 @@ impl AppState {
             write_token: config.write_token.clone().map(Arc::from),
             draining: Arc::new(AtomicBool::new(false)),
             min_version_wait: config.min_version_wait(),
-            write_patience: config.request_timeout(),
+            // Inside the request timeout, so the answer says what happened rather than 504.
+            write_patience: config.request_timeout().saturating_sub(Duration::from_millis(500)),
         }
     }
 

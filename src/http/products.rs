@@ -44,7 +44,7 @@ pub async fn post_details(
     let json = json_body(&body?)?;
     let details = ProductDetails::from_json(id, &json)?;
     let committed = write(&state, Write::Details { id, details }).await?;
-    Ok(versioned(StatusCode::NO_CONTENT.into_response(), committed))
+    Ok(versioned(StatusCode::NO_CONTENT.into_response(), &committed))
 }
 
 /// Creates or replaces the whole product; answers with it as stored.
@@ -59,7 +59,7 @@ pub async fn put_product(
     let json = json_body(&body?)?;
     let product = product_from_json(&json, Some(id))?;
     let committed = write(&state, Write::Put(product.clone())).await?;
-    Ok(versioned(Json(product).into_response(), committed))
+    Ok(versioned(Json(product).into_response(), &committed))
 }
 
 /// Removes the product from every replica's GET, search, totals and facets.
@@ -71,7 +71,7 @@ pub async fn delete_product(
     authorize(&state, &headers)?;
     let id = product_id(path)?;
     let committed = write(&state, Write::Delete(id)).await?;
-    Ok(versioned(StatusCode::NO_CONTENT.into_response(), committed))
+    Ok(versioned(StatusCode::NO_CONTENT.into_response(), &committed))
 }
 
 #[derive(Serialize)]
@@ -92,7 +92,7 @@ pub async fn bulk(
     let (products, lines) = parse_ndjson(&body)?;
     let committed = write(&state, Write::Bulk { products, lines }).await?;
     let written = BulkWritten { written: committed.written, catalog_version: committed.version };
-    Ok(versioned(Json(written).into_response(), committed))
+    Ok(versioned(Json(written).into_response(), &committed))
 }
 
 /// Streams the whole catalogue as NDJSON, ordered by id: the format `--catalog` loads.
@@ -116,7 +116,7 @@ async fn write(state: &AppState, write: Write) -> Result<Committed, ApiError> {
 }
 
 /// A write's answer carries the write's own version.
-fn versioned(mut response: Response, committed: Committed) -> Response {
+fn versioned(mut response: Response, committed: &Committed) -> Response {
     response.headers_mut().insert(CATALOG_VERSION, HeaderValue::from(committed.version));
     response
 }

@@ -144,11 +144,12 @@ impl State {
     fn commit(&mut self, changes: Vec<(u64, Option<Arc<Product>>)>) -> Committed {
         self.version += 1;
         let committed_at = now_epoch_seconds();
-        let written = changes.len();
-        for (product_id, product) in changes {
-            self.log.push_back(Change { version: self.version, product_id, product, committed_at });
-        }
-        Committed { version: self.version, written }
+        let changes: Vec<Change> = changes
+            .into_iter()
+            .map(|(product_id, product)| Change { version: self.version, product_id, product, committed_at })
+            .collect();
+        self.log.extend(changes.iter().cloned());
+        Committed { version: self.version, written: changes.len(), changes }
     }
 }
 

@@ -30,6 +30,8 @@ const SEED_LOCK: i64 = 0x7072_6f64_7563_7473; // "products"
 /// Failures in a row that open the breaker, and how long it stays open.
 const BREAKER_THRESHOLD: u32 = 3;
 const BREAKER_COOL_DOWN: Duration = Duration::from_secs(1);
+/// Longest wait for a connection from the pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long start-up keeps trying to reach the database (RDS may still be starting).
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -40,6 +42,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct PgSettings {
     /// A `postgres://` URL.
     pub url: String,
+    /// Replaces the URL's password when set.
+    pub password: Option<String>,
     /// Longest any one database call may take before it fails as unavailable.
     pub timeout: Duration,
     /// Connections in the pool (one is kept for LISTEN).
@@ -59,13 +63,18 @@ impl PgStore {
     /// migrator's advisory lock makes concurrent start-ups safe.
     pub async fn connect(settings: &PgSettings) -> anyhow::Result<Self> {
         let statement_timeout = settings.timeout.as_millis().max(1).to_string();
-        let options = PgConnectOptions::from_str(&settings.url)
+        let mut options = PgConnectOptions::from_str(&settings.url)
             .context("DATABASE_URL is not a valid postgres:// URL")?
             .application_name("product-search")
             .options([("statement_timeout", statement_timeout.as_str())]);
+        if let Some(password) = &settings.password {
+            options = options.password(password);
+        }
+        // Waiting for a connection is bounded more tightly than a statement: when the
+        // database is gone, connecting fails at once and retrying it only delays the 503.
         let pool = PgPoolOptions::new()
             .max_connections(settings.pool_size.max(2))
-            .acquire_timeout(settings.timeout)
+            .acquire_timeout(settings.timeout.min(ACQUIRE_TIMEOUT))
             .connect_lazy_with(options);
         let started = Instant::now();
         let mut wait = Duration::from_millis(100);
@@ -347,9 +356,21 @@ impl PgStore {
             sqlx::query_scalar("UPDATE catalog_head SET version = version + 1 RETURNING version")
                 .fetch_one(&mut *tx)
                 .await?;
+        let committed_at = super::now_epoch_seconds();
+        let changes = changed
+            .iter()
+            .map(|(id, doc)| {
+                Ok(Change {
+                    version: version as u64,
+                    product_id: *id,
+                    product: doc.as_deref().map(parse_doc).transpose()?.map(Arc::new),
+                    committed_at,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(WriteError::Internal)?;
         let (ids, docs): (Vec<i64>, Vec<Option<String>>) =
             changed.into_iter().map(|(id, doc)| (id as i64, doc)).unzip();
-        let written = ids.len();
         sqlx::query(
             "INSERT INTO changes (version, product_id, doc)
              SELECT $1, * FROM unnest($2::bigint[], $3::text[]::jsonb[])",
@@ -365,7 +386,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Committed { version: version as u64, written })
+        Ok(Committed { version: version as u64, written: changes.len(), changes })
     }
 
     /// The SKU conflict of a write the database refused, named by the rule the memory store
@@ -439,6 +460,10 @@ impl PgStore {
 
     fn feed_failed(&self, error: WriteError) -> WriteError {
         metrics::counter!(observability::DB_ERRORS, "operation" => "feed").increment(1);
+        // A feed that cannot be read means writes would fail too: they are refused at once.
+        if matches!(error, WriteError::Unavailable(_)) {
+            self.breaker.failed();
+        }
         if self.feed_ok.swap(false, Ordering::Relaxed) {
             tracing::warn!(error = %error, "database not answering: serving reads from memory");
         }

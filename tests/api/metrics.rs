@@ -56,6 +56,29 @@ async fn metrics_count_requests_by_route_template_and_status() {
 }
 
 #[tokio::test]
+async fn metrics_carry_the_feed_and_the_database_after_a_write_through_postgres() {
+    let url = crate::pg::database().await;
+    let app = crate::helpers::spawn_app_with(&["--database-url", &url]).await;
+    let written = app.post_json("/products/1/details", &crate::helpers::details(1, "METRIC-1")).await;
+    assert_eq!(written.status(), 204);
+
+    let text = scrape(&app).await;
+
+    for name in [
+        "catalog_version",
+        "catalog_feed_lag_versions",
+        "catalog_feed_lag_seconds",
+        "catalog_feed_delay_seconds",
+        "database_errors_total",
+        "database_breaker_open",
+    ] {
+        assert!(exported(&text).contains(name), "{name} missing");
+    }
+    assert!(text.contains(r#"database_errors_total{operation="write"}"#), "{text}");
+    assert!(text.contains("catalog_feed_delay_seconds_bucket{le="), "a write's delay was recorded");
+}
+
+#[tokio::test]
 async fn the_api_port_does_not_serve_metrics() {
     let app = spawn_app().await;
     assert_eq!(app.get("/metrics").await.status(), 404);

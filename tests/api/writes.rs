@@ -220,6 +220,28 @@ async fn details_keep_the_transcript_contract(app: TestApp) {
     assert_error(response, 409, "CONFLICT", &format!("sku {taken} is already used by product 2")).await;
 }
 
+#[tokio::test]
+async fn with_a_write_token_put_delete_and_bulk_need_it_and_reads_do_not() {
+    let app = crate::helpers::spawn_app_with(&["--write-token", "s3cret"]).await;
+    let body = json!({"product_id": 1, "name": "Locked"});
+    let put = app.client.put(app.url("/products/1")).json(&body).send().await.unwrap();
+    assert_error(put, 401, "UNAUTHORIZED", "a valid bearer token is required").await;
+    let delete = app.client.delete(app.url("/products/1")).send().await.unwrap();
+    assert_error(delete, 401, "UNAUTHORIZED", "a valid bearer token is required").await;
+    let bulk = app.client.post(app.url("/products/bulk")).body(body.to_string()).send().await.unwrap();
+    assert_error(bulk, 401, "UNAUTHORIZED", "a valid bearer token is required").await;
+    assert_eq!(
+        app.get("/products/1").await.json::<Value>().await.unwrap()["name"],
+        json!(catalogue()[0].name)
+    );
+    assert_eq!(app.get("/products/export").await.status(), 200, "reads need no token");
+
+    let put = app.client.put(app.url("/products/1")).bearer_auth("s3cret").json(&body).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    let delete = app.client.delete(app.url("/products/1")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(delete.status(), 204);
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),* $(,)?) => {
         mod memory {

@@ -70,6 +70,7 @@ provider "aws" {
     iam                    = "$endpoint"
     lambda                 = "$endpoint"
     logs                   = "$endpoint"
+    rds                    = "$endpoint"
     secretsmanager         = "$endpoint"
     sqs                    = "$endpoint"
     sts                    = "$endpoint"

@@ -1,5 +1,6 @@
 # The service on real AWS: ECR, a VPC, an ALB in public subnets, ECS Fargate tasks in private
-# subnets, autoscaling on CPU, and alarms on errors, latency and unhealthy hosts.
+# subnets sharing one PostgreSQL (RDS) as the store of record, autoscaling on CPU, and alarms
+# on errors, latency and unhealthy hosts.
 
 module "settings" {
   source    = "../../modules/settings"
@@ -32,6 +33,26 @@ module "alb" {
   deletion_protection = var.deletion_protection
 }
 
+module "database" {
+  source              = "../../modules/database"
+  name                = module.settings.name
+  vpc_id              = module.network.vpc_id
+  subnet_ids          = module.network.private_subnet_ids
+  instance_class      = var.database_instance_class
+  multi_az            = var.database_multi_az
+  deletion_protection = var.deletion_protection
+}
+
+# The one way into the database: from the tasks, on 5432.
+resource "aws_vpc_security_group_ingress_rule" "database_from_tasks" {
+  description                  = "PostgreSQL from the service tasks"
+  security_group_id            = module.database.security_group_id
+  referenced_security_group_id = module.service.security_group_id
+  from_port                    = 5432
+  to_port                      = 5432
+  ip_protocol                  = "tcp"
+}
+
 module "service" {
   source                          = "../../modules/ecs_service"
   name                            = module.settings.name
@@ -47,9 +68,14 @@ module "service" {
   health_check                    = module.settings.health_check
   stop_timeout_seconds            = module.settings.stop_timeout_seconds
   write_token_secret_arn          = var.write_token_secret_arn
-  min_tasks                       = var.min_tasks
-  max_tasks                       = var.max_tasks
-  autoscaling                     = var.autoscaling
+  database = {
+    url                 = module.database.url
+    password_secret_arn = module.database.master_user_secret_arn
+    security_group_id   = module.database.security_group_id
+  }
+  min_tasks   = var.min_tasks
+  max_tasks   = var.max_tasks
+  autoscaling = var.autoscaling
 }
 
 locals {

@@ -17,3 +17,13 @@ output "log_group_name" {
   description = "CloudWatch log group of the tasks."
   value       = module.service.log_group_name
 }
+
+output "database_address" {
+  description = "Host name of the RDS database (reachable from inside the VPC only)."
+  value       = module.database.address
+}
+
+output "database_secret_arn" {
+  description = "Secrets Manager secret with the database's master user and password, managed by RDS."
+  value       = module.database.master_user_secret_arn
+}

@@ -40,8 +40,20 @@ variable "max_tasks" {
   default     = 4
 }
 
+variable "database_instance_class" {
+  description = "RDS instance class of the database."
+  type        = string
+  default     = "db.t4g.micro"
+}
+
+variable "database_multi_az" {
+  description = "A standby database in the second availability zone, for failover."
+  type        = bool
+  default     = false
+}
+
 variable "deletion_protection" {
-  description = "Refuse to delete the load balancer; set false before `terraform destroy`."
+  description = "Refuse to delete the load balancer and the database (which then keeps a final snapshot); set false before `terraform destroy`."
   type        = bool
   default     = true
 }

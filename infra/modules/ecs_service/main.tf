@@ -5,6 +5,11 @@
 
 data "aws_region" "current" {}
 
+locals {
+  # The database URL carries no password; DATABASE_PASSWORD comes from Secrets Manager.
+  environment = merge(var.environment, var.database == null ? {} : { DATABASE_URL = var.database.url })
+}
+
 resource "aws_ecs_cluster" "this" {
   name = var.name
   setting {
@@ -29,7 +34,8 @@ data "aws_iam_policy_document" "assume_ecs_tasks" {
   }
 }
 
-# Used by ECS to start the task: pull the image, write logs, read the write token.
+# Used by ECS to start the task: pull the image, write logs, read the write token and the
+# database password (only those secrets).
 resource "aws_iam_role" "execution" {
   name               = "${var.name}-execution"
   assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
@@ -55,6 +61,14 @@ data "aws_iam_policy_document" "execution" {
     for_each = var.write_token_secret_arn == null ? [] : [var.write_token_secret_arn]
     content {
       sid       = "ReadWriteToken"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.database == null ? [] : [var.database.password_secret_arn]
+    content {
+      sid       = "ReadDatabasePassword"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
     }
@@ -92,10 +106,16 @@ resource "aws_ecs_task_definition" "this" {
       { containerPort = var.api_port, protocol = "tcp" },
       { containerPort = var.metrics_port, protocol = "tcp" },
     ]
-    environment = [for key, value in var.environment : { name = key, value = value }]
-    secrets = var.write_token_secret_arn == null ? [] : [
-      { name = "WRITE_TOKEN", valueFrom = var.write_token_secret_arn }
-    ]
+    environment = [for key, value in local.environment : { name = key, value = value }]
+    secrets = concat(
+      var.write_token_secret_arn == null ? [] : [
+        { name = "WRITE_TOKEN", valueFrom = var.write_token_secret_arn }
+      ],
+      # The password alone, taken from the secret's JSON: never a plain environment variable.
+      var.database == null ? [] : [
+        { name = "DATABASE_PASSWORD", valueFrom = "${var.database.password_secret_arn}:password::" }
+      ],
+    )
     healthCheck = {
       command     = ["CMD", "/usr/local/bin/product-search", "healthcheck"]
       interval    = var.health_check.interval_seconds
@@ -133,6 +153,17 @@ resource "aws_security_group" "tasks" {
     to_port     = 443
     protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  dynamic "egress" {
+    for_each = var.database == null ? [] : [var.database.security_group_id]
+    content {
+      description     = "PostgreSQL, to the database only"
+      from_port       = 5432
+      to_port         = 5432
+      protocol        = "tcp"
+      security_groups = [egress.value]
+    }
   }
 }
 

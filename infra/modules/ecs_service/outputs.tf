@@ -12,3 +12,8 @@ output "log_group_name" {
   description = "CloudWatch log group of the tasks."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "security_group_id" {
+  description = "Security group of the tasks, for the database to admit."
+  value       = aws_security_group.tasks.id
+}

@@ -70,6 +70,16 @@ variable "write_token_secret_arn" {
   default     = null
 }
 
+variable "database" {
+  description = "The store of record: a postgres:// URL without password, the Secrets Manager secret whose JSON `password` key holds it, and the database's security group (the tasks may reach it on 5432). Null: each task keeps its own in-memory catalogue."
+  type = object({
+    url                 = string
+    password_secret_arn = string
+    security_group_id   = string
+  })
+  default = null
+}
+
 variable "cpu" {
   description = "Task CPU units (1024 = one vCPU)."
   type        = number
