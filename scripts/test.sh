@@ -10,7 +10,7 @@ command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 
 # Debian packages the tests use, installed only when missing. The PostgreSQL server binaries
 # are for the tests' own servers (initdb into temporary folders); no system cluster is run.
-apt_packages=(prometheus curl postgresql)
+apt_packages=(prometheus curl postgresql haproxy)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

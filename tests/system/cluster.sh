@@ -8,7 +8,8 @@
 #   3. PostgreSQL stopped for a few seconds: reads never fail, writes answer 503
 #      DEPENDENCY_UNAVAILABLE quickly, and afterwards both replicas serve the same
 #      catalog-version and the same totals;
-#   and in every run the read-your-writes client never reads a stale value.
+#   and in every run the read-your-writes client never reads a stale value; then the
+#   product API Locust plan, with its read-your-writes users, ends with zero failures.
 source "$(dirname "$0")/lib.sh"
 # The database server runs as the postgres user, who must reach its folder.
 chmod 755 "$work"
@@ -140,4 +141,10 @@ for q in lamp wireless%20headphones tent; do
   [[ $t1 == "$t2" ]] || { echo "FAIL: replicas disagree on $q: $t1 / $t2"; exit 1; }
 done
 echo "  both replicas at version $v1 with the same totals and facets"
+echo "-- 4. the product API Locust plan and read-your-writes users through the load balancer"
+"$root/benches/locust/run.sh" "$root/benches/locust/products_api.py" "$lb" 8 "$work/locust" 20 10 \
+  ProductApiFastUser ReadYourWritesUser >"$work/locust.txt" 2>&1 ||
+  { cat "$work/locust.txt"; echo "FAIL: Locust through the load balancer had failures"; exit 1; }
+sed -n '/^name/,/Aggregated/p' "$work/locust.txt" | sed 's/^/  /'
+grep -q "(read back)" "$work/locust.txt" || { echo "FAIL: no read-your-writes request ran"; exit 1; }
 echo "PASS: cluster fault tests"
