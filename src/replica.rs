@@ -114,10 +114,6 @@ impl Replica {
         &self.catalog
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     pub fn database_state(&self) -> DatabaseState {
         self.store.database_state()
     }

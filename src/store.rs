@@ -129,10 +129,6 @@ impl Store {
             Self::Postgres(store) => store.state(),
         }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Self::Postgres(_))
-    }
 }
 
 pub(crate) fn now_epoch_seconds() -> f64 {
