@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Requests per second and latency with wrk at 8 and 64 connections for /health (the HTTP
-# floor of this machine), search with common terms, and search with over 1,000 distinct
-# realistic queries; then the ratio of search to /health requests per second.
+# floor of this machine), search with common terms, search with over 1,000 distinct
+# labelled queries (narrow: brand and type, names), and search with 1,000 broad queries
+# (1 to 3 words drawn from names and descriptions, frequent words included); then each
+# mix's requests per second as a share of /health.
 #
 # Usage: benches/throughput.sh [SECONDS per run, default 10] [extra service flags...]
 # Needs wrk (Debian: apt-get install wrk).
@@ -29,6 +31,11 @@ import json, sys
 for line in open(sys.argv[1]):
     print("/products/search?" + json.loads(line)["query"])
 ' "$work/queries.jsonl" | sort -u >"$work/distinct.txt"
+# Broad queries: free text drawn from the same catalogue the service generates.
+cargo build --release --locked --quiet -p data-gen
+target/release/data-gen --count 100000 --seed 42 --out "$work/catalogue.jsonl" >/dev/null 2>&1
+python3 benches/broad_queries.py "$work/catalogue.jsonl" 1000 >"$work/broad.txt"
+rm -f "$work/catalogue.jsonl"
 # Common terms: what most shoppers type first.
 for term in headphones wireless laptop shoes jacket coffee lamp alpha beta organic black \
   speaker backpack tent chair blanket knife puzzle shampoo sneaker; do
@@ -43,14 +50,14 @@ until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
   sleep 0.05
 done
 echo "http://127.0.0.1:$port: $(curl -s "http://127.0.0.1:$port/health")"
-echo "$(wc -l <"$work/distinct.txt") distinct queries, $(wc -l <"$work/common.txt") common terms; ${seconds}s per run"
+echo "$(wc -l <"$work/distinct.txt") distinct queries, $(wc -l <"$work/broad.txt") broad queries, $(wc -l <"$work/common.txt") common terms; ${seconds}s per run"
 echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d)"
 echo
 echo "/health" >"$work/health.txt"
 
 declare -A rps
 printf '| workload | connections | requests/s | p50 | p99 | non-2xx |\n| --- | ---: | ---: | ---: | ---: | ---: |\n'
-for workload in health common distinct; do
+for workload in health common distinct broad; do
   for connections in 8 64; do
     out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s benches/wrk/paths.lua \
       "http://127.0.0.1:$port" -- "$work/$workload.txt")
@@ -65,7 +72,7 @@ for workload in health common distinct; do
 done
 echo
 for connections in 8 64; do
-  for workload in common distinct; do
+  for workload in common distinct broad; do
     python3 -c "import sys; print(f'{sys.argv[1]} search / health at {sys.argv[2]} connections: {float(sys.argv[3]) / float(sys.argv[4]):.1%}')" \
       "$workload" "$connections" "${rps[$workload-$connections]}" "${rps[health-$connections]}"
   done
