@@ -19,6 +19,7 @@ use tantivy::query::{
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
 
 use super::analyzer::{self, ANALYZER, stem};
@@ -175,7 +176,11 @@ impl SearchIndex {
     /// this returns. All or nothing.
     pub fn apply(&self, products: &[&Product], deleted: &[u64]) -> anyhow::Result<()> {
         let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
-        self.expander.note_terms(products.iter().flat_map(|product| index_terms(product)));
+        // Tokenised before the expander's lock is taken: searches read that lock too.
+        let mut analyzer = analyzer::index_analyzer();
+        let terms: Vec<(usize, String)> =
+            products.iter().flat_map(|p| index_terms(&mut analyzer, p)).collect();
+        self.expander.note_terms(terms);
         for id in deleted {
             writer.delete_term(Term::from_field_u64(self.fields.product_id, *id));
         }
@@ -432,8 +437,7 @@ fn text_values(product: &Product) -> [Option<&str>; 6] {
 }
 
 /// The terms the index holds for `product`, by field position.
-fn index_terms(product: &Product) -> Vec<(usize, String)> {
-    let mut analyzer = analyzer::index_analyzer();
+fn index_terms(analyzer: &mut TextAnalyzer, product: &Product) -> Vec<(usize, String)> {
     let mut terms = Vec::new();
     for (position, value) in text_values(product).into_iter().enumerate() {
         let Some(value) = value else { continue };
