@@ -39,9 +39,7 @@ pub async fn post_details(
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let id = product_id(path)?;
-    let json = json_body(&body?)?;
+    let (id, json) = write_request(&state, &headers, path, body)?;
     let details = ProductDetails::from_json(id, &json)?;
     let committed = write(&state, Write::Details { id, details }).await?;
     Ok(versioned(StatusCode::NO_CONTENT.into_response(), &committed))
@@ -54,9 +52,7 @@ pub async fn put_product(
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let id = product_id(path)?;
-    let json = json_body(&body?)?;
+    let (id, json) = write_request(&state, &headers, path, body)?;
     let product = product_from_json(&json, Some(id))?;
     let committed = write(&state, Write::Put(product.clone())).await?;
     Ok(versioned(Json(product).into_response(), &committed))
@@ -121,8 +117,19 @@ fn versioned(mut response: Response, committed: &Committed) -> Response {
     response
 }
 
-fn json_body(body: &Bytes) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))
+/// The id and JSON body of a write to one product, checked in the contract's order: the
+/// token, the path, then the JSON.
+fn write_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(u64, serde_json::Value), ApiError> {
+    authorize(state, headers)?;
+    let id = product_id(path)?;
+    let json =
+        serde_json::from_slice(&body?).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))?;
+    Ok((id, json))
 }
 
 /// The products of an NDJSON body with their line numbers; the first bad line is named.
