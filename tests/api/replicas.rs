@@ -298,6 +298,20 @@ async fn with_the_database_stopped_reads_keep_working_writes_fail_fast_and_all_c
         assert_error_mentions(refused, 503, "DEPENDENCY_UNAVAILABLE", "database").await;
     }
     assert!(slowest < Duration::from_secs(3), "writes fail fast, not hang: slowest {slowest:?}");
+    let metrics = b
+        .client
+        .get(format!("http://{}/metrics", b.metrics_addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted = |operation: &str| -> f64 {
+        let series = format!("database_errors_total{{operation=\"{operation}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(&series)).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    assert!(counted("write") >= 1.0, "refused writes are counted as database errors");
     for app in [&a, &b] {
         eventually(Duration::from_secs(5), "health reports the database down", || async {
             let response = app.get("/health").await;
@@ -305,6 +319,22 @@ async fn with_the_database_stopped_reads_keep_working_writes_fail_fast_and_all_c
         })
         .await;
     }
+
+    let metrics = a
+        .client
+        .get(format!("http://{}/metrics", a.metrics_addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let feed_errors: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("database_errors_total{operation=\"feed\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(feed_errors >= 1.0, "failed feed reads are counted as database errors");
 
     server.resume();
     let mut recovered = None;

@@ -29,6 +29,15 @@ assert len(table) == 4, table
 print(f"workers {workers}: {len(rows)} steps, " + ", ".join(f"{r['users']} {r['user class']} {r['requests/s']}/s" for r in rows))
 PY
 done
+# A step whose Locust warned about its own CPU is marked so in the summary, and only that one.
+mkdir -p "$work/warned"
+cp -r "$work/sweep-0/users-10-ProductApiFastUser" "$work/sweep-0/users-10-ProductApiHttpUser" "$work/warned/"
+echo "[2026-01-01 00:00:00,000] vm/WARNING/root: CPU usage above 90%! This may constrain your throughput" \
+  >>"$work/warned/users-10-ProductApiHttpUser/locust.log"
+"$root/.venv/bin/python" "$root/benches/sweep_summary.py" "$work/warned" test >/dev/null
+grep -q '^| 10 | ProductApiHttpUser | .* | yes |$' "$work/warned/summary.md" &&
+  grep -q '^| 10 | ProductApiFastUser | .* | no |$' "$work/warned/summary.md" ||
+  { cat "$work/warned/summary.md"; echo "FAIL: the generator CPU warning is not marked per step"; exit 1; }
 # Against a port where nothing listens every request fails: the sweep still writes its
 # summary, then exits non-zero.
 closed=$(free_port)
