@@ -4,7 +4,7 @@
 //! reached the feed.
 
 mod details;
-mod product;
+pub(crate) mod product;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -261,8 +261,8 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
         }
         let product: Product = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}: not a product", path.display(), number + 1))?;
-        if product.product_id == 0 {
-            bail!("{} line {}: product_id must be >= 1", path.display(), number + 1);
+        if let Err(error) = product::check_product(&product) {
+            bail!("{} line {}: {error}", path.display(), number + 1);
         }
         products.push(product);
     }

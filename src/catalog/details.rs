@@ -80,11 +80,17 @@ pub(super) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Resul
     let Some(text) = value.as_str() else {
         return Err(DetailsError(format!("{name} must be a string")));
     };
+    check_length(name, text, max)?;
+    Ok(text.to_owned())
+}
+
+/// That `text` has 1 to `max` characters.
+pub(super) fn check_length(name: &str, text: &str, max: usize) -> Result<(), DetailsError> {
     let chars = text.chars().count();
     if chars == 0 || chars > max {
         return Err(DetailsError(format!("{name} must be 1 to {max} characters")));
     }
-    Ok(text.to_owned())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -168,6 +174,87 @@ mod tests {
     #[test]
     fn ignores_unknown_fields() {
         assert!(ProductDetails::from_json(1, &with("colour", json!("red"))).is_ok());
+    }
+
+    /// Any JSON value, small; objects mostly use the details' own field names.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (0i64..3).prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,110}".prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 16, 8, |inner| {
+            let key = prop_oneof![
+                proptest::sample::select(FIELDS.to_vec()).prop_map(str::to_owned),
+                "[a-z_]{1,8}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(key, inner, 0..8)
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// The transcript's valid body with one field set to any value (or removed).
+    fn one_field_changed() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        (proptest::sample::select(FIELDS.to_vec()), proptest::option::of(any_json())).prop_map(
+            |(field, value)| {
+                let mut body = valid();
+                match value {
+                    Some(value) => body[field] = value,
+                    None => {
+                        body.as_object_mut().expect("an object").remove(field);
+                    }
+                }
+                body
+            },
+        )
+    }
+
+    const FIELDS: [&str; 6] = ["product_id", "sku", "manufacturer", "category_id", "weight", "some_other_id"];
+
+    proptest::proptest! {
+        /// Any body: valid details within every bound, or one message naming the field.
+        #[test]
+        fn any_body_is_valid_details_or_names_the_first_bad_field(
+            body in proptest::prop_oneof![any_json(), one_field_changed()],
+            path_id in 1u64..4,
+        ) {
+            match ProductDetails::from_json(path_id, &body) {
+                Ok(details) => {
+                    proptest::prop_assert_eq!(body["product_id"].as_u64(), Some(path_id));
+                    proptest::prop_assert!((1..=MAX_SKU_CHARS).contains(&details.sku.chars().count()));
+                    proptest::prop_assert!((1..=MAX_MANUFACTURER_CHARS).contains(&details.manufacturer.chars().count()));
+                    proptest::prop_assert!(details.category_id >= 1 && details.some_other_id >= 1);
+                }
+                Err(DetailsError(message)) => {
+                    let named = FIELDS.iter().any(|field| message.starts_with(field)) || message.starts_with("Invalid JSON");
+                    proptest::prop_assert!(named, "{:?}", message);
+                }
+            }
+        }
+
+        /// The same for a whole product (`PUT`, a bulk line): valid ones pass the bounds check
+        /// a catalogue file's lines get.
+        #[test]
+        fn any_body_is_a_valid_product_or_names_the_first_bad_field(body in any_json()) {
+            match crate::catalog::product_from_json(&body, None) {
+                Ok(product) => proptest::prop_assert_eq!(crate::catalog::product::check_product(&product), Ok(())),
+                Err(DetailsError(message)) => {
+                    let named = message.starts_with("Invalid JSON")
+                        || message.split(' ').next().is_some_and(|field| body.get(field).is_some() || field == "product_id");
+                    proptest::prop_assert!(named, "{:?}", message);
+                }
+            }
+        }
     }
 
     #[test]

@@ -44,6 +44,39 @@ pub fn product_from_json(body: &Value, path_id: Option<u64>) -> Result<Product, 
     })
 }
 
+/// Holds a product read as a typed value (a line of a catalogue file) to the bounds
+/// [`product_from_json`] sets, so every product served is one a write could have made.
+pub fn check_product(product: &Product) -> Result<(), DetailsError> {
+    if !(1..=MAX_PRODUCT_ID).contains(&product.product_id) {
+        return Err(DetailsError(format!("product_id must be from 1 to {MAX_PRODUCT_ID}")));
+    }
+    let texts = [
+        ("name", &product.name, MAX_NAME_CHARS),
+        ("brand", &product.brand, MAX_LABEL_CHARS),
+        ("category", &product.category, MAX_LABEL_CHARS),
+        ("description", &product.description, MAX_DESCRIPTION_CHARS),
+        ("sku", &product.sku, MAX_SKU_CHARS),
+        ("manufacturer", &product.manufacturer, MAX_MANUFACTURER_CHARS),
+    ];
+    for (name, value, max) in texts {
+        if let Some(text) = value {
+            details::check_length(name, text, max)?;
+        }
+    }
+    if product.price.is_some_and(|price| !(price >= 0.0 && price.is_finite())) {
+        return Err(DetailsError("price must be >= 0".into()));
+    }
+    if product.rating.is_some_and(|rating| !(0.0..=5.0).contains(&rating)) {
+        return Err(DetailsError("rating must be from 0 to 5".into()));
+    }
+    for (name, value) in [("category_id", product.category_id), ("some_other_id", product.some_other_id)] {
+        if value == Some(0) {
+            return Err(DetailsError(format!("{name} must be >= 1")));
+        }
+    }
+    Ok(())
+}
+
 /// A field that may be missing or null; present, it must pass `check`.
 fn optional<T>(
     fields: &Map<String, Value>,
@@ -114,6 +147,19 @@ mod tests {
             error_for(json!({"product_id": u64::MAX})),
             format!("product_id must be <= {MAX_PRODUCT_ID}")
         );
+    }
+
+    #[test]
+    fn a_typed_product_is_held_to_the_same_bounds() {
+        let product = data_gen::generate(3, 1).remove(0);
+        assert_eq!(check_product(&product), Ok(()));
+        let long_name = Product { name: Some("n".repeat(501)), ..product.clone() };
+        assert_eq!(check_product(&long_name).unwrap_err().0, "name must be 1 to 500 characters");
+        let bad_rating = Product { rating: Some(5.5), ..product.clone() };
+        assert_eq!(check_product(&bad_rating).unwrap_err().0, "rating must be from 0 to 5");
+        let no_category = Product { category_id: Some(0), ..product };
+        assert_eq!(check_product(&no_category).unwrap_err().0, "category_id must be >= 1");
+        assert!(check_product(&Product::bare(0)).is_err());
     }
 
     #[test]

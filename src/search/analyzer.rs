@@ -164,6 +164,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text, in any script: the index's terms are the query's words, stemmed, one for
+        /// one, so whatever a product's text holds, typing that text finds it.
+        #[test]
+        fn any_text_gives_words_and_their_stems_one_for_one(text in "\\PC{0,120}") {
+            let words = words(&mut word_analyzer(), &text);
+            let terms = analyze(&text);
+            proptest::prop_assert_eq!(words.len(), terms.len());
+            for (word, term) in words.iter().zip(&terms) {
+                proptest::prop_assert!(!word.is_empty());
+                proptest::prop_assert!(word.chars().all(char::is_alphanumeric), "{:?}", word);
+                let stemmed = stem(word);
+                proptest::prop_assert_eq!(stemmed.as_ref(), term.as_str());
+            }
+        }
+
+        /// Shop-like text: letters, digits, punctuation and accents.
+        #[test]
+        fn shop_text_is_split_on_punctuation_and_lower_cased(text in "[A-Za-z0-9 ,.;:/()'+&éÉèüÜßñ-]{0,80}") {
+            for word in words(&mut word_analyzer(), &text) {
+                proptest::prop_assert!(word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{:?}", word);
+            }
+        }
+    }
+
     #[test]
     fn leaves_non_plurals_alone() {
         for word in ["glass", "wireless", "cactus", "chassis", "bus", "gas", "x5", "pro", "series"] {
