@@ -27,6 +27,9 @@ pub enum Command {
         #[arg(long, default_value_t = 2_000)]
         timeout_ms: u64,
     },
+    /// Print the API's OpenAPI 3.1 document (as served at `/openapi.json`) and exit: for
+    /// client generators.
+    Openapi,
 }
 
 /// Full-text product search over an in-memory catalogue.
@@ -154,3 +157,4 @@ impl Config {
         self.search_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
+

@@ -8,12 +8,19 @@ use product_search::{healthcheck, telemetry};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    if let Some(Command::Healthcheck { url, timeout_ms }) = &config.command {
-        if let Err(error) = healthcheck::check(url, Duration::from_millis(*timeout_ms)) {
-            eprintln!("unhealthy: {error:#}");
-            std::process::exit(1);
+    match &config.command {
+        Some(Command::Healthcheck { url, timeout_ms }) => {
+            if let Err(error) = healthcheck::check(url, Duration::from_millis(*timeout_ms)) {
+                eprintln!("unhealthy: {error:#}");
+                std::process::exit(1);
+            }
+            return Ok(());
         }
-        return Ok(());
+        Some(Command::Openapi) => {
+            println!("{}", product_search::http::openapi_document());
+            return Ok(());
+        }
+        None => {}
     }
     telemetry::init(config.log_format);
     let app = Application::build(config).await?;

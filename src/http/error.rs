@@ -57,10 +57,30 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'static str,
-    message: &'a str,
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorCode,
+    /// What went wrong, and for `INVALID_INPUT` what to fix.
+    #[schema(value_type = String)]
+    pub message: &'a str,
+}
+
+/// The machine-readable kind of an error; each has one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidInput,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    Overloaded,
+    DependencyUnavailable,
+    CatalogBehind,
+    Timeout,
+    InternalError,
 }
 
 impl ApiError {
@@ -68,19 +88,21 @@ impl ApiError {
         Self::NotFound(format!("product with ID {id} not found"))
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            Self::InvalidInput(_) => (StatusCode::BAD_REQUEST, "INVALID_INPUT"),
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
-            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
-            Self::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED"),
-            Self::DependencyUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "DEPENDENCY_UNAVAILABLE"),
-            Self::CatalogBehind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "CATALOG_BEHIND"),
-            Self::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            Self::InvalidInput(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidInput),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            Self::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            Self::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Overloaded),
+            Self::DependencyUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DependencyUnavailable)
+            }
+            Self::CatalogBehind { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::CatalogBehind),
+            Self::Timeout => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::Timeout),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError),
         }
     }
 }

@@ -8,19 +8,31 @@ use serde::Serialize;
 
 use super::{ApiError, AppState};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// Always `ok`.
+    #[schema(value_type = String, example = "ok")]
     status: &'static str,
     products: usize,
     /// The feed version this replica has applied.
     catalog_version: u64,
     /// `none` (in-memory catalogue), `ok` or `down`. Reads keep working while it is down.
+    #[schema(value_type = String, pattern = "^(none|ok|down)$")]
     database: &'static str,
 }
 
 /// 200 with the product count, the applied version and the database's state (still 200 when
 /// the database is down: this replica serves reads from memory); 503 once shutdown has begun,
 /// so balancers stop routing here.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Serving", body = Health),
+        (status = 503, description = "OVERLOADED: shutting down, or CATALOG_BEHIND", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if state.draining.load(Ordering::SeqCst) {
         return Err(ApiError::Overloaded("shutting down"));

@@ -2,6 +2,7 @@
 
 mod error;
 mod health;
+mod openapi;
 mod products;
 mod search;
 
@@ -28,6 +29,7 @@ use crate::pool::WorkPool;
 use crate::replica::Replica;
 
 pub use error::ApiError;
+pub use openapi::{ApiDoc, document as openapi_document};
 
 /// Largest request body accepted; a details body is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -93,6 +95,7 @@ pub fn metrics_router(handle: metrics_exporter_prometheus::PrometheusHandle) -> 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let routes = Router::new()
         .route("/health", get(health::health))
+        .route("/openapi.json", get(openapi::serve))
         .route("/products/search", get(search::search))
         .route("/products/export", get(products::export))
         .route("/products/bulk", post(products::bulk).layer(DefaultBodyLimit::max(MAX_BULK_BYTES)))

@@ -23,6 +23,17 @@ use crate::store::{Committed, Write};
 const EXPORT_CHUNK: usize = 1_000;
 
 /// The whole product.
+#[utoipa::path(
+    get,
+    path = "/products/{product_id}",
+    tag = "products",
+    params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
+    responses(
+        (status = 200, description = "The product", body = Product),
+        (status = 400, description = "INVALID_INPUT: `productId must be an integer` or `productId must be >= 1`", body = super::error::ErrorBody),
+        (status = 404, description = "NOT_FOUND: `product with ID <id> not found`", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn get_product(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -33,6 +44,23 @@ pub async fn get_product(
 
 /// Sets the detail fields, creating the product if absent. Checks, in order: the token,
 /// the path, the JSON, then each field.
+#[utoipa::path(
+    post,
+    path = "/products/{product_id}/details",
+    tag = "products",
+    params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
+    request_body(content = DetailsBody, description = "Every field is required; unknown fields are ignored. \
+        The first invalid field is reported, in this order."),
+    security((), ("write_token" = [])),
+    responses(
+        (status = 204, description = "Stored; `catalog-version` is the write's version"),
+        (status = 400, description = "INVALID_INPUT: `Invalid JSON: ...`, or the first invalid field, e.g. `sku must be 1 to 100 characters`", body = super::error::ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
+        (status = 409, description = "CONFLICT: another product has this SKU", body = super::error::ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = super::error::ErrorBody),
+        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn post_details(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -46,6 +74,22 @@ pub async fn post_details(
 }
 
 /// Creates or replaces the whole product; answers with it as stored.
+#[utoipa::path(
+    put,
+    path = "/products/{product_id}",
+    tag = "products",
+    params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
+    request_body(content = Product, description = "The whole product; only `product_id` is required, and it must equal the path's."),
+    security((), ("write_token" = [])),
+    responses(
+        (status = 200, description = "Stored; the product as stored", body = Product),
+        (status = 400, description = "INVALID_INPUT: `Invalid JSON: ...`, or the first invalid field", body = super::error::ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
+        (status = 409, description = "CONFLICT: another product has this SKU", body = super::error::ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = super::error::ErrorBody),
+        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn put_product(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -59,6 +103,20 @@ pub async fn put_product(
 }
 
 /// Removes the product from every replica's GET, search, totals and facets.
+#[utoipa::path(
+    delete,
+    path = "/products/{product_id}",
+    tag = "products",
+    params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
+    security((), ("write_token" = [])),
+    responses(
+        (status = 204, description = "Removed from every replica's reads, search, totals and facets"),
+        (status = 400, description = "INVALID_INPUT: the id is not a positive integer", body = super::error::ErrorBody),
+        (status = 404, description = "NOT_FOUND: `product with ID <id> not found`", body = super::error::ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
+        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn delete_product(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -70,14 +128,55 @@ pub async fn delete_product(
     Ok(versioned(StatusCode::NO_CONTENT.into_response(), &committed))
 }
 
-#[derive(Serialize)]
-struct BulkWritten {
+/// The outcome of a bulk write.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkWritten {
+    /// Products written.
     written: usize,
+    /// The write's version, also in the `catalog-version` header.
     catalog_version: u64,
+}
+
+/// The body of `POST /products/{product_id}/details` (documentation only: the handler
+/// checks the JSON itself, field by field in this order, with the original API's messages).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DetailsBody {
+    /// Must equal the path's id.
+    #[schema(minimum = 1)]
+    product_id: i64,
+    #[schema(min_length = 1, max_length = 100, example = "ABC-123-XYZ")]
+    sku: String,
+    #[schema(min_length = 1, max_length = 200, example = "Acme Corporation")]
+    manufacturer: String,
+    #[schema(minimum = 1)]
+    category_id: i64,
+    /// Grams.
+    #[schema(minimum = 0)]
+    weight: i64,
+    #[schema(minimum = 1)]
+    some_other_id: i64,
 }
 
 /// Creates or replaces every product of an NDJSON body (one product per line, blank lines
 /// skipped) in one write: all of them, or, if any line is invalid, none.
+#[utoipa::path(
+    post,
+    path = "/products/bulk",
+    tag = "products",
+    request_body(content = Vec<Product>, content_type = "application/x-ndjson", description = "The products, each \
+        on its own line as one JSON object (blank lines are skipped), at most 32 MiB in all. All are written in one \
+        write, or none if any line is invalid."),
+    security((), ("write_token" = [])),
+    responses(
+        (status = 200, description = "Every product written", body = BulkWritten),
+        (status = 400, description = "INVALID_INPUT: the first invalid line, e.g. `line 3: price must be >= 0`", body = super::error::ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
+        (status = 409, description = "CONFLICT: another product has this SKU", body = super::error::ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = super::error::ErrorBody),
+        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn bulk(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -92,6 +191,15 @@ pub async fn bulk(
 }
 
 /// Streams the whole catalogue as NDJSON, ordered by id: the format `--catalog` loads.
+#[utoipa::path(
+    get,
+    path = "/products/export",
+    tag = "products",
+    responses(
+        (status = 200, description = "Every product, ordered by id, one JSON object per line: the format `--catalog` loads",
+            content_type = "application/x-ndjson", body = String),
+    ),
+)]
 pub async fn export(State(state): State<AppState>) -> Response {
     let products = Arc::new(state.catalog().products());
     let chunks = (0..products.len()).step_by(EXPORT_CHUNK).map(move |start| {

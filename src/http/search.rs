@@ -18,21 +18,63 @@ use crate::search::{
 
 /// The query string as sent: every value still text. `category` and `brand` may repeat;
 /// for every other parameter the first value counts. Unknown parameters are ignored.
-#[derive(Debug, Default)]
+///
+/// The document's bounds are literals (the derive takes no constants); a test holds them
+/// to the constants the request is checked against.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchParams {
+    /// The words to look for, in any field: every word must match, exactly, with a typo, or
+    /// (the last one) as a prefix; a whole SKU also matches. Required unless a filter is given.
+    #[param(value_type = Option<String>, max_length = 256)]
     q: Option<String>,
+    /// Results per page.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<String>,
+    /// Results to skip; `offset + limit` is at most 1000.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 999, default = 0)]
     offset: Option<String>,
+    /// Only these categories (any of them, case-insensitive); repeat for more.
+    #[param(rename = "category", value_type = Option<Vec<String>>, max_items = 20)]
     categories: Vec<String>,
+    /// Only these brands (any of them, case-insensitive); repeat for more.
+    #[param(rename = "brand", value_type = Option<Vec<String>>, max_items = 20)]
     brands: Vec<String>,
+    /// Lowest price, inclusive.
+    #[param(value_type = Option<f64>, minimum = 0)]
     min_price: Option<String>,
+    /// Highest price, inclusive; at least `min_price`.
+    #[param(value_type = Option<f64>, minimum = 0)]
     max_price: Option<String>,
+    /// Only products in stock (`true`) or out of stock (`false`).
+    #[param(value_type = Option<bool>)]
     in_stock: Option<String>,
+    /// Lowest rating, inclusive.
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 5)]
     min_rating: Option<String>,
+    /// The order of results; ties go to the lower product id.
+    #[param(value_type = Option<SortName>)]
     sort: Option<String>,
+    /// Facets to count over the matching set, comma-separated: `category`, `brand`, `price`.
+    #[param(value_type = Option<String>, pattern = "^(category|brand|price)(,(category|brand|price))*$")]
     facets: Option<String>,
+    /// Mark the matched words of names and descriptions with `<mark>` in `_highlights`.
+    #[param(value_type = Option<bool>, default = false)]
     highlight: Option<String>,
+    /// Let words of five letters or more match with one typo, nine or more with two.
+    #[param(value_type = Option<bool>, default = true)]
     typo_tolerance: Option<String>,
+}
+
+/// The orders `sort` accepts.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only the document names these; `Sort::parse` reads the text.
+#[schema(rename_all = "snake_case")]
+pub(super) enum SortName {
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    RatingDesc,
 }
 
 impl SearchParams {
@@ -100,28 +142,35 @@ fn parse<T: std::str::FromStr>(name: &str, value: Option<String>, what: &str) ->
         .transpose()
 }
 
-#[derive(Serialize)]
+/// One page of results.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
+    /// The page, best first (or in the requested order).
     products: Vec<ProductHit>,
     /// Exact number of matching products in the whole catalogue.
     total_found: u64,
     /// Time spent searching, e.g. `153.2µs`.
+    #[schema(example = "153.2µs")]
     search_time: String,
     limit: usize,
     offset: usize,
+    /// Present when `facets` was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<FacetsBody>,
 }
 
-#[derive(Serialize)]
+/// A matching product, with its highlights when `highlight=true`.
+#[derive(Serialize, utoipa::ToSchema)]
 struct ProductHit {
     #[serde(flatten)]
+    #[schema(value_type = Product)]
     product: Arc<Product>,
     #[serde(rename = "_highlights", skip_serializing_if = "Option::is_none")]
     highlights: Option<HighlightsBody>,
 }
 
-#[derive(Serialize)]
+/// HTML-escaped text with each matched word wrapped in `<mark>`.
+#[derive(Serialize, utoipa::ToSchema)]
 struct HighlightsBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
@@ -129,17 +178,25 @@ struct HighlightsBody {
     description: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Counts over the matching set. Each facet ignores its own filter, so its other values
+/// keep their counts while one is chosen.
+#[derive(Serialize, utoipa::ToSchema)]
 struct FacetsBody {
+    /// Up to 20 categories, largest count first.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ordered")]
+    #[schema(value_type = Option<std::collections::HashMap<String, u64>>)]
     category: Option<FacetCounts>,
+    /// Up to 20 brands, largest count first.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ordered")]
+    #[schema(value_type = Option<std::collections::HashMap<String, u64>>)]
     brand: Option<FacetCounts>,
+    /// The lowest and highest price, or `null` when no match has a price.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable)]
     price: Option<Option<PriceBody>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PriceBody {
     min: f64,
     max: f64,
@@ -172,6 +229,18 @@ impl From<Facets> for FacetsBody {
     }
 }
 
+/// Full-text search over the whole catalogue.
+#[utoipa::path(
+    get,
+    path = "/products/search",
+    tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "One page of results and the exact total", body = SearchResponse),
+        (status = 400, description = "INVALID_INPUT: the message names the parameter and its bound", body = super::error::ErrorBody),
+        (status = 503, description = "OVERLOADED (too many searches in progress) or CATALOG_BEHIND", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -199,4 +268,88 @@ pub async fn search(
         offset,
         facets: results.facets.clone().map(FacetsBody::from),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::search::{MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW};
+
+    const NAMES: [&str; 13] = [
+        "q",
+        "limit",
+        "offset",
+        "category",
+        "brand",
+        "min_price",
+        "max_price",
+        "in_stock",
+        "min_rating",
+        "sort",
+        "facets",
+        "highlight",
+        "typo_tolerance",
+    ];
+
+    /// Parses a query string the way the handler does.
+    fn request(raw: &str) -> Result<SearchRequest, ApiError> {
+        SearchRequest::try_from(SearchParams::parse(Some(raw))?)
+    }
+
+    /// A request that parsed keeps every bound; one that did not names what to fix.
+    fn holds(raw: &str) -> Result<(), TestCaseError> {
+        match request(raw) {
+            Ok(r) => {
+                prop_assert!((1..=MAX_LIMIT).contains(&r.limit));
+                prop_assert!(r.offset + r.limit <= MAX_WINDOW);
+                prop_assert!(r.text.chars().count() <= MAX_QUERY_CHARS);
+                prop_assert!(r.filters.categories.len() <= MAX_FILTER_VALUES);
+                prop_assert!(r.filters.brands.len() <= MAX_FILTER_VALUES);
+                prop_assert!(!r.text.trim().is_empty() || !r.filters.is_empty());
+                if let (Some(min), Some(max)) = (r.filters.min_price, r.filters.max_price) {
+                    prop_assert!(min <= max);
+                }
+            }
+            Err(ApiError::InvalidInput(message)) => {
+                let named = NAMES.iter().any(|name| message.starts_with(name))
+                    || message.starts_with("malformed query string")
+                    || message.starts_with("offset + limit");
+                prop_assert!(named, "{:?} names no parameter", message);
+            }
+            Err(other) => prop_assert!(false, "{:?} is not a 400", other),
+        }
+        Ok(())
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,12}",
+            "-?[0-9]{1,4}(\\.[0-9]{1,3})?",
+            "[0-9]{15,25}",
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("NaN".to_owned()),
+            Just("inf".to_owned()),
+            Just("category,brand,price".to_owned()),
+            Just("price_desc".to_owned()),
+            "\\PC{250,260}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_raw_query_string_is_a_request_or_a_named_error(raw in "\\PC{0,200}") {
+            holds(&raw)?;
+        }
+
+        #[test]
+        fn any_mix_of_known_parameters_is_a_request_or_a_named_error(
+            pairs in proptest::collection::vec((proptest::sample::select(&NAMES[..]), value()), 0..30)
+        ) {
+            let raw = serde_urlencoded::to_string(&pairs).unwrap();
+            holds(&raw)?;
+        }
+    }
 }

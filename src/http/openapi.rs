@@ -1,0 +1,224 @@
+//! The OpenAPI 3.1 document of the API, generated from the handlers' annotations and the
+//! types they answer with, so it cannot drift from them: served at `GET /openapi.json` and
+//! printed by `product-search openapi`.
+//!
+//! What every route shares is added here once, by [`Shared`]: the `min-catalog-version`
+//! request header, the `catalog-version` and `x-request-id` response headers, and the
+//! errors any request may meet (a bad or unmet `min-catalog-version`, a timeout, a fault).
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{ErrorBody, ErrorCode};
+use super::{health, products, search};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "product-search",
+        description = "Full-text product search over an in-memory catalogue, with the product API \
+            of the original service. Every error is `{\"error\": CODE, \"message\": ...}`.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        health::health,
+        search::search,
+        products::get_product,
+        products::put_product,
+        products::delete_product,
+        products::post_details,
+        products::bulk,
+        products::export,
+    ),
+    components(schemas(ErrorBody, ErrorCode, search::SortName)),
+    modifiers(&Shared),
+    tags(
+        (name = "search", description = "Full-text search with filters, facets and sorting"),
+        (name = "products", description = "Reading and writing products"),
+        (name = "operations", description = "Health checks for load balancers"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The document as JSON text.
+pub fn document() -> String {
+    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises")
+}
+
+/// `GET /openapi.json`.
+pub async fn serve() -> Response {
+    let mut response = Json(ApiDoc::openapi()).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Adds what every operation shares; see the module documentation.
+struct Shared;
+
+impl Modify for Shared {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("write_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                share(operation);
+            }
+        }
+    }
+}
+
+fn share(operation: &mut Operation) {
+    let min_version = ParameterBuilder::new()
+        .name("min-catalog-version")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Answer only once this replica has applied this catalogue version (the \
+             `catalog-version` of an earlier write): read your writes through any load balancer.",
+        ))
+        .schema(Some(integer(0)))
+        .build();
+    operation.parameters.get_or_insert_with(Vec::new).push(min_version);
+
+    let responses = &mut operation.responses.responses;
+    responses
+        .entry("400".into())
+        .or_insert_with(|| error("INVALID_INPUT: the request is invalid; the message says why"));
+    let unavailable = responses
+        .entry("503".into())
+        .or_insert_with(|| error("OVERLOADED or CATALOG_BEHIND: retry after the `Retry-After` seconds"));
+    if let RefOr::T(response) = unavailable {
+        response
+            .headers
+            .insert("retry-after".into(), header_of(integer(0), "Seconds to wait before retrying."));
+    }
+    responses
+        .entry("500".into())
+        .or_insert_with(|| error("INTERNAL_ERROR: logged on the server, never detailed"));
+    for response in responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.headers.insert(
+                "catalog-version".into(),
+                header_of(
+                    integer(0),
+                    "The catalogue version this answer reflects at least (a write's own version).",
+                ),
+            );
+        }
+    }
+    // The timeout answers from outside the version stamp: no `catalog-version`.
+    responses
+        .entry("504".into())
+        .or_insert_with(|| error("TIMEOUT: the request took longer than the server allows"));
+    for response in responses.values_mut() {
+        if let RefOr::T(response) = response {
+            let id = ObjectBuilder::new().schema_type(Type::String).build();
+            response.headers.insert(
+                "x-request-id".into(),
+                header_of(id, "The request's id, kept from the request or made."),
+            );
+        }
+    }
+}
+
+fn integer(minimum: i64) -> utoipa::openapi::schema::Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(minimum))
+        .build()
+        .into()
+}
+
+fn header_of(
+    schema: impl Into<RefOr<utoipa::openapi::schema::Schema>>,
+    description: &str,
+) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new().schema(schema).description(Some(description)).build()
+}
+
+/// An error response: the error body, as every error has.
+pub fn error(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+        )
+        .build()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::search::{MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, Sort};
+
+    fn document() -> Value {
+        serde_json::to_value(ApiDoc::openapi()).unwrap()
+    }
+
+    fn search_parameter(document: &Value, name: &str) -> Value {
+        let parameters = document["paths"]["/products/search"]["get"]["parameters"].as_array().unwrap();
+        parameters.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no {name}"))["schema"].clone()
+    }
+
+    #[test]
+    fn search_bounds_are_the_ones_requests_are_checked_against() {
+        let document = document();
+        assert_eq!(search_parameter(&document, "q")["maxLength"], MAX_QUERY_CHARS);
+        assert_eq!(search_parameter(&document, "limit")["maximum"], MAX_LIMIT);
+        assert_eq!(search_parameter(&document, "limit")["default"], crate::search::DEFAULT_LIMIT);
+        assert_eq!(search_parameter(&document, "offset")["maximum"], MAX_WINDOW - 1);
+        for filter in ["category", "brand"] {
+            assert_eq!(search_parameter(&document, filter)["maxItems"], MAX_FILTER_VALUES);
+        }
+    }
+
+    #[test]
+    fn every_documented_sort_parses_and_every_error_code_is_listed() {
+        let document = document();
+        let sorts = document["components"]["schemas"]["SortName"]["enum"].as_array().unwrap();
+        assert_eq!(sorts.len(), 4);
+        for sort in sorts {
+            assert!(Sort::parse(sort.as_str().unwrap()).is_ok(), "{sort}");
+        }
+        let codes = document["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap();
+        for code in [ErrorCode::InvalidInput, ErrorCode::CatalogBehind, ErrorCode::InternalError] {
+            assert!(codes.contains(&serde_json::to_value(code).unwrap()), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn every_operation_documents_the_shared_header_and_errors() {
+        let document = document();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let parameters = operation["parameters"].as_array().unwrap();
+                assert!(parameters.iter().any(|p| p["name"] == "min-catalog-version"), "{method} {path}");
+                let responses = operation["responses"].as_object().unwrap();
+                for status in ["400", "500", "503", "504"] {
+                    assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+                }
+                assert!(responses["503"]["headers"].get("retry-after").is_some(), "{method} {path}");
+                for (status, response) in responses {
+                    assert!(response["headers"].get("x-request-id").is_some(), "{method} {path} {status}");
+                    let stamped = response["headers"].get("catalog-version").is_some();
+                    assert_eq!(stamped, status != "504", "{method} {path} {status}");
+                }
+            }
+        }
+    }
+}
