@@ -10,7 +10,8 @@ command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 
 # Debian packages the tests use, installed only when missing. The PostgreSQL server binaries
 # are for the tests' own servers (initdb into temporary folders); no system cluster is run.
-apt_packages=(prometheus curl postgresql haproxy)
+# Chromium is the browser the search page's tests drive (Playwright never downloads one).
+apt_packages=(prometheus curl postgresql haproxy chromium)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

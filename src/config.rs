@@ -122,10 +122,56 @@ pub struct Config {
     #[arg(long, env = "MIN_VERSION_WAIT_MS", default_value_t = 1_000)]
     pub min_version_wait_ms: u64,
 
+    /// Origins that may call the API from a browser: a comma-separated list
+    /// (`https://shop.example,http://localhost:3000`), or `*` for any origin, which may
+    /// then only read. Unset: no CORS headers, so browsers allow same-origin calls only.
+    #[arg(long, env = "CORS_ALLOW_ORIGIN", value_parser = CorsOrigins::parse)]
+    pub cors_allow_origin: Option<CorsOrigins>,
+
+    /// Serve the search page at `/`.
+    #[arg(long = "ui", env = "UI_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub ui_enabled: bool,
+
     /// After SIGTERM, how long /health answers 503 before the listener closes, so a load
     /// balancer stops routing here first. In-flight requests are drained after it.
     #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]
     pub shutdown_delay_ms: u64,
+}
+
+/// The browser origins `--cors-allow-origin` admits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// `*`: any origin may read; none may write.
+    Any,
+    /// These origins (`scheme://host[:port]`, lower-cased) may read and write.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if value.trim() == "*" {
+            return Ok(Self::Any);
+        }
+        let mut origins = Vec::new();
+        for origin in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let (scheme, host) = origin
+                .split_once("://")
+                .ok_or_else(|| format!("{origin:?} is not an origin such as https://shop.example"))?;
+            let valid_host = !host.is_empty()
+                && !host.contains(['/', '?', '#', '@', ' '])
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+            if !matches!(scheme, "http" | "https") || !valid_host {
+                return Err(format!(
+                    "{origin:?} is not an origin: scheme://host[:port], http or https, no path"
+                ));
+            }
+            origins.push(origin.to_ascii_lowercase());
+        }
+        if origins.is_empty() {
+            return Err("give one origin or more, comma-separated, or *".into());
+        }
+        Ok(Self::List(origins))
+    }
 }
 
 impl Config {
@@ -158,3 +204,28 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_are_a_star_or_a_list_of_origins() {
+        assert_eq!(CorsOrigins::parse("*"), Ok(CorsOrigins::Any));
+        assert_eq!(
+            CorsOrigins::parse("https://Shop.example, http://localhost:3000"),
+            Ok(CorsOrigins::List(vec!["https://shop.example".into(), "http://localhost:3000".into()]))
+        );
+        for bad in ["", " , ", "shop.example", "ftp://x", "https://x/path", "https://", "https://a b"] {
+            assert!(CorsOrigins::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_page_is_on_unless_turned_off() {
+        let parse = |args: &[&str]| Config::try_parse_from([&["product-search"], args].concat()).unwrap();
+        assert!(parse(&[]).ui_enabled);
+        assert!(!parse(&["--ui", "false"]).ui_enabled);
+        assert!(parse(&["--ui", "true"]).ui_enabled);
+        assert!(Config::try_parse_from(["product-search", "--cors-allow-origin", "nope"]).is_err());
+    }
+}

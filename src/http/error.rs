@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 401 `UNAUTHORIZED`: a write without the right bearer token.
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// 403 `FORBIDDEN`: a browser write from an origin that may only read (CORS).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404 `NOT_FOUND`: an absent product or an unknown route.
     #[error("{0}")]
     NotFound(String),
@@ -72,6 +75,7 @@ pub struct ErrorBody<'a> {
 pub enum ErrorCode {
     InvalidInput,
     Unauthorized,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -92,6 +96,7 @@ impl ApiError {
         match self {
             Self::InvalidInput(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidInput),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             Self::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),

@@ -1,10 +1,12 @@
 //! The HTTP edge: the router, its middleware and thin handlers over the catalogue.
 
+mod cors;
 mod error;
 mod health;
 mod openapi;
 mod products;
 mod search;
+mod ui;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -24,6 +26,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::catalog::Catalog;
+use crate::config::CorsOrigins;
 use crate::observability;
 use crate::pool::WorkPool;
 use crate::replica::Replica;
@@ -55,6 +58,10 @@ pub struct AppState {
     min_version_wait: Duration,
     /// How long a committed write may wait to be applied here before it is answered.
     write_patience: Duration,
+    /// Browser origins allowed to call the API; `None`: no CORS.
+    cors: Option<CorsOrigins>,
+    /// Whether `/` serves the search page.
+    ui: bool,
 }
 
 impl AppState {
@@ -67,6 +74,8 @@ impl AppState {
             min_version_wait: config.min_version_wait(),
             // Inside the request timeout, so the answer says what happened rather than 504.
             write_patience: config.request_timeout().saturating_sub(Duration::from_millis(500)),
+            cors: config.cors_allow_origin.clone(),
+            ui: config.ui_enabled,
         }
     }
 
@@ -93,7 +102,7 @@ pub fn metrics_router(handle: metrics_exporter_prometheus::PrometheusHandle) -> 
 
 /// The only place routes are assembled; the server and the tests both call it.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let routes = Router::new()
+    let mut routes = Router::new()
         .route("/health", get(health::health))
         .route("/openapi.json", get(openapi::serve))
         .route("/products/search", get(search::search))
@@ -107,9 +116,16 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state);
-    with_middleware(routes, request_timeout)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    if state.ui {
+        routes = routes.merge(ui::routes());
+    }
+    if let Some(origins) = &state.cors {
+        routes = routes
+            .layer(middleware::from_fn_with_state(origins.clone(), cors::guard_writes))
+            .layer(cors::layer(origins));
+    }
+    with_middleware(routes.with_state(state), request_timeout)
 }
 
 /// Holds a request with `min-catalog-version: N` until this replica has applied N (503

@@ -1,5 +1,6 @@
 //! The service's behaviour over HTTP, against the real app on a random local port.
 
+mod browser;
 mod errors;
 mod health;
 mod helpers;

@@ -1,0 +1,306 @@
+// The search page: its whole state lives in the URL (q, category, brand, min_price,
+// max_price, sort, page), so a search can be shared as a link and the back button works.
+// Typing searches after a short pause; an answer to an older query is never shown over a
+// newer one (older requests are aborted, and a late answer is dropped by its number).
+"use strict";
+
+const PAGE_SIZE = 20;
+const MAX_WINDOW = 1000; // offset + limit the API allows
+const TYPING_PAUSE_MS = 150;
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  q: $("q"),
+  form: $("search-form"),
+  status: $("status"),
+  message: $("message"),
+  hits: $("hits"),
+  pager: $("pager"),
+  prev: $("prev"),
+  next: $("next"),
+  pageInfo: $("page-info"),
+  sort: $("sort"),
+  categories: document.querySelector("#category-facet .values"),
+  brands: document.querySelector("#brand-facet .values"),
+  priceForm: $("price-form"),
+  minPrice: $("min-price"),
+  maxPrice: $("max-price"),
+  clear: $("clear-filters"),
+  results: $("results"),
+};
+
+let state = readUrl();
+let latest = 0; // number of the newest search sent
+let inFlight = null; // its AbortController
+let typingTimer = null;
+let typing = false; // the last history entry was made by typing, and typing goes on
+
+function readUrl() {
+  const params = new URLSearchParams(location.search);
+  const page = Number.parseInt(params.get("page") || "1", 10);
+  return {
+    q: params.get("q") || "",
+    category: params.getAll("category"),
+    brand: params.getAll("brand"),
+    min_price: params.get("min_price") || "",
+    max_price: params.get("max_price") || "",
+    sort: params.get("sort") || "relevance",
+    page: Number.isFinite(page) && page >= 1 ? page : 1,
+  };
+}
+
+function pageQuery(s) {
+  const params = new URLSearchParams();
+  if (s.q) params.set("q", s.q);
+  for (const c of s.category) params.append("category", c);
+  for (const b of s.brand) params.append("brand", b);
+  if (s.min_price) params.set("min_price", s.min_price);
+  if (s.max_price) params.set("max_price", s.max_price);
+  if (s.sort !== "relevance") params.set("sort", s.sort);
+  if (s.page > 1) params.set("page", String(s.page));
+  return params;
+}
+
+function hasFilters(s) {
+  return s.category.length > 0 || s.brand.length > 0 || s.min_price !== "" || s.max_price !== "";
+}
+
+// Records `next` as the page's state and searches: a new history entry, except that one
+// burst of typing keeps updating the entry it began.
+function go(next, { typed = false } = {}) {
+  state = next;
+  const query = pageQuery(state).toString();
+  const url = query ? `/?${query}` : "/";
+  if (typed && typing) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  typing = typed;
+  search();
+}
+
+function showInputs() {
+  if (els.q.value !== state.q) els.q.value = state.q;
+  els.sort.value = state.sort;
+  els.minPrice.value = state.min_price;
+  els.maxPrice.value = state.max_price;
+  els.clear.hidden = !hasFilters(state);
+}
+
+async function search() {
+  showInputs();
+  const number = ++latest;
+  if (inFlight) inFlight.abort();
+  inFlight = null;
+  if (!state.q.trim() && !hasFilters(state)) {
+    showIntro();
+    return;
+  }
+  const params = pageQuery(state);
+  params.delete("page");
+  params.set("limit", String(PAGE_SIZE));
+  params.set("offset", String((state.page - 1) * PAGE_SIZE));
+  params.set("facets", "category,brand,price");
+  params.set("highlight", "true");
+  const controller = new AbortController();
+  inFlight = controller;
+  document.body.classList.add("loading");
+  let body;
+  let ok = false;
+  try {
+    const response = await fetch(`/products/search?${params}`, { signal: controller.signal });
+    ok = response.ok;
+    body = await response.json();
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    body = { message: "The search service could not be reached." };
+  }
+  if (number !== latest) return; // a newer search owns the page
+  inFlight = null;
+  document.body.classList.remove("loading");
+  if (!ok) showError(body);
+  else showResults(body);
+}
+
+function showIntro() {
+  document.body.classList.remove("loading");
+  els.hits.replaceChildren();
+  els.pager.hidden = true;
+  els.status.textContent = "";
+  renderFacet(els.categories, "category", null);
+  renderFacet(els.brands, "brand", null);
+  showMessage("Type to search the catalogue by name, brand, category, description or SKU.");
+}
+
+function showMessage(...lines) {
+  els.message.replaceChildren(
+    ...lines.map((line) => {
+      const p = document.createElement("p");
+      p.append(line);
+      return p;
+    }),
+  );
+  els.message.hidden = false;
+}
+
+function showError(body) {
+  els.hits.replaceChildren();
+  els.pager.hidden = true;
+  els.status.textContent = "";
+  showMessage(`The search failed: ${body && body.message ? body.message : "unknown error"}.`);
+  els.message.setAttribute("role", "alert");
+}
+
+function showResults(body) {
+  els.message.removeAttribute("role");
+  const total = body.total_found;
+  const facets = body.facets || {};
+  renderFacet(els.categories, "category", facets.category);
+  renderFacet(els.brands, "brand", facets.brand);
+  const price = facets.price;
+  els.minPrice.placeholder = price ? price.min.toFixed(2) : "";
+  els.maxPrice.placeholder = price ? price.max.toFixed(2) : "";
+
+  const noun = total === 1 ? "product" : "products";
+  els.status.textContent = `${total.toLocaleString("en")} ${noun} found in ${body.search_time}`;
+  els.status.dataset.total = String(total);
+  if (total === 0) {
+    els.hits.replaceChildren();
+    els.pager.hidden = true;
+    const lines = [`No products match “${state.q.trim() || "these filters"}”.`];
+    lines.push(hasFilters(state) ? "Try removing a filter, or fewer words." : "Check the spelling, or try fewer or more general words.");
+    showMessage(...lines);
+    return;
+  }
+  els.message.hidden = true;
+  els.hits.replaceChildren(...body.products.map(renderHit));
+  const pages = Math.max(1, Math.ceil(Math.min(total, MAX_WINDOW) / PAGE_SIZE));
+  els.pager.hidden = pages <= 1;
+  els.pageInfo.textContent = `Page ${state.page} of ${pages.toLocaleString("en")}`;
+  els.prev.disabled = state.page <= 1;
+  els.next.disabled = state.page >= pages;
+}
+
+function renderHit(product) {
+  const li = document.createElement("li");
+  const highlights = product._highlights || {};
+  const title = document.createElement("h2");
+  title.append(...marked(highlights.name, product.name || `Product ${product.product_id}`));
+  const meta = document.createElement("p");
+  meta.className = "meta";
+  const add = (text, className, label) => {
+    const span = document.createElement("span");
+    span.textContent = text;
+    if (className) span.className = className;
+    if (label) span.setAttribute("aria-label", label);
+    meta.append(span);
+  };
+  if (product.price != null) add(product.price.toFixed(2), "price-tag", `Price ${product.price.toFixed(2)}`);
+  if (product.rating != null) add(`★ ${product.rating.toFixed(1)}`, "", `Rated ${product.rating.toFixed(1)} out of 5`);
+  if (product.in_stock != null) add(product.in_stock ? "In stock" : "Out of stock", product.in_stock ? "" : "out");
+  if (product.brand) add(product.brand);
+  if (product.category) add(product.category);
+  if (product.sku) add(`SKU ${product.sku}`);
+  li.append(title, meta);
+  if (product.description) {
+    const description = document.createElement("p");
+    description.className = "description";
+    description.append(...marked(highlights.description, product.description));
+    li.append(description);
+  }
+  return li;
+}
+
+// Nodes for a highlight: the server escapes the text and adds only <mark> and </mark>. It
+// is rebuilt as text and <mark> elements rather than parsed as HTML.
+function marked(highlight, plain) {
+  if (!highlight) return [document.createTextNode(plain)];
+  const nodes = [];
+  const parts = highlight.split(/(<mark>|<\/mark>)/);
+  let open = null;
+  for (const part of parts) {
+    if (part === "<mark>") open = document.createElement("mark");
+    else if (part === "</mark>") {
+      if (open) nodes.push(open);
+      open = null;
+    } else if (part) {
+      const text = document.createTextNode(unescape(part));
+      if (open) open.append(text);
+      else nodes.push(text);
+    }
+  }
+  if (open) nodes.push(open);
+  return nodes;
+}
+
+function unescape(text) {
+  return text.replace(/&(lt|gt|amp|quot);/g, (_, name) => ({ lt: "<", gt: ">", amp: "&", quot: '"' })[name]);
+}
+
+// Checkboxes with counts. Chosen values stay listed even when the counts leave them out.
+function renderFacet(container, name, counts) {
+  const chosen = state[name];
+  const entries = counts ? Object.entries(counts) : [];
+  for (const value of chosen) {
+    if (!entries.some(([v]) => v.toLowerCase() === value.toLowerCase())) entries.push([value, 0]);
+  }
+  if (entries.length === 0) {
+    const none = document.createElement("p");
+    none.className = "none";
+    none.textContent = counts ? "None" : "—";
+    container.replaceChildren(none);
+    return;
+  }
+  container.replaceChildren(
+    ...entries.map(([value, count]) => {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = name;
+      box.value = value;
+      box.checked = chosen.some((c) => c.toLowerCase() === value.toLowerCase());
+      box.addEventListener("change", () => {
+        const rest = state[name].filter((c) => c.toLowerCase() !== value.toLowerCase());
+        go({ ...state, [name]: box.checked ? [...rest, value] : rest, page: 1 });
+      });
+      const text = document.createElement("span");
+      text.textContent = value;
+      const number = document.createElement("span");
+      number.className = "count";
+      number.textContent = count.toLocaleString("en");
+      label.append(box, text, number);
+      return label;
+    }),
+  );
+}
+
+els.q.addEventListener("input", () => {
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => go({ ...state, q: els.q.value, page: 1 }, { typed: true }), TYPING_PAUSE_MS);
+});
+els.q.addEventListener("blur", () => {
+  typing = false;
+});
+els.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(typingTimer);
+  typing = false;
+  if (els.q.value !== state.q) go({ ...state, q: els.q.value, page: 1 });
+});
+els.sort.addEventListener("change", () => go({ ...state, sort: els.sort.value, page: 1 }));
+els.priceForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  go({ ...state, min_price: els.minPrice.value, max_price: els.maxPrice.value, page: 1 });
+});
+els.clear.addEventListener("click", () => go({ ...state, category: [], brand: [], min_price: "", max_price: "", page: 1 }));
+const turnPage = (delta) => {
+  go({ ...state, page: state.page + delta });
+  els.results.focus();
+};
+els.prev.addEventListener("click", () => turnPage(-1));
+els.next.addEventListener("click", () => turnPage(1));
+window.addEventListener("popstate", () => {
+  typing = false;
+  state = readUrl();
+  search();
+});
+
+search();
