@@ -24,7 +24,9 @@ fn index_build(c: &mut Criterion) {
     let products = data_gen::generate(42, 10_000);
     let mut group = c.benchmark_group("index build");
     group.sample_size(10);
-    group.bench_function("10000 products", |b| b.iter(|| SearchIndex::build(black_box(&products)).unwrap()));
+    group.bench_function("10000 products", |b| {
+        b.iter(|| SearchIndex::build(black_box(&products), Default::default()).unwrap())
+    });
     group.finish();
 }
 

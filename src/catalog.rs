@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::observability;
 use crate::search::highlight;
-use crate::search::{Facets, SearchIndex, SearchRequest, analyzer};
+use crate::search::{Facets, MatchingOptions, SearchIndex, SearchRequest, analyzer};
 use crate::store::{Change, now_epoch_seconds};
 
 pub use details::{DetailsError, ProductDetails};
@@ -32,6 +32,9 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     pub total: u64,
     pub facets: Option<Facets>,
+    /// The match was widened; these query words need not match (they still rank).
+    pub partial: bool,
+    pub not_required: Vec<String>,
 }
 
 /// One result: the product, and its name and description with matches marked if asked for.
@@ -100,15 +103,20 @@ impl ResultCache {
 impl Catalog {
     /// Indexes `products` at version 0; ids must be unique. No result cache.
     pub fn build(products: Vec<Product>) -> anyhow::Result<Self> {
-        Self::at_version(products, 0, 0)
+        Self::at_version(products, 0, 0, MatchingOptions::default())
     }
 
     /// Indexes `products`, the catalogue as of feed `version`, remembering up to
-    /// `cache_entries` search results (0: none).
-    pub fn at_version(products: Vec<Product>, version: u64, cache_entries: usize) -> anyhow::Result<Self> {
+    /// `cache_entries` search results (0: none), with searches reading words by `options`.
+    pub fn at_version(
+        products: Vec<Product>,
+        version: u64,
+        cache_entries: usize,
+        options: MatchingOptions,
+    ) -> anyhow::Result<Self> {
         // Ids are checked while the map is built, after indexing: checking them first needs a
         // set whose memory stays in the process through the indexing peak.
-        let index = SearchIndex::build(&products)?;
+        let index = SearchIndex::build(&products, options)?;
         let mut by_id = HashMap::with_capacity(products.len());
         for product in products {
             let id = product.product_id;
@@ -241,7 +249,13 @@ impl Catalog {
         } else {
             products.into_iter().map(|product| Hit { product, highlights: None }).collect()
         };
-        Ok(SearchResults { hits: hits_out, total: hits.total, facets: hits.facets })
+        Ok(SearchResults {
+            hits: hits_out,
+            total: hits.total,
+            facets: hits.facets,
+            partial: hits.partial,
+            not_required: hits.not_required,
+        })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Arc<Product>>> {
@@ -290,8 +304,14 @@ mod tests {
         Product { sku: Some(sku.into()), ..Product::bare(id) }
     }
 
+    /// Matches of every word of `text` (never widened: these tests look for exact SKUs).
     fn total(catalog: &Catalog, text: &str) -> u64 {
-        catalog.search(&SearchRequest::text(text).unwrap()).unwrap().total
+        let request = crate::search::SearchRequestBuilder {
+            text: Some(text.into()),
+            matching: crate::search::Matching::All,
+            ..Default::default()
+        };
+        catalog.search(&request.build().unwrap()).unwrap().total
     }
 
     #[test]
@@ -335,7 +355,7 @@ mod tests {
     fn the_result_cache_answers_repeats_until_a_change() {
         let products = data_gen::generate(1, 20);
         let sku = products[0].sku.clone().unwrap();
-        let catalog = Catalog::at_version(products, 0, 10).unwrap();
+        let catalog = Catalog::at_version(products, 0, 10, MatchingOptions::default()).unwrap();
         let request = SearchRequest::text(sku.as_str()).unwrap();
 
         let first = catalog.search(&request).unwrap();

@@ -122,6 +122,21 @@ pub struct Config {
     #[arg(long, env = "MIN_VERSION_WAIT_MS", default_value_t = 1_000)]
     pub min_version_wait_ms: u64,
 
+    /// Synonym groups, one per line (`tv, television`); a bad line is refused at start-up.
+    /// Unset: the groups of the repository's `synonyms.txt`, compiled in.
+    #[arg(long, env = "SYNONYMS_FILE")]
+    pub synonyms: Option<PathBuf>,
+
+    /// Words that never make a query fail nor rank on their own, comma-separated (empty:
+    /// none). A query of stop words alone matches them as they are.
+    #[arg(long, env = "STOP_WORDS", default_value = crate::search::language::DEFAULT_STOP_WORDS)]
+    pub stop_words: String,
+
+    /// When fewer products than this match every word, the match widens, letting words go
+    /// (see README "How matching works"); 1 widens only a query that would find nothing.
+    #[arg(long, env = "PARTIAL_MATCH_BELOW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub partial_match_below: u64,
+
     /// Origins that may call the API from a browser: a comma-separated list
     /// (`https://shop.example,http://localhost:3000`), or `*` for any origin, which may
     /// then only read. Unset: no CORS headers, so browsers allow same-origin calls only.
@@ -175,6 +190,22 @@ impl CorsOrigins {
 }
 
 impl Config {
+    /// The stop words, synonyms and widening threshold searches use; reads `--synonyms`.
+    pub fn matching_options(&self) -> anyhow::Result<crate::search::MatchingOptions> {
+        use anyhow::Context;
+        let synonyms = match &self.synonyms {
+            None => crate::search::language::DEFAULT_SYNONYMS.to_owned(),
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading the synonyms file {}", path.display()))?,
+        };
+        let name = self.synonyms.as_ref().map_or("the built-in synonyms".into(), |p| p.display().to_string());
+        let synonyms = crate::search::Synonyms::parse(&synonyms).with_context(|| format!("in {name}"))?;
+        Ok(crate::search::MatchingOptions {
+            language: crate::search::Language::new(&self.stop_words, synonyms),
+            partial_below: self.partial_match_below,
+        })
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
     }

@@ -54,15 +54,17 @@ impl Replica {
         let (store, catalog) = match &config.database_url {
             None => {
                 let config = config.clone();
+                let options = config.matching_options()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                    let catalog =
-                        Catalog::at_version(initial_products(&config)?, 0, config.result_cache_size)?;
+                    let products = initial_products(&config)?;
+                    let catalog = Catalog::at_version(products, 0, config.result_cache_size, options)?;
                     let store = MemoryStore::new(catalog.products())?;
                     Ok((Store::Memory(store), catalog))
                 })
                 .await??
             }
             Some(url) => {
+                let options = config.matching_options()?;
                 let settings = PgSettings {
                     url: url.clone(),
                     password: config.database_password.clone(),
@@ -76,9 +78,10 @@ impl Replica {
                 }
                 let (products, version) = store.snapshot().await?;
                 let cache = config.result_cache_size;
-                let catalog =
-                    tokio::task::spawn_blocking(move || Catalog::at_version(products, version, cache))
-                        .await??;
+                let catalog = tokio::task::spawn_blocking(move || {
+                    Catalog::at_version(products, version, cache, options)
+                })
+                .await??;
                 (Store::Postgres(store), catalog)
             }
         };

@@ -38,7 +38,7 @@ use super::{health, products, search};
         products::bulk,
         products::export,
     ),
-    components(schemas(ErrorBody, ErrorCode, search::SortName)),
+    components(schemas(ErrorBody, ErrorCode, search::SortName, search::MatchingName)),
     modifiers(&Shared),
     tags(
         (name = "search", description = "Full-text search with filters, facets and sorting"),

@@ -13,7 +13,8 @@ use crate::catalog::{Highlights, Hit};
 use crate::observability;
 use crate::pool::PoolError;
 use crate::search::{
-    FacetCounts, FacetRequest, Facets, Filters, PriceRange, SearchRequest, SearchRequestBuilder, Sort,
+    FacetCounts, FacetRequest, Facets, Filters, Matching, PriceRange, SearchRequest, SearchRequestBuilder,
+    Sort,
 };
 
 /// The query string as sent: every value still text. `category` and `brand` may repeat;
@@ -64,6 +65,29 @@ struct SearchParams {
     /// Let words of five letters or more match with one typo, nine or more with two.
     #[param(value_type = Option<bool>, default = true)]
     typo_tolerance: Option<String>,
+    /// `auto`: when no product matches every word, words are let go, least informative
+    /// first, and products matching more of them rank first; `all`: every word must match.
+    #[param(value_type = Option<MatchingName>, default = "auto")]
+    matching: Option<String>,
+}
+
+/// The values `matching` accepts.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only the document names these; `Matching::parse` reads the text.
+#[schema(rename_all = "snake_case")]
+pub(super) enum MatchingName {
+    Auto,
+    All,
+}
+
+/// What the answer's matching set required.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum MatchingOutcome {
+    /// Every product matches every word (stop words aside).
+    All,
+    /// Too few did: the words in `not_required` need not match.
+    Partial,
 }
 
 /// The orders `sort` accepts.
@@ -103,6 +127,7 @@ impl SearchParams {
                 "facets" => &mut params.facets,
                 "highlight" => &mut params.highlight,
                 "typo_tolerance" => &mut params.typo_tolerance,
+                "matching" => &mut params.matching,
                 _ => continue,
             };
             slot.get_or_insert(value);
@@ -131,6 +156,7 @@ impl TryFrom<SearchParams> for SearchRequest {
             facets: p.facets.as_deref().map(FacetRequest::parse).transpose()?.unwrap_or_default(),
             highlight: parse("highlight", p.highlight, "true or false")?.unwrap_or(false),
             typo_tolerance: parse("typo_tolerance", p.typo_tolerance, "true or false")?,
+            matching: p.matching.as_deref().map(Matching::parse).transpose()?.unwrap_or_default(),
         };
         Ok(builder.build()?)
     }
@@ -154,6 +180,11 @@ pub struct SearchResponse {
     search_time: String,
     limit: usize,
     offset: usize,
+    /// Whether the matching set is every word's or was widened.
+    matching: MatchingOutcome,
+    /// The query words products need not match, in the order they were let go; they still
+    /// rank. Empty unless `matching` is `partial`.
+    not_required: Vec<String>,
     /// Present when `facets` was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<FacetsBody>,
@@ -266,6 +297,8 @@ pub async fn search(
         search_time: format!("{took:.1?}"),
         limit,
         offset,
+        matching: if results.partial { MatchingOutcome::Partial } else { MatchingOutcome::All },
+        not_required: results.not_required.clone(),
         facets: results.facets.clone().map(FacetsBody::from),
     }))
 }
@@ -277,7 +310,7 @@ mod tests {
     use super::*;
     use crate::search::{MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW};
 
-    const NAMES: [&str; 13] = [
+    const NAMES: [&str; 14] = [
         "q",
         "limit",
         "offset",
@@ -291,6 +324,7 @@ mod tests {
         "facets",
         "highlight",
         "typo_tolerance",
+        "matching",
     ];
 
     /// Parses a query string the way the handler does.

@@ -174,7 +174,8 @@ mod tests {
             proptest::prop_assert_eq!(words.len(), terms.len());
             for (word, term) in words.iter().zip(&terms) {
                 proptest::prop_assert!(!word.is_empty());
-                proptest::prop_assert!(word.chars().all(char::is_alphanumeric), "{:?}", word);
+                // Folding may turn a symbol into punctuation (`⑴` is `(1)`), never into a space.
+                proptest::prop_assert!(!word.chars().any(char::is_whitespace), "{:?}", word);
                 let stemmed = stem(word);
                 proptest::prop_assert_eq!(stemmed.as_ref(), term.as_str());
             }

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use data_gen::Product;
+use tantivy::collector::Count;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
@@ -25,8 +26,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Ta
 use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
-use super::matcher::{Word, WordTerm, WordsQuery};
-use super::query::{Facets, Filters, SearchHits, SearchRequest, top_values};
+use super::language::Language;
+use super::matcher::{Clause, Tier, Word, WordTerm, WordsQuery};
+use super::query::{Facets, Filters, Matching, SearchHits, SearchRequest, top_values};
 use super::rank::{ProductIds, TopRanked};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
@@ -41,6 +43,14 @@ const SKU_TIER: Score = 10_000_000.0;
 const TYPO_DISCOUNT: Score = 0.5;
 /// Weight of a prefix completion.
 const PREFIX_DISCOUNT: Score = 0.6;
+/// Weight of a synonym (which also earns a tier just below the word's own).
+const SYNONYM_DISCOUNT: Score = 0.9;
+/// Weight of two query words matched as one index word (`head phones`: `headphones`).
+const JOINED_DISCOUNT: Score = 0.8;
+/// Weight of the two index words one query word stands for (`bluetoothspeaker`).
+const SPLIT_DISCOUNT: Score = 0.8;
+/// Shortest part a query word is split into.
+const MIN_SPLIT_PART: usize = 3;
 
 /// The searchable text fields and their weights: what a shopper types is most often the
 /// name or the brand; descriptions are long and say everything, so they count least.
@@ -123,19 +133,111 @@ pub struct SearchIndex {
     fields: Fields,
     expander: Expander,
     product_ids: ProductIds,
+    language: Language,
+    /// Fewer products than this matching every word widens the match.
+    partial_below: u64,
+}
+
+/// How searches read their words; see [`Language`].
+#[derive(Debug, Clone)]
+pub struct MatchingOptions {
+    pub language: Language,
+    /// When fewer products than this match every word, the match is widened (1: only when
+    /// none does).
+    pub partial_below: u64,
+}
+
+impl Default for MatchingOptions {
+    fn default() -> Self {
+        Self { language: Language::default(), partial_below: 1 }
+    }
 }
 
 /// A query's text part, planned once and reused by every facet pass.
 struct TextPlan {
+    /// Blank text: every product.
+    everything: bool,
+    clauses: Vec<Clause>,
+    /// The query words each clause stands for.
+    labels: Vec<String>,
+    /// The whole text is this SKU.
+    sku: Option<Term>,
+    /// Set once the plan was widened.
+    partial: bool,
+    /// The words no longer required, in the order they were let go.
+    not_required: Vec<String>,
+    matched_terms: BTreeSet<String>,
+    /// Built from the above by [`TextPlan::assemble`].
     query: Box<dyn Query>,
     /// The words alone, when they are the whole text query: term filters then join them.
     words: Option<WordsQuery>,
-    matched_terms: BTreeSet<String>,
+}
+
+impl Default for TextPlan {
+    fn default() -> Self {
+        Self {
+            everything: false,
+            clauses: Vec::new(),
+            labels: Vec::new(),
+            sku: None,
+            partial: false,
+            not_required: Vec::new(),
+            matched_terms: BTreeSet::new(),
+            query: Box::new(EmptyQuery),
+            words: None,
+        }
+    }
+}
+
+impl TextPlan {
+    /// Builds the query from the clauses, the SKU and `everything`.
+    fn assemble(&mut self) {
+        if self.everything {
+            self.query = Box::new(AllQuery);
+            self.words = None;
+            return;
+        }
+        let words =
+            self.clauses.iter().any(|c| c.required).then(|| WordsQuery::of_clauses(self.clauses.clone()));
+        let words_query: Box<dyn Query> = match &words {
+            Some(words) => Box::new(words.clone()),
+            None => Box::new(EmptyQuery),
+        };
+        match &self.sku {
+            None => {
+                self.query = words_query;
+                self.words = words;
+            }
+            Some(sku) => {
+                let whole_sku = TermQuery::new(sku.clone(), IndexRecordOption::Basic);
+                self.query = Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, words_query),
+                    (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(whole_sku), SKU_TIER))),
+                ]));
+                self.words = None;
+            }
+        }
+    }
+
+    /// Whether widening could find more: words to let go, and no SKU answering already.
+    fn can_relax(&self) -> bool {
+        !self.everything && self.sku.is_none() && !self.clauses.is_empty()
+    }
+}
+
+/// One clause while it is planned: the terms that match it alone, the groups whose parts
+/// must all match, and its word when it is one word (for joining and splitting).
+#[derive(Default)]
+struct ClauseDraft {
+    label: String,
+    union: Word,
+    groups: Vec<Vec<Word>>,
+    single: Option<String>,
 }
 
 impl SearchIndex {
     /// Indexes `products` in bulk with one indexing thread per core (up to four).
-    pub fn build(products: &[Product]) -> anyhow::Result<Self> {
+    pub fn build(products: &[Product], options: MatchingOptions) -> anyhow::Result<Self> {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
@@ -168,6 +270,8 @@ impl SearchIndex {
             fields,
             expander: Expander::default(),
             product_ids: ProductIds::default(),
+            language: options.language,
+            partial_below: options.partial_below.max(1),
         })
     }
 
@@ -207,13 +311,59 @@ impl SearchIndex {
         // Read before the searcher opens: the expansions then cover every term it holds.
         let position = self.expander.position();
         let searcher = self.reader.searcher();
-        let plan = self.plan_text(&searcher, position, request);
-        let query = self.with_filters(&plan, &request.filters, None);
+        let mut plan = self.plan_text(&searcher, position, request);
+        let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, request)?;
+        if request.matching == Matching::Auto && (total as u64) < self.partial_below && plan.can_relax() {
+            self.relax(&searcher, &mut plan, &request.filters)?;
+            (page, total, main_facets) = self.run(&searcher, &plan, request)?;
+        }
+        let facets = match main_facets {
+            None => None,
+            Some(mut fruit) => {
+                let wanted = request.facets;
+                let filters = &request.filters;
+                if wanted.category && !filters.categories.is_empty() {
+                    let only = FacetCollector { category: true, ..Default::default() };
+                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Category));
+                    fruit.category = searcher.search(&pass, &only)?.category;
+                }
+                if wanted.brand && !filters.brands.is_empty() {
+                    let only = FacetCollector { brand: true, ..Default::default() };
+                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Brand));
+                    fruit.brand = searcher.search(&pass, &only)?.brand;
+                }
+                if wanted.price && (filters.min_price.is_some() || filters.max_price.is_some()) {
+                    let only = FacetCollector { price: true, ..Default::default() };
+                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Price));
+                    fruit.price = searcher.search(&pass, &only)?.price;
+                }
+                Some(facets_from(fruit, wanted))
+            }
+        };
+        Ok(SearchHits {
+            ids: page,
+            total: total as u64,
+            facets,
+            matched_terms: plan.matched_terms.into_iter().collect(),
+            partial: plan.partial,
+            not_required: plan.not_required,
+        })
+    }
+
+    /// One page, the total, and the facets counted in the main pass (those whose own filter
+    /// is off), for `plan`.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        plan: &TextPlan,
+        request: &SearchRequest,
+    ) -> anyhow::Result<(Vec<u64>, usize, Option<FacetFruit>)> {
+        let query = self.with_filters(plan, &request.filters, None);
         let top = TopRanked {
             offset: request.offset,
             limit: request.limit,
             sort: request.sort,
-            ids: self.product_ids.of(&searcher),
+            ids: self.product_ids.of(searcher),
         };
 
         let wanted = request.facets;
@@ -224,81 +374,170 @@ impl SearchIndex {
             brand: wanted.brand && filters.brands.is_empty(),
             price: wanted.price && filters.min_price.is_none() && filters.max_price.is_none(),
         };
-        let (page, total, main_facets) = if wanted.any() {
+        if wanted.any() {
             let ((page, total), facets) = searcher.search(&query, &(top, in_main_pass))?;
-            (page, total, Some(facets))
+            Ok((page, total, Some(facets)))
         } else {
             let (page, total) = searcher.search(&query, &top)?;
-            (page, total, None)
-        };
-
-        let facets = match main_facets {
-            None => None,
-            Some(mut fruit) => {
-                if wanted.category && !in_main_pass.category {
-                    let only = FacetCollector { category: true, ..Default::default() };
-                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Category));
-                    fruit.category = searcher.search(&pass, &only)?.category;
-                }
-                if wanted.brand && !in_main_pass.brand {
-                    let only = FacetCollector { brand: true, ..Default::default() };
-                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Brand));
-                    fruit.brand = searcher.search(&pass, &only)?.brand;
-                }
-                if wanted.price && !in_main_pass.price {
-                    let only = FacetCollector { price: true, ..Default::default() };
-                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Price));
-                    fruit.price = searcher.search(&pass, &only)?.price;
-                }
-                Some(facets_from(fruit, wanted))
-            }
-        };
-
-        Ok(SearchHits {
-            ids: page,
-            total: total as u64,
-            facets,
-            matched_terms: plan.matched_terms.into_iter().collect(),
-        })
+            Ok((page, total, None))
+        }
     }
 
-    /// The text part of the query: every word must match, each in any field, exactly, with
-    /// typos or (the last word) as a prefix; or the whole text is a SKU.
+    /// The text part of the query, as the README's "How matching works" tells: stop words
+    /// set aside, then one clause per word (or per phrase a synonym names), each matching
+    /// its stem in every field, typo neighbours, completions of the last word, the word
+    /// joined with a neighbour, the two words it may be written for, and its synonyms; or
+    /// the whole text is a SKU. Every clause is required until [`Self::relax`] says otherwise.
     fn plan_text(&self, searcher: &Searcher, position: LogPosition, request: &SearchRequest) -> TextPlan {
-        let mut matched_terms = BTreeSet::new();
+        let mut plan = TextPlan::default();
         if request.text.trim().is_empty() {
-            return TextPlan { query: Box::new(AllQuery), words: None, matched_terms };
+            plan.everything = true;
+            plan.assemble();
+            return plan;
         }
-        let words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
+        let all_words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
+        let content: Vec<&String> = all_words.iter().filter(|w| !self.language.is_stop_word(w)).collect();
+        // A query of stop words alone matches them as they are: no typos, no completions.
+        let only_stop_words = content.is_empty();
+        let words: Vec<&String> = if only_stop_words { all_words.iter().collect() } else { content };
+        let typos_on = request.typo_tolerance && !only_stop_words;
         let last = words.len().saturating_sub(1);
-        let words: Vec<Word> = words
-            .iter()
-            .enumerate()
-            .map(|(i, word)| self.word_terms(searcher, position, word, i == last, request.typo_tolerance))
-            .collect();
-        // Only highlighting reads them, and a prefix may expand to hundreds of terms.
-        if request.highlight {
-            matched_terms =
-                words.iter().flatten().filter_map(|t| t.term.value().as_str().map(str::to_owned)).collect();
-        }
-        let words = (!words.is_empty()).then(|| WordsQuery::new(words));
-        let words_query: Box<dyn Query> = match &words {
-            Some(words) => Box::new(words.clone()),
-            None => Box::new(EmptyQuery),
-        };
+        // The last word is being typed: a prefix from two characters, or from one after
+        // other words (`tablet g`, `lite-1`), when they narrow the candidates first.
+        let is_prefix =
+            |i: usize| !only_stop_words && i == last && (words[i].chars().count() >= 2 || words.len() > 1);
+        let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
 
+        let mut drafts: Vec<ClauseDraft> = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();
+            // The longest run of words from here that a synonym group names.
+            let run = (2..=self.language.synonyms().longest().min(words.len() - i))
+                .rev()
+                .find(|&n| !self.language.synonyms().of(&stems[i..i + n]).is_empty())
+                .unwrap_or(1);
+            let mut draft = ClauseDraft {
+                label: words[i..i + run].iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" "),
+                ..Default::default()
+            };
+            let literal: Vec<Word> = (i..i + run)
+                .map(|j| self.word_terms(searcher, position, &fields, words[j], is_prefix(j), typos_on))
+                .collect();
+            if run == 1 {
+                draft.union = literal.into_iter().next().expect("one word");
+                draft.single = Some(stems[i].clone());
+            } else {
+                draft.groups.push(literal);
+            }
+            for member in self.language.synonyms().of(&stems[i..i + run]) {
+                let parts: Vec<Word> = member
+                    .iter()
+                    .map(|term| self.every_field(term, SYNONYM_DISCOUNT, Tier::Synonym))
+                    .collect();
+                if parts.len() == 1 {
+                    draft.union.extend(parts.into_iter().flatten());
+                } else {
+                    draft.groups.push(parts);
+                }
+            }
+            drafts.push(draft);
+            i += run;
+        }
+        if !only_stop_words {
+            self.add_joined_and_split(searcher, &mut drafts);
+        }
+        for draft in drafts {
+            let mut clause = Clause::any_of(draft.union);
+            for group in draft.groups {
+                clause.or_all_of(group);
+            }
+            plan.labels.push(draft.label);
+            plan.clauses.push(clause);
+        }
+        if request.highlight {
+            // Only highlighting reads them, and a prefix may expand to hundreds of terms.
+            plan.matched_terms = plan
+                .clauses
+                .iter()
+                .flat_map(|c| &c.terms)
+                .filter_map(|t| t.term.value().as_str().map(str::to_owned))
+                .collect();
+        }
         let key = sku_key(&request.text);
         let sku_term = Term::from_field_text(self.fields.sku_key, &key);
         // Most queries are no SKU at all; leaving the clause out spares every match a union.
-        if key.is_empty() || searcher.doc_freq(&sku_term).unwrap_or(0) == 0 {
-            return TextPlan { query: words_query, words, matched_terms };
+        if !key.is_empty() && searcher.doc_freq(&sku_term).unwrap_or(0) > 0 {
+            plan.sku = Some(sku_term);
         }
-        let whole_sku = TermQuery::new(sku_term, IndexRecordOption::Basic);
-        let query = BooleanQuery::new(vec![
-            (Occur::Should, words_query),
-            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(whole_sku), SKU_TIER))),
-        ]);
-        TextPlan { query: Box::new(query), words: None, matched_terms }
+        plan.assemble();
+        plan
+    }
+
+    /// Adjacent words also match their concatenation (`head phones` finds `headphones`),
+    /// and a word the index lacks also matches the two index words it may be written for
+    /// (`bluetoothspeaker`); both below exact matches.
+    fn add_joined_and_split(&self, searcher: &Searcher, drafts: &mut [ClauseDraft]) {
+        for i in 1..drafts.len() {
+            let (Some(left), Some(right)) = (&drafts[i - 1].single, &drafts[i].single) else { continue };
+            let joined = stem(&format!("{left}{right}")).into_owned();
+            if self.in_index(searcher, &joined) {
+                let terms = self.every_field(&joined, JOINED_DISCOUNT, Tier::Near);
+                drafts[i - 1].union.extend(terms.iter().cloned());
+                drafts[i].union.extend(terms);
+            }
+        }
+        for draft in drafts.iter_mut() {
+            let Some(word) = &draft.single else { continue };
+            if self.in_index(searcher, word) {
+                continue;
+            }
+            if let Some((left, right)) = self.split(searcher, word) {
+                let parts = vec![
+                    self.every_field(&left, SPLIT_DISCOUNT, Tier::Near),
+                    self.every_field(&right, SPLIT_DISCOUNT, Tier::Near),
+                ];
+                draft.groups.push(parts);
+            }
+        }
+    }
+
+    /// The two index words `word` is most evenly made of, each of [`MIN_SPLIT_PART`]
+    /// characters or more.
+    fn split(&self, searcher: &Searcher, word: &str) -> Option<(String, String)> {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.len() < 2 * MIN_SPLIT_PART || !word.chars().all(|c| c.is_alphanumeric()) {
+            return None;
+        }
+        let mut cuts: Vec<usize> = (MIN_SPLIT_PART..=chars.len() - MIN_SPLIT_PART).collect();
+        // Most even first; of two equally even cuts, the earlier.
+        cuts.sort_by_key(|&cut| (cut.abs_diff(chars.len() - cut), cut));
+        cuts.into_iter().find_map(|cut| {
+            let left: String = chars[..cut].iter().collect();
+            let right: String = chars[cut..].iter().collect();
+            let (left, right) = (stem(&left).into_owned(), stem(&right).into_owned());
+            (self.in_index(searcher, &left) && self.in_index(searcher, &right)).then_some((left, right))
+        })
+    }
+
+    /// Whether a field of words (not the SKU, whose letter groups are codes) holds `term`.
+    fn in_index(&self, searcher: &Searcher, term: &str) -> bool {
+        self.word_fields().any(|t| searcher.doc_freq(&Term::from_field_text(t.field, term)).unwrap_or(0) > 0)
+    }
+
+    fn word_fields(&self) -> impl Iterator<Item = &TextField> {
+        self.fields.text.iter().enumerate().filter(|(i, _)| *i != SKU_FIELD).map(|(_, t)| t)
+    }
+
+    /// `term` in every field of words, at the field's weight times `discount`.
+    fn every_field(&self, term: &str, discount: Score, tier: Tier) -> Word {
+        self.word_fields()
+            .map(|t| WordTerm {
+                term: Term::from_field_text(t.field, term),
+                weight: t.boost * discount,
+                tier,
+            })
+            .collect()
     }
 
     /// The terms one word matches through: its stem in every field (exact, at full field
@@ -307,36 +546,86 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         position: LogPosition,
+        fields: &[(Field, bool)],
         word: &str,
-        is_last: bool,
+        prefix: bool,
         typo_tolerance: bool,
     ) -> Word {
         let stemmed = stem(word);
-        let term = |position: usize, text: &str, weight: Score, exact: bool| WordTerm {
+        let term = |position: usize, text: &str, weight: Score, tier: Tier| WordTerm {
             term: Term::from_field_text(self.fields.text[position].field, text),
             weight,
-            exact,
+            tier,
         };
-        let mut terms: Word =
-            self.fields.text.iter().enumerate().map(|(i, t)| term(i, &stemmed, t.boost, true)).collect();
+        let mut terms: Word = self
+            .fields
+            .text
+            .iter()
+            .enumerate()
+            .map(|(i, t)| term(i, &stemmed, t.boost, Tier::Exact))
+            .collect();
 
         let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
-        let prefix = is_last && word.chars().count() >= 2;
-        let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
-        let expansion = self.expander.expand(searcher, position, &fields, word, &stemmed, typos, prefix);
+        let expansion = self.expander.expand(searcher, position, fields, word, &stemmed, typos, prefix);
         for (position, candidate, distance) in &expansion.typos {
             let weight = self.fields.text[*position].boost * TYPO_DISCOUNT.powi(i32::from(*distance));
-            terms.push(term(*position, candidate, weight, false));
+            terms.push(term(*position, candidate, weight, Tier::Near));
         }
         for (position, candidate) in &expansion.completions {
             terms.push(term(
                 *position,
                 candidate,
                 self.fields.text[*position].boost * PREFIX_DISCOUNT,
-                false,
+                Tier::Near,
             ));
         }
         terms
+    }
+
+    /// Widens a plan whose clauses all together match too few products: clauses that match
+    /// no product at all go first; then, while too few match, the required clause whose
+    /// removal leaves the most matches (the least informative word; of two, the later),
+    /// until one is left. Clauses let go keep ranking: products matching more of them first.
+    fn relax(&self, searcher: &Searcher, plan: &mut TextPlan, filters: &Filters) -> anyhow::Result<()> {
+        plan.partial = true;
+        let mut kept = Vec::new();
+        for (clause, label) in
+            std::mem::take(&mut plan.clauses).into_iter().zip(std::mem::take(&mut plan.labels))
+        {
+            let alone = WordsQuery::of_clauses(vec![clause.clone()]);
+            if searcher.search(&alone, &Count)? > 0 {
+                kept.push((clause, label));
+            } else {
+                plan.not_required.push(label);
+            }
+        }
+        (plan.clauses, plan.labels) = kept.into_iter().unzip();
+        plan.assemble();
+        let count = |plan: &TextPlan| -> anyhow::Result<u64> {
+            Ok(searcher.search(&self.with_filters(plan, filters, None), &Count)? as u64)
+        };
+        loop {
+            let required: Vec<usize> =
+                (0..plan.clauses.len()).filter(|&c| plan.clauses[c].required).collect();
+            if required.len() <= 1 || count(plan)? >= self.partial_below {
+                break;
+            }
+            let mut best: Option<(u64, usize)> = None;
+            for &c in &required {
+                plan.clauses[c].required = false;
+                plan.assemble();
+                let left = count(plan)?;
+                plan.clauses[c].required = true;
+                if best.is_none_or(|(most, _)| left >= most) {
+                    best = Some((left, c));
+                }
+            }
+            let (_, least) = best.expect("two or more required clauses");
+            plan.clauses[least].required = false;
+            plan.not_required.push(plan.labels[least].clone());
+            plan.assemble();
+        }
+        Ok(())
     }
 
     /// The text query restricted by `filters`, leaving out the filter of `skip` (for its

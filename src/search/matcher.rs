@@ -1,7 +1,12 @@
-//! Matching and scoring the words of a query: every word must match, each through any of
-//! its terms (the exact stem in every field, typo neighbours, completions), and a product
-//! scores the sum over its matching terms of weighted BM25, plus [`EXACT_TIER`] for each
-//! word it matches through an exact term.
+//! Matching and scoring the clauses of a query. A clause is one query word (or a phrase a
+//! synonym names) with everything it may match: any of its terms (the exact stem in every
+//! field, typo neighbours, completions, the word joined with its neighbour, synonyms), or
+//! all the parts of one of its groups (a word split in two, a synonym of several words).
+//! Every required clause must match; optional ones (words a partial match let go) only rank.
+//! A product scores the sum over its matching terms of weighted BM25, plus [`EXACT_TIER`]
+//! for each clause it matches through an exact term ([`SYNONYM_TIER`] through a synonym
+//! only), plus a word tier (above all of that)
+//! for each optional clause it matches, so products matching more words rank first.
 //!
 //! Why not a boolean query of term queries: with six fields and a word's expansions, one
 //! word is a union of up to hundreds of posting lists, and tantivy's unions score every
@@ -37,30 +42,83 @@ pub const EXACT_TIER: Score = 10_000.0;
 const K1: Score = 1.2;
 const B: Score = 0.75;
 
+/// What matching a clause through a term earns on top of BM25.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// The word itself (exact or stemmed): [`EXACT_TIER`].
+    Exact,
+    /// A synonym of it: [`SYNONYM_TIER`], just below.
+    Synonym,
+    /// A typo neighbour, a completion, a joined or split form: BM25 only.
+    Near,
+}
+
+/// Score added per clause matched through a synonym (and no exact term).
+pub const SYNONYM_TIER: Score = EXACT_TIER / 2.0;
+
 /// One term a word may match through: in one field, with a weight (field boost times any
-/// typo or prefix discount), and whether it is the word itself (exact or stemmed).
+/// typo or prefix discount), and the tier it earns.
 #[derive(Debug, Clone)]
 pub struct WordTerm {
     pub term: Term,
     pub weight: Score,
-    pub exact: bool,
+    pub tier: Tier,
 }
 
 /// All the terms one word may match through.
 pub type Word = Vec<WordTerm>;
 
-/// Products that match every word and every filter, scored as the module explains.
+/// What one clause may match: any of `terms[..union]`, or every part of one of `groups`
+/// (each part a range of `terms`, any term of which matches that part).
+#[derive(Debug, Clone)]
+pub struct Clause {
+    pub terms: Vec<WordTerm>,
+    pub union: usize,
+    pub groups: Vec<Vec<std::ops::Range<usize>>>,
+    /// Must match; otherwise the clause only ranks.
+    pub required: bool,
+}
+
+impl Clause {
+    /// A required clause matched by any of `terms`.
+    pub fn any_of(terms: Word) -> Self {
+        Self { union: terms.len(), terms, groups: Vec::new(), required: true }
+    }
+
+    /// Adds a group: a product matches it when it matches every one of `parts`.
+    pub fn or_all_of(&mut self, parts: Vec<Word>) {
+        let mut group = Vec::with_capacity(parts.len());
+        for part in parts {
+            let start = self.terms.len();
+            self.terms.extend(part);
+            group.push(start..self.terms.len());
+        }
+        self.groups.push(group);
+    }
+
+    fn is_simple(&self) -> bool {
+        self.groups.is_empty()
+    }
+}
+
+/// Products that match every required clause and every filter, scored as the module explains.
 #[derive(Debug, Clone)]
 pub struct WordsQuery {
-    words: Arc<[Word]>,
+    words: Arc<[Clause]>,
     /// Each filter is a set of terms a product must have one of; filters never score.
     filters: Arc<[Vec<Term>]>,
 }
 
 impl WordsQuery {
-    /// A query over `words`; with no words it matches nothing.
+    /// A query where every word must match; with no words it matches nothing.
+    #[cfg(test)]
     pub fn new(words: Vec<Word>) -> Self {
-        Self { words: words.into(), filters: Arc::new([]) }
+        Self::of_clauses(words.into_iter().map(Clause::any_of).collect())
+    }
+
+    /// A query over `clauses`; with no required clause it matches nothing.
+    pub fn of_clauses(clauses: Vec<Clause>) -> Self {
+        Self { words: clauses.into(), filters: Arc::new([]) }
     }
 
     /// The same words, keeping only products that have one of the terms of each filter.
@@ -89,7 +147,7 @@ impl Query for WordsQuery {
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for term in self.words.iter().flatten() {
+        for term in self.words.iter().flat_map(|clause| &clause.terms) {
             visitor(&term.term, false);
         }
     }
@@ -113,7 +171,7 @@ struct SegmentTerms {
 }
 
 impl SegmentTerms {
-    fn read(reader: &SegmentReader, words: &[Word], filters: &[Vec<Term>]) -> tantivy::Result<Self> {
+    fn read(reader: &SegmentReader, words: &[Clause], filters: &[Vec<Term>]) -> tantivy::Result<Self> {
         let mut indexes: Vec<(Field, Arc<InvertedIndexReader>)> = Vec::new();
         let mut look_up = |term: &Term| -> tantivy::Result<Option<Posted>> {
             let field = term.field();
@@ -132,7 +190,7 @@ impl SegmentTerms {
             segment: reader.segment_id(),
             words: words
                 .iter()
-                .map(|word| read(&mut word.iter().map(|t| &t.term)))
+                .map(|clause| read(&mut clause.terms.iter().map(|t| &t.term)))
                 .collect::<tantivy::Result<_>>()?,
             filters: filters.iter().map(|filter| read(&mut filter.iter())).collect::<tantivy::Result<_>>()?,
         })
@@ -148,13 +206,13 @@ struct Bm25 {
 }
 
 impl Bm25 {
-    fn new(searcher: &Searcher, words: &[Word], segments: &[SegmentTerms]) -> tantivy::Result<Self> {
+    fn new(searcher: &Searcher, words: &[Clause], segments: &[SegmentTerms]) -> tantivy::Result<Self> {
         let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
         let mut norms = HashMap::new();
         let mut weights = Vec::with_capacity(words.len());
-        for (w, word) in words.iter().enumerate() {
-            let mut word_weights = Vec::with_capacity(word.len());
-            for (t, term) in word.iter().enumerate() {
+        for (w, clause) in words.iter().enumerate() {
+            let mut word_weights = Vec::with_capacity(clause.terms.len());
+            for (t, term) in clause.terms.iter().enumerate() {
                 let field = term.term.field();
                 if let std::collections::hash_map::Entry::Vacant(entry) = norms.entry(field) {
                     entry.insert(field_norms(searcher, field, total_docs)?);
@@ -193,7 +251,7 @@ fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::R
 }
 
 struct WordsWeight {
-    words: Arc<[Word]>,
+    words: Arc<[Clause]>,
     filters: Arc<[Vec<Term>]>,
     segments: Vec<SegmentTerms>,
     bm25: Option<Bm25>,
@@ -217,34 +275,47 @@ impl List {
     }
 }
 
-/// A word's (or a filter's) lists in one segment, with their total length.
+/// A required clause's (or a filter's) lists in one segment, with their total length.
 struct WordLists {
     postings: u64,
     lists: Vec<List>,
-    /// Words score; filters only narrow.
-    scored: bool,
+}
+
+/// One segment's lists of a query: the required simple clauses and the filters, fewest
+/// postings first, which the conjunction walks; the documents of each required clause with
+/// groups, read whole; and every clause's lists for scoring.
+struct SegmentLists {
+    conjunction: Vec<WordLists>,
+    grouped: Vec<DocBits>,
+    /// Per clause: its lists by term position (`None` where the segment lacks the term).
+    clauses: Vec<Vec<Option<List>>>,
 }
 
 impl WordsWeight {
     /// The matching documents of one segment, ascending, with their scores.
     fn matches(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<DocId>, Vec<Score>)> {
-        let Some(words) = self.segment_lists(reader)? else {
+        let Some(lists) = self.segment_lists(reader)? else {
             return Ok((Vec::new(), Vec::new()));
         };
         let mut bits = DocBits::new(reader.max_doc());
-        let docs = conjunction(&words, &mut bits)?;
+        let mut docs = match lists.conjunction.is_empty() {
+            true => lists.grouped[0].docs(),
+            false => conjunction(&lists.conjunction, &mut bits)?,
+        };
+        for group in &lists.grouped {
+            docs.retain(|&doc| group.contains(doc));
+        }
         let scores = match &self.bm25 {
             // A query that matches nothing here opens no list to score it.
-            Some(bm25) if !docs.is_empty() => self.scores(reader, bm25, &words, &docs, &mut bits)?,
+            Some(bm25) if !docs.is_empty() => self.scores(reader, bm25, &lists, &docs, &mut bits)?,
             _ => vec![1.0; docs.len()],
         };
         Ok((docs, scores))
     }
 
-    /// Each word's and filter's lists in `reader`, fewest postings first; `None` if one
-    /// has none.
-    fn segment_lists(&self, reader: &SegmentReader) -> tantivy::Result<Option<Vec<WordLists>>> {
-        if self.words.is_empty() {
+    /// The segment's lists; `None` if a required clause or a filter matches nothing here.
+    fn segment_lists(&self, reader: &SegmentReader) -> tantivy::Result<Option<SegmentLists>> {
+        if !self.words.iter().any(|clause| clause.required) {
             return Ok(None);
         }
         let read_here;
@@ -255,34 +326,57 @@ impl WordsWeight {
                 &read_here
             }
         };
-        let mut words = Vec::with_capacity(terms.words.len() + terms.filters.len());
-        for (scored, groups) in [(true, &terms.words), (false, &terms.filters)] {
-            for (w, group) in groups.iter().enumerate() {
-                let lists: Vec<List> = group
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(t, posted)| posted.clone().map(|posted| List { posted, word: w, term: t }))
-                    .collect();
+        let lists_of = |w: usize, group: &[Option<Posted>]| -> Vec<Option<List>> {
+            group
+                .iter()
+                .enumerate()
+                .map(|(t, posted)| posted.clone().map(|posted| List { posted, word: w, term: t }))
+                .collect()
+        };
+        let clauses: Vec<Vec<Option<List>>> =
+            terms.words.iter().enumerate().map(|(w, group)| lists_of(w, group)).collect();
+        let mut conjunction = Vec::with_capacity(terms.words.len() + terms.filters.len());
+        let mut grouped = Vec::new();
+        for (w, clause) in self.words.iter().enumerate().filter(|(_, clause)| clause.required) {
+            if clause.is_simple() {
+                let lists: Vec<List> = lists_of(w, &terms.words[w]).into_iter().flatten().collect();
                 if lists.is_empty() {
                     return Ok(None);
                 }
                 let postings = lists.iter().map(|list| u64::from(list.posted.info.doc_freq)).sum();
-                words.push(WordLists { postings, lists, scored });
+                conjunction.push(WordLists { postings, lists });
+            } else {
+                let bits = clause_docs(clause, &clauses[w], reader.max_doc())?;
+                if bits.is_empty() {
+                    return Ok(None);
+                }
+                grouped.push(bits);
             }
         }
-        words.sort_by_key(|word| word.postings);
-        Ok(Some(words))
+        for (f, group) in terms.filters.iter().enumerate() {
+            let lists: Vec<List> = lists_of(f, group).into_iter().flatten().collect();
+            if lists.is_empty() {
+                return Ok(None);
+            }
+            let postings = lists.iter().map(|list| u64::from(list.posted.info.doc_freq)).sum();
+            conjunction.push(WordLists { postings, lists });
+        }
+        conjunction.sort_by_key(|word| word.postings);
+        Ok(Some(SegmentLists { conjunction, grouped, clauses }))
     }
 
-    /// Sums each term's weighted BM25 over `docs`, plus a tier per word matched exactly.
+    /// Sums each term's weighted BM25 over `docs`, plus a tier per clause matched exactly,
+    /// plus the word tier per optional clause matched.
     fn scores(
         &self,
         reader: &SegmentReader,
         bm25: &Bm25,
-        words: &[WordLists],
+        lists: &SegmentLists,
         docs: &[DocId],
         bits: &mut DocBits,
     ) -> tantivy::Result<Vec<Score>> {
+        // Above every exact tier and BM25 sum the clauses can add together.
+        let word_tier = EXACT_TIER * (self.words.len() as Score + 1.0);
         SCORES.with_borrow_mut(|scores| {
             if scores.len() < reader.max_doc() as usize {
                 scores.resize(reader.max_doc() as usize, 0.0);
@@ -293,18 +387,29 @@ impl WordsWeight {
                 scores[doc as usize] = 0.0;
             }
             let mut exact = DocBits::new(reader.max_doc());
-            for word in words.iter().filter(|word| word.scored) {
-                for list in &word.lists {
+            let mut synonym = DocBits::new(reader.max_doc());
+            let mut matched = DocBits::new(reader.max_doc());
+            for (w, clause) in self.words.iter().enumerate() {
+                let optional = !clause.required;
+                for list in lists.clauses[w].iter().flatten() {
                     let scorer = ListScorer {
                         weight: bm25.weights[list.word][list.term],
                         norms: &bm25.norms[&list.posted.field],
                         fieldnorms: reader.get_fieldnorms_reader(list.posted.field)?,
                     };
-                    let is_exact = self.words[list.word][list.term].exact;
+                    let tier = clause.terms[list.term].tier;
+                    // A term of the union matches the clause on its own; a group's only with
+                    // the group's other parts, checked below.
+                    let matches_alone = optional && list.term < clause.union;
                     let mut add = |doc: DocId, freq: u32| {
                         scores[doc as usize] += scorer.score(doc, freq);
-                        if is_exact {
-                            exact.insert(doc);
+                        match tier {
+                            Tier::Exact => exact.insert(doc),
+                            Tier::Synonym => synonym.insert(doc),
+                            Tier::Near => {}
+                        }
+                        if matches_alone {
+                            matched.insert(doc);
                         }
                     };
                     if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
@@ -322,16 +427,57 @@ impl WordsWeight {
                         walk(&mut postings, docs, |i, postings| add(docs[i], postings.term_freq()));
                     }
                 }
+                if optional && !clause.is_simple() {
+                    let groups = clause_docs(clause, &lists.clauses[w], reader.max_doc())?;
+                    for &doc in docs {
+                        if groups.contains(doc) {
+                            matched.insert(doc);
+                        }
+                    }
+                }
                 for &doc in docs {
                     if exact.contains(doc) {
                         scores[doc as usize] += EXACT_TIER;
                         exact.remove(doc);
+                    } else if synonym.contains(doc) {
+                        scores[doc as usize] += SYNONYM_TIER;
+                    }
+                    synonym.remove(doc);
+                    if matched.contains(doc) {
+                        scores[doc as usize] += word_tier;
+                        matched.remove(doc);
                     }
                 }
             }
             Ok(docs.iter().map(|&doc| scores[doc as usize]).collect())
         })
     }
+}
+
+/// Every document of one segment that `clause` matches: any of its union's terms, or all
+/// the parts of one of its groups. Reads the lists whole: clauses with groups are rare.
+fn clause_docs(clause: &Clause, lists: &[Option<List>], max_doc: DocId) -> tantivy::Result<DocBits> {
+    let mut docs = DocBits::new(max_doc);
+    for list in lists[..clause.union].iter().flatten() {
+        docs.insert_list(list)?;
+    }
+    for group in &clause.groups {
+        let mut all: Option<DocBits> = None;
+        for part in group {
+            let mut any = DocBits::new(max_doc);
+            for list in lists[part.clone()].iter().flatten() {
+                any.insert_list(list)?;
+            }
+            match &mut all {
+                None => all = Some(any),
+                Some(all) => all.intersect(&any),
+            }
+        }
+        if let Some(all) = all {
+            docs.union(&all);
+        }
+    }
+    Ok(docs)
 }
 
 /// The documents that every word matches, ascending. Candidates start as the union of the
@@ -420,6 +566,18 @@ impl DocBits {
 
     fn contains(&self, doc: DocId) -> bool {
         self.words[doc as usize / 64] & (1 << (doc % 64)) != 0
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.iter().all(|&word| word == 0)
+    }
+
+    fn union(&mut self, other: &DocBits) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
+    }
+
+    fn intersect(&mut self, other: &DocBits) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= b);
     }
 
     /// Adds every document of a posting list, reading it block by block.
@@ -609,14 +767,14 @@ mod tests {
 
     fn word(fixture: &Fixture, exact: &str, inexact: &[&str]) -> Word {
         let mut terms = vec![
-            WordTerm { term: Term::from_field_text(fixture.title, exact), weight: 3.0, exact: true },
-            WordTerm { term: Term::from_field_text(fixture.body, exact), weight: 1.0, exact: true },
+            WordTerm { term: Term::from_field_text(fixture.title, exact), weight: 3.0, tier: Tier::Exact },
+            WordTerm { term: Term::from_field_text(fixture.body, exact), weight: 1.0, tier: Tier::Exact },
         ];
         for text in inexact {
             terms.push(WordTerm {
                 term: Term::from_field_text(fixture.body, text),
                 weight: 0.5,
-                exact: false,
+                tier: Tier::Near,
             });
         }
         terms
@@ -631,7 +789,11 @@ mod tests {
             words
                 .iter()
                 .map(|word| {
-                    let exact = word.iter().filter(|t| t.exact).map(|t| (Occur::Should, term(t))).collect();
+                    let exact = word
+                        .iter()
+                        .filter(|t| t.tier == Tier::Exact)
+                        .map(|t| (Occur::Should, term(t)))
+                        .collect();
                     let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(
                         Occur::Should,
                         Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(exact)), EXACT_TIER)),

@@ -6,14 +6,16 @@ mod expand;
 mod facets;
 pub mod highlight;
 mod index;
+pub mod language;
 mod matcher;
 mod query;
 mod rank;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
-pub use index::{SearchIndex, sku_key};
+pub use index::{MatchingOptions, SearchIndex, sku_key};
+pub use language::{Language, Synonyms, SynonymsError};
 pub use query::{
     DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest, MAX_FACET_VALUES,
-    MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, PriceRange, SearchHits, SearchRequest,
-    SearchRequestBuilder, Sort,
+    MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, Matching, PriceRange, SearchHits,
+    SearchRequest, SearchRequestBuilder, Sort,
 };

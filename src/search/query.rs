@@ -44,6 +44,26 @@ impl Sort {
     }
 }
 
+/// Whether a search may widen its match when too few products match every word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Matching {
+    /// Widen when needed (see README "How matching works").
+    #[default]
+    Auto,
+    /// Every word must match, always.
+    All,
+}
+
+impl Matching {
+    pub fn parse(value: &str) -> Result<Self, InvalidRequest> {
+        match value {
+            "auto" => Ok(Self::Auto),
+            "all" => Ok(Self::All),
+            _ => Err(InvalidRequest("matching must be auto or all".into())),
+        }
+    }
+}
+
 /// Restrictions on the matching set; values within one list are alternatives (OR).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filters {
@@ -109,6 +129,7 @@ pub struct SearchRequest {
     pub highlight: bool,
     /// Let long words match with typos.
     pub typo_tolerance: bool,
+    pub matching: Matching,
 }
 
 /// Why a search request was refused; the message names the parameter and its bound.
@@ -146,6 +167,7 @@ pub struct SearchRequestBuilder {
     pub highlight: bool,
     /// `None` means the default: on.
     pub typo_tolerance: Option<bool>,
+    pub matching: Matching,
 }
 
 impl SearchRequestBuilder {
@@ -181,6 +203,7 @@ impl SearchRequestBuilder {
             facets: self.facets,
             highlight: self.highlight,
             typo_tolerance: self.typo_tolerance.unwrap_or(true),
+            matching: self.matching,
         })
     }
 }
@@ -245,6 +268,10 @@ pub struct SearchHits {
     pub total: u64,
     pub facets: Option<Facets>,
     pub matched_terms: Vec<String>,
+    /// The match was widened: products need not match every word.
+    pub partial: bool,
+    /// The query words products need not match (they still rank), when `partial`.
+    pub not_required: Vec<String>,
 }
 
 #[cfg(test)]

@@ -274,20 +274,20 @@ async fn reads_stay_correct_while_writes_land() {
             }
         })
     };
-    let already = app.search("q=acme%20corporation").await["total_found"].as_u64().unwrap();
+    let already = app.search("q=acme%20corporation&matching=all").await["total_found"].as_u64().unwrap();
     let (mut reads, mut seen) = (0, already);
     while !writer.is_finished() {
         let product: Value = app.get("/products/3").await.json().await.unwrap();
         assert_eq!(product["product_id"], 3);
         // Products 1..=5 only ever gain the manufacturer, so the count only grows.
-        let total = app.search("q=acme%20corporation").await["total_found"].as_u64().unwrap();
+        let total = app.search("q=acme%20corporation&matching=all").await["total_found"].as_u64().unwrap();
         assert!(total >= seen && total <= already + 5, "{seen} then {total}");
         seen = total;
         reads += 1;
     }
     writer.await.unwrap();
     assert!(reads > 0);
-    assert_eq!(app.search("q=acme%20corporation").await["total_found"], already + 5);
+    assert_eq!(app.search("q=acme%20corporation&matching=all").await["total_found"], already + 5);
     let final_product: Value = app.get("/products/5").await.json().await.unwrap();
     assert_eq!(final_product["sku"], "W-39-5");
     assert_eq!(app.search("q=W-39-5").await["products"][0]["product_id"], 5);

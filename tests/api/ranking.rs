@@ -51,10 +51,13 @@ async fn a_typo_finds_the_word_but_not_when_typos_are_off() {
     assert_eq!(app.search("q=qiubbleworth&typo_tolerance=false").await["total_found"], 0);
     assert_eq!(app.search("q=optiks").await["total_found"], 1, "one edit on a 5-letter stem");
     assert_eq!(
-        app.search("q=optyxs%20quibbleworth").await["total_found"],
+        app.search("q=optyxs%20quibbleworth&matching=all").await["total_found"],
         0,
         "two edits are too many for optic"
     );
+    let widened = app.search("q=optyxs%20quibbleworth").await;
+    assert_eq!((ids(&widened), &widened["matching"]), (vec![9001], &json!("partial")));
+    assert_eq!(widened["not_required"], json!(["optyxs"]));
 }
 
 #[tokio::test]
@@ -62,7 +65,7 @@ async fn words_with_digits_never_match_with_typos() {
     let app = spawn_app().await;
     create(&app, 9001, "Model ZX9000").await;
     assert_eq!(app.search("q=zx9000").await["total_found"], 1);
-    assert_eq!(app.search("q=zx9001%20model").await["total_found"], 0);
+    assert_eq!(app.search("q=zx9001%20model&matching=all").await["total_found"], 0);
 }
 
 #[tokio::test]
@@ -71,8 +74,16 @@ async fn the_last_word_matches_as_a_prefix_while_typing() {
     create(&app, 9001, "Wirelessly Connected Goods").await;
 
     assert_eq!(ids(&app.search("q=wirelessly%20conn").await), [9001]);
-    assert_eq!(app.search("q=conn%20wirelessly").await["total_found"], 0, "only the last word is a prefix");
-    assert_eq!(app.search("q=goods%20c").await["total_found"], 0, "one letter is not a prefix");
+    assert_eq!(
+        app.search("q=conn%20wirelessly&matching=all").await["total_found"],
+        0,
+        "only the last word is a prefix"
+    );
+    assert!(
+        ids(&app.search("q=goods%20c").await).contains(&9001),
+        "one letter after other words is a prefix"
+    );
+    assert!(!ids(&app.search("q=c&matching=all").await).contains(&9001), "one letter alone is not");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! GET /products/search: results, paging, bounds and the response shape.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{assert_error, assert_error_mentions, catalogue, spawn_app};
 
@@ -41,7 +41,13 @@ async fn every_term_must_match() {
             assert!(text.contains(&word.to_lowercase()), "{word} not in {text}");
         }
     }
-    assert_eq!(app.search(&format!("q={}%20qwertyuiop", urlencode(&name))).await["total_found"], 0);
+    let strict = app.search(&format!("q={}%20qwertyuiop&matching=all", urlencode(&name))).await;
+    assert_eq!((&strict["total_found"], &strict["matching"]), (&json!(0), &json!("all")));
+    // By default a word no product has is let go, and the answer says so.
+    let widened = app.search(&format!("q={}%20qwertyuiop", urlencode(&name))).await;
+    assert_eq!(widened["matching"], "partial");
+    assert_eq!(widened["not_required"], json!(["qwertyuiop"]));
+    assert_eq!(ids(&widened)[0], 1);
 }
 
 #[tokio::test]

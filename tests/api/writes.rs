@@ -31,8 +31,9 @@ async fn bulk(app: &TestApp, body: &str) -> reqwest::Response {
     app.client.post(app.url("/products/bulk")).body(body.to_owned()).send().await.unwrap()
 }
 
+/// Matches of every word (never widened: these tests look for what a write added or took away).
 async fn total(app: &TestApp, query: &str) -> u64 {
-    app.search(query).await["total_found"].as_u64().unwrap()
+    app.search(&format!("{query}&matching=all")).await["total_found"].as_u64().unwrap()
 }
 
 async fn put_creates_or_replaces_the_whole_product_and_answers_with_it(app: TestApp) {

@@ -140,6 +140,14 @@ async def test_a_query_without_results_says_so(page: Page):
     await wait_for_total(page, 0)
 
 
+async def test_a_word_no_product_has_is_let_go_and_the_page_says_so(page: Page):
+    await page.goto(f"{base}/?q=wireless+headphones+cheapest")
+    await expect(page.locator("#message")).to_contain_text("need not match “cheapest”", timeout=TIMEOUT_MS)
+    expected = api("/products/search", q="wireless headphones cheapest", limit=20)
+    assert expected["matching"] == "partial" and expected["total_found"] > 0, expected["not_required"]
+    await wait_for_total(page, expected["total_found"])
+
+
 async def test_readable_on_a_phone_width_screen(page: Page):
     await page.set_viewport_size({"width": 375, "height": 800})
     await page.goto(f"{base}/?q=desk+lamp")
@@ -161,6 +169,7 @@ TESTS = [
     test_paging_forward_and_back,
     test_a_shared_link_opens_the_same_results,
     test_a_query_without_results_says_so,
+    test_a_word_no_product_has_is_let_go_and_the_page_says_so,
     test_readable_on_a_phone_width_screen,
 ]
 

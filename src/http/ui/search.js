@@ -170,7 +170,12 @@ function showResults(body) {
     showMessage(...lines);
     return;
   }
-  els.message.hidden = true;
+  if (body.matching === "partial" && body.not_required.length > 0) {
+    const dropped = body.not_required.map((w) => `“${w}”`).join(", ");
+    showMessage(`No product matches every word: showing products that need not match ${dropped}.`);
+  } else {
+    els.message.hidden = true;
+  }
   els.hits.replaceChildren(...body.products.map(renderHit));
   const pages = Math.max(1, Math.ceil(Math.min(total, MAX_WINDOW) / PAGE_SIZE));
   els.pager.hidden = pages <= 1;
