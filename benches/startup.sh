@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Time from process start to the first 200 from /health, and peak resident memory (VmHWM)
-# at that moment, for a release build. Usage: benches/startup.sh [COUNT] [RUNS]
+# at that moment, for a release build (or SERVICE=path, another build). Usage:
+# benches/startup.sh [COUNT] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-100000}
 runs=${2:-5}
 port=${PORT:-18181}
 cargo build --release --quiet -p product-search
-bin=target/release/product-search
+bin=${SERVICE:-target/release/product-search}
 
 for run in $(seq "$runs"); do
   start=$(date +%s%N)

@@ -6,7 +6,8 @@
 # mix's requests per second as a share of /health.
 #
 # Usage: benches/throughput.sh [SECONDS per run, default 10] [extra service flags...]
-# Needs wrk (Debian: apt-get install wrk).
+# SERVICE=path/to/product-search measures another build (another commit's) over the same
+# queries. Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -42,7 +43,7 @@ for term in headphones wireless laptop shoes jacket coffee lamp alpha beta organ
   echo "/products/search?q=$term"
 done >"$work/common.txt"
 
-RUST_LOG=warn target/release/product-search --listen "127.0.0.1:$port" \
+RUST_LOG=warn "${SERVICE:-target/release/product-search}" --listen "127.0.0.1:$port" \
   --metrics-listen "127.0.0.1:$metrics_port" "$@" >"$work/server.log" 2>&1 &
 server=$!
 until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do

@@ -37,12 +37,26 @@ pub enum QueryClass {
     Sku,
     /// A product type within a category filter, in stock only.
     FilterQuery,
+    /// Brand and type with a word no product has: "alpha headphones qzxv".
+    UnknownWord,
+    /// A product's name with its last word cut to one character: "nova rechargeable tablet g".
+    OneLetterPrefix,
+    /// A product's name typed one key at a time; each keystroke is a search.
+    TypeAhead,
+    /// Brand and type with two words written as one: "alpha desklamp", "alphaheadphones".
+    JoinedWords,
+    /// Brand and type with one word written as two: "alpha head phones".
+    SplitWords,
+    /// Brand and a synonym of the type: "alpha skillet" for frying pans.
+    Synonym,
+    /// Brand and type among stop words: "the alpha headphones for".
+    StopWords,
     /// Words no product has; must find nothing.
     Nonsense,
 }
 
 impl QueryClass {
-    pub const ALL: [QueryClass; 9] = [
+    pub const ALL: [QueryClass; 16] = [
         Self::ExactName,
         Self::ExactNameTypo,
         Self::BrandType,
@@ -51,6 +65,13 @@ impl QueryClass {
         Self::PluralSingular,
         Self::Sku,
         Self::FilterQuery,
+        Self::UnknownWord,
+        Self::OneLetterPrefix,
+        Self::TypeAhead,
+        Self::JoinedWords,
+        Self::SplitWords,
+        Self::Synonym,
+        Self::StopWords,
         Self::Nonsense,
     ];
 
@@ -75,6 +96,13 @@ impl fmt::Display for QueryClass {
             Self::PluralSingular => "plural/singular",
             Self::Sku => "sku spellings",
             Self::FilterQuery => "filter + query",
+            Self::UnknownWord => "brand + type + unknown word",
+            Self::OneLetterPrefix => "name, last word one letter",
+            Self::TypeAhead => "name typed key by key",
+            Self::JoinedWords => "joined words",
+            Self::SplitWords => "split words",
+            Self::Synonym => "synonym of the type",
+            Self::StopWords => "stop words",
             Self::Nonsense => "nonsense",
         };
         f.write_str(name)
@@ -121,11 +149,27 @@ pub fn query_set(products: &[Product], seed: u64, per_class: usize) -> Vec<Label
         by_name.entry(p.name.as_deref().unwrap_or("")).or_default().push(p.product_id);
     }
     let grade = |ids: &[u64], g: u8| ids.iter().map(|&id| (id, g)).collect::<HashMap<u64, u8>>();
+    let synonyms = crate::search::Language::default();
+    let synonym_of = |noun: &str| -> Option<String> {
+        let stems: Vec<String> = noun
+            .to_lowercase()
+            .split([' ', '-'])
+            .map(|w| crate::search::analyzer::stem(w).into_owned())
+            .collect();
+        synonyms.synonyms().of(&stems).first().map(|member| member.join(" "))
+    };
+    let with_synonyms: Vec<(&Product, &'static str, &'static str)> =
+        typed.iter().filter(|(_, _, noun)| synonym_of(noun).is_some()).copied().collect();
 
     let mut queries = Vec::new();
     for class in QueryClass::ALL {
         for _ in 0..per_class {
-            let &(product, category, noun) = typed.choose(&mut rng).expect("non-empty");
+            let pool = if class == QueryClass::Synonym && !with_synonyms.is_empty() {
+                &with_synonyms
+            } else {
+                &typed
+            };
+            let &(product, category, noun) = pool.choose(&mut rng).expect("non-empty");
             let brand = product.brand.as_deref().unwrap_or("");
             let name = product.name.as_deref().unwrap_or("");
             let same_type = &by_brand_type[&(brand, noun)];
@@ -176,6 +220,52 @@ pub fn query_set(products: &[Product], seed: u64, per_class: usize) -> Vec<Label
                         ..Default::default()
                     };
                     (noun.to_lowercase(), filters, relevant)
+                }
+                QueryClass::UnknownWord => {
+                    let unknown: String = nonsense(&mut rng).split(' ').next().unwrap_or("qzxv").to_owned();
+                    (format!("{brand} {noun} {unknown}"), Filters::default(), grade(same_type, 1))
+                }
+                QueryClass::OneLetterPrefix => {
+                    // Every product whose name has these words and a last word with this letter.
+                    let (head, last) = name.rsplit_once(' ').unwrap_or(("", name));
+                    let letter: String = last.chars().take(1).collect();
+                    let relevant = typed
+                        .iter()
+                        .filter(|(p, _, _)| {
+                            p.name.as_deref().and_then(|n| n.rsplit_once(' ')).is_some_and(|(h, l)| {
+                                h == head && l.to_lowercase().starts_with(&letter.to_lowercase())
+                            })
+                        })
+                        .map(|(p, _, _)| (p.product_id, 1))
+                        .collect();
+                    (format!("{head} {letter}").to_lowercase(), Filters::default(), relevant)
+                }
+                QueryClass::TypeAhead => {
+                    (name.to_owned(), Filters::default(), grade(&[product.product_id], 1))
+                }
+                QueryClass::JoinedWords => {
+                    let text = match noun.split_once(' ') {
+                        Some((first, second)) => format!("{brand} {first}{second}"),
+                        None => format!("{brand}{noun}"),
+                    };
+                    (text.to_lowercase(), Filters::default(), grade(same_type, 1))
+                }
+                QueryClass::SplitWords => {
+                    let longest = noun.split(' ').max_by_key(|w| w.len()).unwrap_or(noun);
+                    let cut = longest.char_indices().nth(longest.chars().count() / 2).map_or(0, |(i, _)| i);
+                    let split = format!("{} {}", &longest[..cut], &longest[cut..]);
+                    (
+                        format!("{brand} {}", noun.replacen(longest, &split, 1)).to_lowercase(),
+                        Filters::default(),
+                        grade(same_type, 1),
+                    )
+                }
+                QueryClass::Synonym => {
+                    let synonym = synonym_of(noun).unwrap_or_else(|| noun.to_lowercase());
+                    (format!("{brand} {synonym}"), Filters::default(), grade(same_type, 1))
+                }
+                QueryClass::StopWords => {
+                    (format!("the {brand} {noun} for"), Filters::default(), grade(same_type, 1))
                 }
                 QueryClass::Nonsense => (nonsense(&mut rng), Filters::default(), HashMap::new()),
             };
@@ -259,9 +349,15 @@ pub struct ClassReport {
     pub ndcg_at_10: Option<f64>,
     pub mrr: Option<f64>,
     pub zero_result_rate: f64,
+    /// Unknown word: share of queries with a relevant product in the top 10. Typed key by
+    /// key: share of keystrokes whose results hold the product in the top 20.
+    pub success: Option<f64>,
     pub p50: Duration,
     pub p99: Duration,
 }
+
+/// Results a type-ahead keystroke must hold the product in.
+const TYPE_AHEAD_DEPTH: usize = 20;
 
 /// Runs every query against `catalog` and scores each class.
 pub fn evaluate(catalog: &Catalog, queries: &[LabelledQuery]) -> anyhow::Result<Vec<ClassReport>> {
@@ -272,7 +368,20 @@ pub fn evaluate(catalog: &Catalog, queries: &[LabelledQuery]) -> anyhow::Result<
             continue;
         }
         let (mut ndcg, mut rr, mut zero, mut times) = (Vec::new(), Vec::new(), 0usize, Vec::new());
+        let mut success = Vec::new();
         for query in &of_class {
+            if class == QueryClass::TypeAhead {
+                for typed in keystrokes(&query.text) {
+                    let request = LabelledQuery { text: typed, ..(*query).clone() }.request(TYPE_AHEAD_DEPTH);
+                    let started = Instant::now();
+                    let results = catalog.search(&request)?;
+                    times.push(started.elapsed());
+                    let kept =
+                        results.hits.iter().any(|h| query.relevant.contains_key(&h.product.product_id));
+                    success.push(if kept { 1.0 } else { 0.0 });
+                }
+                continue;
+            }
             let request = query.request(DEPTH);
             let started = Instant::now();
             let results = catalog.search(&request)?;
@@ -283,6 +392,10 @@ pub fn evaluate(catalog: &Catalog, queries: &[LabelledQuery]) -> anyhow::Result<
                 ndcg.push(ndcg_at(10, &ranked, &query.relevant));
                 rr.push(reciprocal_rank(&ranked, &query.relevant));
             }
+            if class == QueryClass::UnknownWord {
+                let top = ranked.iter().take(10).any(|id| query.relevant.contains_key(id));
+                success.push(if top { 1.0 } else { 0.0 });
+            }
         }
         times.sort();
         reports.push(ClassReport {
@@ -291,11 +404,21 @@ pub fn evaluate(catalog: &Catalog, queries: &[LabelledQuery]) -> anyhow::Result<
             ndcg_at_10: mean(&ndcg),
             mrr: mean(&rr),
             zero_result_rate: zero as f64 / of_class.len() as f64,
+            success: mean(&success),
             p50: percentile(&times, 0.50),
             p99: percentile(&times, 0.99),
         });
     }
     Ok(reports)
+}
+
+/// The texts a shopper's search box holds typing `text` one key at a time: every prefix
+/// that ends in a character other than a space.
+fn keystrokes(text: &str) -> Vec<String> {
+    text.char_indices()
+        .map(|(i, c)| text[..i + c.len_utf8()].to_owned())
+        .filter(|typed| !typed.ends_with(' '))
+        .collect()
 }
 
 /// Normalised discounted cumulative gain of the first `k` results, gains `2^grade - 1`.
@@ -332,15 +455,16 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 pub fn table(reports: &[ClassReport]) -> String {
     let score = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3}"));
     let mut out = String::from(
-        "| class | queries | NDCG@10 | MRR | zero-result rate | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| class | queries | NDCG@10 | MRR | success | zero-result rate | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in reports {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.3} | {:.1?} | {:.1?} |\n",
+            "| {} | {} | {} | {} | {} | {:.3} | {:.1?} | {:.1?} |\n",
             r.class,
             r.queries,
             score(r.ndcg_at_10),
             score(r.mrr),
+            score(r.success),
             r.zero_result_rate,
             r.p50,
             r.p99

@@ -1,5 +1,7 @@
 //! Relevance floors, measured on the labelled query set: SKU lookups put their product
-//! first every time, typos cost at most 10% of NDCG@10, nonsense finds nothing.
+//! first every time, typos cost at most 10% of NDCG@10, nonsense finds nothing; a word no
+//! product has, a one-letter last word, joined and split words, synonyms and stop words
+//! keep finding the product; typing a name key by key keeps it on the first page mostly.
 
 use product_search::catalog::Catalog;
 use product_search::relevance::{QueryClass, evaluate, query_set};
@@ -32,4 +34,30 @@ fn relevance_holds_its_floors() {
     assert_eq!(nonsense.zero_result_rate, 1.0, "nonsense must find nothing");
     let sku = reports.iter().find(|r| r.class == QueryClass::Sku).unwrap();
     assert_eq!(sku.mrr, Some(1.0));
+
+    let report = |class: QueryClass| reports.iter().find(|r| r.class == class).unwrap();
+    let unknown = report(QueryClass::UnknownWord).success.unwrap();
+    assert!(unknown >= 0.95, "a word no product has: brand and type in the top 10 for {unknown:.3}");
+    let one_letter = report(QueryClass::OneLetterPrefix).mrr.unwrap();
+    assert!(one_letter >= 0.8, "a one-letter last word: MRR {one_letter:.3}");
+    let typed = report(QueryClass::TypeAhead).success.unwrap();
+    assert!(typed >= 0.5, "typed key by key, in the top 20 for {typed:.3} of keystrokes");
+    let brand_type = ndcg(QueryClass::BrandType);
+    for (class, share) in [
+        (QueryClass::JoinedWords, 0.9),
+        (QueryClass::SplitWords, 0.85),
+        (QueryClass::Synonym, 0.85),
+        (QueryClass::StopWords, 0.95),
+    ] {
+        let got = ndcg(class);
+        assert!(
+            got >= share * brand_type,
+            "{class}: NDCG@10 {got:.3} against {brand_type:.3} for brand + type"
+        );
+    }
+    for class in
+        [QueryClass::UnknownWord, QueryClass::JoinedWords, QueryClass::SplitWords, QueryClass::Synonym]
+    {
+        assert_eq!(report(class).zero_result_rate, 0.0, "{class} found nothing for some query");
+    }
 }
