@@ -6,9 +6,9 @@
 //! field-weighted BM25, where typo and prefix matches score as the terms they matched,
 //! discounted. Ties go to the lower product id.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use data_gen::Product;
@@ -49,6 +49,8 @@ const SYNONYM_DISCOUNT: Score = 0.9;
 const JOINED_DISCOUNT: Score = 0.8;
 /// Weight of the two index words one query word stands for (`bluetoothspeaker`).
 const SPLIT_DISCOUNT: Score = 0.8;
+/// Words whose presence is remembered per searcher generation; past this it starts over.
+const KNOWN_WORDS: usize = 100_000;
 /// Shortest part a query word is split into.
 const MIN_SPLIT_PART: usize = 3;
 
@@ -63,6 +65,8 @@ const TEXT_FIELDS: [(&str, Score); 6] = [
     ("description", 1.0),
 ];
 const SKU_FIELD: usize = 4;
+/// Fields a one-letter prefix completes in: the first three (name, brand, category).
+const ONE_LETTER_FIELDS: usize = 3;
 
 #[derive(Debug, Clone, Copy)]
 struct TextField {
@@ -133,6 +137,8 @@ pub struct SearchIndex {
     fields: Fields,
     expander: Expander,
     product_ids: ProductIds,
+    /// Whether a word is in a field of words, for one searcher generation.
+    known_words: Mutex<(u64, HashMap<String, bool>)>,
     language: Language,
     /// Fewer products than this matching every word widens the match.
     partial_below: u64,
@@ -157,7 +163,9 @@ impl Default for MatchingOptions {
 struct TextPlan {
     /// Blank text: every product.
     everything: bool,
-    clauses: Vec<Clause>,
+    clauses: Arc<[Clause]>,
+    /// Per clause: still required (partial matching lets clauses go).
+    required: Vec<bool>,
     /// The query words each clause stands for.
     labels: Vec<String>,
     /// The whole text is this SKU.
@@ -177,7 +185,8 @@ impl Default for TextPlan {
     fn default() -> Self {
         Self {
             everything: false,
-            clauses: Vec::new(),
+            clauses: Arc::new([]),
+            required: Vec::new(),
             labels: Vec::new(),
             sku: None,
             partial: false,
@@ -197,8 +206,10 @@ impl TextPlan {
             self.words = None;
             return;
         }
-        let words =
-            self.clauses.iter().any(|c| c.required).then(|| WordsQuery::of_clauses(self.clauses.clone()));
+        let words = self
+            .required
+            .contains(&true)
+            .then(|| WordsQuery::of_clauses(Arc::clone(&self.clauses), self.required.as_slice().into()));
         let words_query: Box<dyn Query> = match &words {
             Some(words) => Box::new(words.clone()),
             None => Box::new(EmptyQuery),
@@ -225,14 +236,13 @@ impl TextPlan {
     }
 }
 
-/// One clause while it is planned: the terms that match it alone, the groups whose parts
-/// must all match, and its word when it is one word (for joining and splitting).
-#[derive(Default)]
+/// One clause while it is planned: its word, the terms that match it alone, the groups whose
+/// parts must all match, and its stem (for joining and splitting).
 struct ClauseDraft {
     label: String,
     union: Word,
     groups: Vec<Vec<Word>>,
-    single: Option<String>,
+    stem: String,
 }
 
 impl SearchIndex {
@@ -270,6 +280,7 @@ impl SearchIndex {
             fields,
             expander: Expander::default(),
             product_ids: ProductIds::default(),
+            known_words: Mutex::new((u64::MAX, HashMap::new())),
             language: options.language,
             partial_below: options.partial_below.max(1),
         })
@@ -384,7 +395,7 @@ impl SearchIndex {
     }
 
     /// The text part of the query, as the README's "How matching works" tells: stop words
-    /// set aside, then one clause per word (or per phrase a synonym names), each matching
+    /// set aside, then one clause per word, each matching
     /// its stem in every field, typo neighbours, completions of the last word, the word
     /// joined with a neighbour, the two words it may be written for, and its synonyms; or
     /// the whole text is a SKU. Every clause is required until [`Self::relax`] says otherwise.
@@ -408,53 +419,52 @@ impl SearchIndex {
             |i: usize| !only_stop_words && i == last && (words[i].chars().count() >= 2 || words.len() > 1);
         let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
 
-        let mut drafts: Vec<ClauseDraft> = Vec::new();
+        let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();
+        let mut drafts: Vec<ClauseDraft> = (0..words.len())
+            .map(|j| ClauseDraft {
+                label: words[j].clone(),
+                union: self.word_terms(searcher, position, &fields, words[j], is_prefix(j), typos_on),
+                groups: Vec::new(),
+                stem: stems[j].clone(),
+            })
+            .collect();
+        // A run of words a synonym group names (`frying pan`): each of its words also
+        // matches every other member, so a product with `skillet` matches them all.
+        let synonyms = self.language.synonyms();
         let mut i = 0;
         while i < words.len() {
-            let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();
-            // The longest run of words from here that a synonym group names.
-            let run = (2..=self.language.synonyms().longest().min(words.len() - i))
+            let run = (1..=synonyms.longest().min(words.len() - i))
                 .rev()
-                .find(|&n| !self.language.synonyms().of(&stems[i..i + n]).is_empty())
+                .find(|&n| !synonyms.of(&stems[i..i + n]).is_empty())
                 .unwrap_or(1);
-            let mut draft = ClauseDraft {
-                label: words[i..i + run].iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" "),
-                ..Default::default()
-            };
-            let literal: Vec<Word> = (i..i + run)
-                .map(|j| self.word_terms(searcher, position, &fields, words[j], is_prefix(j), typos_on))
-                .collect();
-            if run == 1 {
-                draft.union = literal.into_iter().next().expect("one word");
-                draft.single = Some(stems[i].clone());
-            } else {
-                draft.groups.push(literal);
-            }
-            for member in self.language.synonyms().of(&stems[i..i + run]) {
+            for member in synonyms.of(&stems[i..i + run]) {
                 let parts: Vec<Word> = member
                     .iter()
                     .map(|term| self.every_field(term, SYNONYM_DISCOUNT, Tier::Synonym))
                     .collect();
-                if parts.len() == 1 {
-                    draft.union.extend(parts.into_iter().flatten());
-                } else {
-                    draft.groups.push(parts);
+                for draft in &mut drafts[i..i + run] {
+                    match parts.as_slice() {
+                        [one] => draft.union.extend(one.iter().cloned()),
+                        _ => draft.groups.push(parts.clone()),
+                    }
                 }
             }
-            drafts.push(draft);
             i += run;
         }
         if !only_stop_words {
             self.add_joined_and_split(searcher, &mut drafts);
         }
+        let mut clauses = Vec::with_capacity(drafts.len());
         for draft in drafts {
             let mut clause = Clause::any_of(draft.union);
             for group in draft.groups {
                 clause.or_all_of(group);
             }
             plan.labels.push(draft.label);
-            plan.clauses.push(clause);
+            clauses.push(clause);
         }
+        plan.required = vec![true; clauses.len()];
+        plan.clauses = clauses.into();
         if request.highlight {
             // Only highlighting reads them, and a prefix may expand to hundreds of terms.
             plan.matched_terms = plan
@@ -479,8 +489,7 @@ impl SearchIndex {
     /// (`bluetoothspeaker`); both below exact matches.
     fn add_joined_and_split(&self, searcher: &Searcher, drafts: &mut [ClauseDraft]) {
         for i in 1..drafts.len() {
-            let (Some(left), Some(right)) = (&drafts[i - 1].single, &drafts[i].single) else { continue };
-            let joined = stem(&format!("{left}{right}")).into_owned();
+            let joined = stem(&format!("{}{}", drafts[i - 1].stem, drafts[i].stem)).into_owned();
             if self.in_index(searcher, &joined) {
                 let terms = self.every_field(&joined, JOINED_DISCOUNT, Tier::Near);
                 drafts[i - 1].union.extend(terms.iter().cloned());
@@ -488,8 +497,9 @@ impl SearchIndex {
             }
         }
         for draft in drafts.iter_mut() {
-            let Some(word) = &draft.single else { continue };
-            if self.in_index(searcher, word) {
+            let word = &draft.stem;
+            // Cheap tests first: every split needs two parts of MIN_SPLIT_PART characters.
+            if word.chars().count() < 2 * MIN_SPLIT_PART || self.in_index(searcher, word) {
                 continue;
             }
             if let Some((left, right)) = self.split(searcher, word) {
@@ -521,8 +531,25 @@ impl SearchIndex {
     }
 
     /// Whether a field of words (not the SKU, whose letter groups are codes) holds `term`.
+    /// Remembered per searcher generation: joining and splitting ask it of every query.
     fn in_index(&self, searcher: &Searcher, term: &str) -> bool {
-        self.word_fields().any(|t| searcher.doc_freq(&Term::from_field_text(t.field, term)).unwrap_or(0) > 0)
+        let generation = searcher.generation().generation_id();
+        if let Ok(known) = self.known_words.lock()
+            && known.0 == generation
+            && let Some(&held) = known.1.get(term)
+        {
+            return held;
+        }
+        let held = self
+            .word_fields()
+            .any(|t| searcher.doc_freq(&Term::from_field_text(t.field, term)).unwrap_or(0) > 0);
+        if let Ok(mut known) = self.known_words.lock() {
+            if known.0 != generation || known.1.len() >= KNOWN_WORDS {
+                *known = (generation, HashMap::new());
+            }
+            known.1.insert(term.to_owned(), held);
+        }
+        held
     }
 
     fn word_fields(&self) -> impl Iterator<Item = &TextField> {
@@ -571,7 +598,12 @@ impl SearchIndex {
             let weight = self.fields.text[*position].boost * TYPO_DISCOUNT.powi(i32::from(*distance));
             terms.push(term(*position, candidate, weight, Tier::Near));
         }
-        for (position, candidate) in &expansion.completions {
+        // A one-letter prefix completes only in the fields shoppers type from (name, brand,
+        // category): descriptions and manufacturers hold thousands of words per letter.
+        let one_letter = prefix && word.chars().count() == 1;
+        for (position, candidate) in
+            expansion.completions.iter().filter(|(p, _)| !one_letter || *p < ONE_LETTER_FIELDS)
+        {
             terms.push(term(
                 *position,
                 candidate,
@@ -588,40 +620,41 @@ impl SearchIndex {
     /// until one is left. Clauses let go keep ranking: products matching more of them first.
     fn relax(&self, searcher: &Searcher, plan: &mut TextPlan, filters: &Filters) -> anyhow::Result<()> {
         plan.partial = true;
-        let mut kept = Vec::new();
-        for (clause, label) in
-            std::mem::take(&mut plan.clauses).into_iter().zip(std::mem::take(&mut plan.labels))
-        {
-            let alone = WordsQuery::of_clauses(vec![clause.clone()]);
+        let mut clauses = Vec::new();
+        let mut labels = Vec::new();
+        for (clause, label) in plan.clauses.iter().zip(std::mem::take(&mut plan.labels)) {
+            let alone = WordsQuery::of_clauses(Arc::new([clause.clone()]), Arc::new([true]));
             if searcher.search(&alone, &Count)? > 0 {
-                kept.push((clause, label));
+                clauses.push(clause.clone());
+                labels.push(label);
             } else {
                 plan.not_required.push(label);
             }
         }
-        (plan.clauses, plan.labels) = kept.into_iter().unzip();
+        plan.required = vec![true; clauses.len()];
+        plan.clauses = clauses.into();
+        plan.labels = labels;
         plan.assemble();
         let count = |plan: &TextPlan| -> anyhow::Result<u64> {
             Ok(searcher.search(&self.with_filters(plan, filters, None), &Count)? as u64)
         };
         loop {
-            let required: Vec<usize> =
-                (0..plan.clauses.len()).filter(|&c| plan.clauses[c].required).collect();
+            let required: Vec<usize> = (0..plan.required.len()).filter(|&c| plan.required[c]).collect();
             if required.len() <= 1 || count(plan)? >= self.partial_below {
                 break;
             }
             let mut best: Option<(u64, usize)> = None;
             for &c in &required {
-                plan.clauses[c].required = false;
+                plan.required[c] = false;
                 plan.assemble();
                 let left = count(plan)?;
-                plan.clauses[c].required = true;
+                plan.required[c] = true;
                 if best.is_none_or(|(most, _)| left >= most) {
                     best = Some((left, c));
                 }
             }
             let (_, least) = best.expect("two or more required clauses");
-            plan.clauses[least].required = false;
+            plan.required[least] = false;
             plan.not_required.push(plan.labels[least].clone());
             plan.assemble();
         }

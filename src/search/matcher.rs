@@ -75,14 +75,12 @@ pub struct Clause {
     pub terms: Vec<WordTerm>,
     pub union: usize,
     pub groups: Vec<Vec<std::ops::Range<usize>>>,
-    /// Must match; otherwise the clause only ranks.
-    pub required: bool,
 }
 
 impl Clause {
-    /// A required clause matched by any of `terms`.
+    /// A clause matched by any of `terms`.
     pub fn any_of(terms: Word) -> Self {
-        Self { union: terms.len(), terms, groups: Vec::new(), required: true }
+        Self { union: terms.len(), terms, groups: Vec::new() }
     }
 
     /// Adds a group: a product matches it when it matches every one of `parts`.
@@ -105,6 +103,8 @@ impl Clause {
 #[derive(Debug, Clone)]
 pub struct WordsQuery {
     words: Arc<[Clause]>,
+    /// Per clause: must match; otherwise the clause only ranks.
+    required: Arc<[bool]>,
     /// Each filter is a set of terms a product must have one of; filters never score.
     filters: Arc<[Vec<Term>]>,
 }
@@ -113,12 +113,15 @@ impl WordsQuery {
     /// A query where every word must match; with no words it matches nothing.
     #[cfg(test)]
     pub fn new(words: Vec<Word>) -> Self {
-        Self::of_clauses(words.into_iter().map(Clause::any_of).collect())
+        let clauses: Arc<[Clause]> = words.into_iter().map(Clause::any_of).collect();
+        let required = vec![true; clauses.len()].into();
+        Self::of_clauses(clauses, required)
     }
 
-    /// A query over `clauses`; with no required clause it matches nothing.
-    pub fn of_clauses(clauses: Vec<Clause>) -> Self {
-        Self { words: clauses.into(), filters: Arc::new([]) }
+    /// A query over `clauses`, those flagged in `required` required; with none required it
+    /// matches nothing.
+    pub fn of_clauses(clauses: Arc<[Clause]>, required: Arc<[bool]>) -> Self {
+        Self { words: clauses, required, filters: Arc::new([]) }
     }
 
     /// The same words, keeping only products that have one of the terms of each filter.
@@ -143,7 +146,13 @@ impl Query for WordsQuery {
             EnableScoring::Enabled { searcher, .. } => Some(Bm25::new(searcher, &self.words, &segments)?),
             EnableScoring::Disabled { .. } => None,
         };
-        Ok(Box::new(WordsWeight { words: self.words.clone(), filters: self.filters.clone(), segments, bm25 }))
+        Ok(Box::new(WordsWeight {
+            words: self.words.clone(),
+            required: self.required.clone(),
+            filters: self.filters.clone(),
+            segments,
+            bm25,
+        }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -252,6 +261,7 @@ fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::R
 
 struct WordsWeight {
     words: Arc<[Clause]>,
+    required: Arc<[bool]>,
     filters: Arc<[Vec<Term>]>,
     segments: Vec<SegmentTerms>,
     bm25: Option<Bm25>,
@@ -286,7 +296,8 @@ struct WordLists {
 /// groups, read whole; and every clause's lists for scoring.
 struct SegmentLists {
     conjunction: Vec<WordLists>,
-    grouped: Vec<DocBits>,
+    /// The required clauses with groups, by position.
+    grouped: Vec<usize>,
     /// Per clause: its lists by term position (`None` where the segment lacks the term).
     clauses: Vec<Vec<Option<List>>>,
 }
@@ -298,12 +309,41 @@ impl WordsWeight {
             return Ok((Vec::new(), Vec::new()));
         };
         let mut bits = DocBits::new(reader.max_doc());
-        let mut docs = match lists.conjunction.is_empty() {
-            true => lists.grouped[0].docs(),
-            false => conjunction(&lists.conjunction, &mut bits)?,
+        let max_doc = reader.max_doc();
+        // Clauses with groups by their postings (all their lists: an upper bound), fewest first.
+        let mut grouped: Vec<(u64, usize)> = lists
+            .grouped
+            .iter()
+            .map(|&w| (lists.clauses[w].iter().flatten().map(|l| u64::from(l.posted.info.doc_freq)).sum(), w))
+            .collect();
+        grouped.sort_unstable();
+        let grouped_first = grouped.first().is_some_and(|&(postings, _)| {
+            lists.conjunction.first().is_none_or(|cheapest| postings < cheapest.postings)
+        });
+        let mut grouped = grouped.into_iter();
+        let mut docs = if grouped_first {
+            // A clause with groups is the cheapest: its documents, read whole, are the candidates.
+            let (_, first) = grouped.next().expect("a clause with groups");
+            let mut docs = clause_docs(&self.words[first], &lists.clauses[first], max_doc)?.docs();
+            narrow(&lists.conjunction, &mut docs, &mut bits)?;
+            docs
+        } else {
+            conjunction(&lists.conjunction, &mut bits)?
         };
-        for group in &lists.grouped {
-            docs.retain(|&doc| group.contains(doc));
+        // The others are read whole when their postings are few for the candidates left, and
+        // checked at each candidate through the lists' skip data otherwise.
+        for (postings, w) in grouped {
+            if docs.is_empty() {
+                break;
+            }
+            if is_dense(postings, docs.len()) {
+                let matching = clause_docs(&self.words[w], &lists.clauses[w], max_doc)?;
+                docs.retain(|&doc| matching.contains(doc));
+            } else {
+                let hits = clause_hits(&self.words[w], &lists.clauses[w], &docs)?;
+                let mut hit = hits.iter();
+                docs.retain(|_| *hit.next().expect("one flag per candidate"));
+            }
         }
         let scores = match &self.bm25 {
             // A query that matches nothing here opens no list to score it.
@@ -315,7 +355,7 @@ impl WordsWeight {
 
     /// The segment's lists; `None` if a required clause or a filter matches nothing here.
     fn segment_lists(&self, reader: &SegmentReader) -> tantivy::Result<Option<SegmentLists>> {
-        if !self.words.iter().any(|clause| clause.required) {
+        if !self.required.iter().any(|&required| required) {
             return Ok(None);
         }
         let read_here;
@@ -337,7 +377,7 @@ impl WordsWeight {
             terms.words.iter().enumerate().map(|(w, group)| lists_of(w, group)).collect();
         let mut conjunction = Vec::with_capacity(terms.words.len() + terms.filters.len());
         let mut grouped = Vec::new();
-        for (w, clause) in self.words.iter().enumerate().filter(|(_, clause)| clause.required) {
+        for (w, clause) in self.words.iter().enumerate().filter(|(w, _)| self.required[*w]) {
             if clause.is_simple() {
                 let lists: Vec<List> = lists_of(w, &terms.words[w]).into_iter().flatten().collect();
                 if lists.is_empty() {
@@ -346,11 +386,15 @@ impl WordsWeight {
                 let postings = lists.iter().map(|list| u64::from(list.posted.info.doc_freq)).sum();
                 conjunction.push(WordLists { postings, lists });
             } else {
-                let bits = clause_docs(clause, &clauses[w], reader.max_doc())?;
-                if bits.is_empty() {
+                if clauses[w][..clause.union].iter().all(Option::is_none)
+                    && clause
+                        .groups
+                        .iter()
+                        .all(|g| g.iter().any(|part| clauses[w][part.clone()].iter().all(Option::is_none)))
+                {
                     return Ok(None);
                 }
-                grouped.push(bits);
+                grouped.push(w);
             }
         }
         for (f, group) in terms.filters.iter().enumerate() {
@@ -390,7 +434,7 @@ impl WordsWeight {
             let mut synonym = DocBits::new(reader.max_doc());
             let mut matched = DocBits::new(reader.max_doc());
             for (w, clause) in self.words.iter().enumerate() {
-                let optional = !clause.required;
+                let optional = !self.required[w];
                 for list in lists.clauses[w].iter().flatten() {
                     let scorer = ListScorer {
                         weight: bm25.weights[list.word][list.term],
@@ -428,11 +472,9 @@ impl WordsWeight {
                     }
                 }
                 if optional && !clause.is_simple() {
-                    let groups = clause_docs(clause, &lists.clauses[w], reader.max_doc())?;
-                    for &doc in docs {
-                        if groups.contains(doc) {
-                            matched.insert(doc);
-                        }
+                    let hits = clause_hits(clause, &lists.clauses[w], docs)?;
+                    for (&doc, _) in docs.iter().zip(&hits).filter(|(_, hit)| **hit) {
+                        matched.insert(doc);
                     }
                 }
                 for &doc in docs {
@@ -452,6 +494,27 @@ impl WordsWeight {
             Ok(docs.iter().map(|&doc| scores[doc as usize]).collect())
         })
     }
+}
+
+/// Which of `candidates` `clause` matches, found through the lists' skip data.
+fn clause_hits(clause: &Clause, lists: &[Option<List>], candidates: &[DocId]) -> tantivy::Result<Vec<bool>> {
+    let any_of = |range: std::ops::Range<usize>| -> tantivy::Result<Vec<bool>> {
+        let mut hits = vec![false; candidates.len()];
+        for list in lists[range].iter().flatten() {
+            walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true);
+        }
+        Ok(hits)
+    };
+    let mut hits = any_of(0..clause.union)?;
+    for group in &clause.groups {
+        let mut all = vec![true; candidates.len()];
+        for part in group {
+            let part_hits = any_of(part.clone())?;
+            all.iter_mut().zip(part_hits).for_each(|(a, p)| *a &= p);
+        }
+        hits.iter_mut().zip(all).for_each(|(h, a)| *h |= a);
+    }
+    Ok(hits)
 }
 
 /// Every document of one segment that `clause` matches: any of its union's terms, or all
@@ -488,8 +551,14 @@ fn conjunction(words: &[WordLists], bits: &mut DocBits) -> tantivy::Result<Vec<D
         bits.insert_list(list)?;
     }
     let mut candidates = bits.docs();
+    narrow(&words[1..], &mut candidates, bits)?;
+    Ok(candidates)
+}
+
+/// Keeps the `candidates` every one of `words` holds, cheapest word first.
+fn narrow(words: &[WordLists], candidates: &mut Vec<DocId>, bits: &mut DocBits) -> tantivy::Result<()> {
     let mut hits = Vec::new();
-    for word in &words[1..] {
+    for word in words {
         if candidates.is_empty() {
             break;
         }
@@ -503,13 +572,13 @@ fn conjunction(words: &[WordLists], bits: &mut DocBits) -> tantivy::Result<Vec<D
             hits.clear();
             hits.resize(candidates.len(), false);
             for list in &word.lists {
-                walk(&mut list.postings(IndexRecordOption::Basic)?, &candidates, |i, _| hits[i] = true);
+                walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true);
             }
             let mut hit = hits.iter();
             candidates.retain(|_| *hit.next().expect("one flag per candidate"));
         }
     }
-    Ok(candidates)
+    Ok(())
 }
 
 /// Whether `postings` are few enough for the `candidates` left to be read whole, block by
@@ -566,10 +635,6 @@ impl DocBits {
 
     fn contains(&self, doc: DocId) -> bool {
         self.words[doc as usize / 64] & (1 << (doc % 64)) != 0
-    }
-
-    fn is_empty(&self) -> bool {
-        self.words.iter().all(|&word| word == 0)
     }
 
     fn union(&mut self, other: &DocBits) {

@@ -5,13 +5,15 @@
 //! - text splits on every character that is not a letter or digit and is lower-cased; each
 //!   word is reduced to its singular by the light stemmer; stop words are set aside unless
 //!   the query has nothing else (then they match as they are: no typos, no completions);
-//! - each word (or run of words a synonym group names) is a clause. A product matches a
-//!   word's clause through the word's stem in any field; with typo tolerance on, a term
+//! - each word is a clause. A product matches a word's clause through the word's stem in
+//!   any field; with typo tolerance on, a term
 //!   within 1 edit (stems of 5+ characters) or 2 edits (9+) in any field but the SKU, never
-//!   for words with a digit; for the last word of 2+ characters, or of 1 after other words,
-//!   a term it begins; the stem of it joined with a neighbouring word; for a word no field
+//!   for words with a digit; for the last word of 2+ characters, a term it begins, and for
+//!   a last word of 1 character after other words, a term of the name, brand or category
+//!   it begins; the stem of it joined with a neighbouring word; for a word no field
 //!   of words holds, the two field words it is most evenly made of (3+ characters each),
-//!   both; and every member of its synonym groups (a phrase: every word of it);
+//!   both; and, for a word of a run of words a synonym group names, every other member of
+//!   the group (a phrase: every word of it);
 //! - a product matches when it matches every clause, or the whole query, stripped to
 //!   letters and digits, equals its SKU so stripped; and every filter holds;
 //! - when that finds nothing (and no SKU does), clauses that match no product go, then,
@@ -109,6 +111,29 @@ impl Oracle {
         Self { products, vocabulary, word_vocabulary, language: Language::default() }
     }
 
+    /// Products matching one query word on its own: its stem or a completion in any field
+    /// (a one-letter prefix: in name, brand or category only), a typo in any field but the SKU.
+    fn word_matches(&self, word: &str, prefix: bool, typos: bool) -> HashSet<u64> {
+        let completions: HashSet<String> = match prefix {
+            true => self.vocabulary.iter().filter(|t| t.starts_with(word)).cloned().collect(),
+            false => HashSet::new(),
+        };
+        let (mut anywhere, not_sku) = self.word_terms(word, false, typos);
+        if word.chars().count() > 1 {
+            anywhere.extend(completions);
+            let not_sku: HashSet<String> = not_sku.union(&anywhere).cloned().collect();
+            return self.having(&anywhere, &not_sku);
+        }
+        let mut found = self.having(&anywhere, &not_sku);
+        found.extend(
+            self.products
+                .iter()
+                .filter(|p| p.fields[..3].iter().any(|terms| terms.iter().any(|t| completions.contains(t))))
+                .map(|p| p.product.product_id),
+        );
+        found
+    }
+
     /// The terms one query word matches on its own: in any field, and in the fields but the SKU.
     fn word_terms(&self, word: &str, prefix: bool, typos: bool) -> (HashSet<String>, HashSet<String>) {
         let stemmed = stem(word).into_owned();
@@ -182,28 +207,22 @@ impl Oracle {
         let synonyms = self.language.synonyms();
         let last = words.len().saturating_sub(1);
         let prefix = |j: usize| !only_stop && j == last && (words[j].chars().count() >= 2 || words.len() > 1);
-        // (products, the stem when the clause is one word)
-        let mut clauses: Vec<(HashSet<u64>, Option<String>)> = Vec::new();
+        // Per word: the products it matches, and its stem.
+        let mut clauses: Vec<(HashSet<u64>, Option<String>)> = (0..words.len())
+            .map(|j| (self.word_matches(words[j], prefix(j), typos), Some(stems[j].clone())))
+            .collect();
         let mut i = 0;
         while i < words.len() {
-            let run = (2..=synonyms.longest().min(words.len() - i))
+            let run = (1..=synonyms.longest().min(words.len() - i))
                 .rev()
                 .find(|&n| !synonyms.of(&stems[i..i + n]).is_empty())
                 .unwrap_or(1);
-            let literal: Vec<HashSet<u64>> = (i..i + run)
-                .map(|j| {
-                    let (anywhere, not_sku) = self.word_terms(words[j], prefix(j), typos);
-                    self.having(&anywhere, &not_sku)
-                })
-                .collect();
-            let mut matched = literal[0].clone();
-            for other in &literal[1..] {
-                matched = matched.intersection(other).copied().collect();
-            }
             for member in synonyms.of(&stems[i..i + run]) {
-                matched.extend(self.every(member));
+                let with_member = self.every(member);
+                for clause in &mut clauses[i..i + run] {
+                    clause.0.extend(&with_member);
+                }
             }
-            clauses.push((matched, (run == 1).then(|| stems[i].clone())));
             i += run;
         }
         if !only_stop {

@@ -79,11 +79,14 @@ async fn the_last_word_matches_as_a_prefix_while_typing() {
         0,
         "only the last word is a prefix"
     );
-    assert!(
-        ids(&app.search("q=goods%20c").await).contains(&9001),
-        "one letter after other words is a prefix"
-    );
-    assert!(!ids(&app.search("q=c&matching=all").await).contains(&9001), "one letter alone is not");
+    // One letter after other words is a prefix of a word of the name, brand or category.
+    let named = json!({"product_id": 9002, "name": "Quokka Connected Lamp"});
+    let response = app.client.put(app.url("/products/9002")).json(&named).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(ids(&app.search("q=quokka%20lamp%20c").await).contains(&9002));
+    assert!(!ids(&app.search("q=c&matching=all").await).contains(&9002), "one letter alone is no prefix");
+    let manufacturer_only = app.search("q=goods%20c&matching=all").await;
+    assert!(!ids(&manufacturer_only).contains(&9001), "nor of a manufacturer's words");
 }
 
 #[tokio::test]
