@@ -945,6 +945,105 @@ mod tests {
         }
     }
 
+    /// The documents of `query`, by address.
+    fn matching(index: &Index, query: &dyn Query) -> Vec<tantivy::DocAddress> {
+        let mut found: Vec<_> = ranked(index, query).1.into_iter().map(|(_, address)| address).collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn clauses_with_groups_match_as_boolean_queries_would_whichever_comes_first() {
+        let fixture = fixture();
+        let must = |queries: Vec<Box<dyn Query>>| {
+            Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Must, q)).collect()))
+                as Box<dyn Query>
+        };
+        let term_query = |text: &str| {
+            Box::new(TermQuery::new(Term::from_field_text(fixture.body, text), IndexRecordOption::Basic))
+                as Box<dyn Query>
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let pick = |rng: &mut ChaCha8Rng| VOCABULARY[rng.random_range(0..VOCABULARY.len())].0;
+        let mut nonempty = 0;
+        for _ in 0..150 {
+            // One clause: a term, or both of two others; beside zero to two simple clauses.
+            let (alone, left, right) = (pick(&mut rng), pick(&mut rng), pick(&mut rng));
+            let mut grouped = Clause::any_of(vec![WordTerm {
+                term: Term::from_field_text(fixture.body, alone),
+                weight: 1.0,
+                tier: Tier::Exact,
+            }]);
+            let part = |text: &str| {
+                vec![WordTerm {
+                    term: Term::from_field_text(fixture.body, text),
+                    weight: 1.0,
+                    tier: Tier::Near,
+                }]
+            };
+            grouped.or_all_of(vec![part(left), part(right)]);
+            let simple: Vec<&str> = (0..rng.random_range(0..=2)).map(|_| pick(&mut rng)).collect();
+            let mut clauses = vec![grouped];
+            clauses.extend(simple.iter().map(|text| Clause::any_of(part(text))));
+            let required = vec![true; clauses.len()];
+            let query = WordsQuery::of_clauses(clauses.into(), required.into());
+
+            let either: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, term_query(alone)),
+                (Occur::Should, must(vec![term_query(left), term_query(right)])),
+            ]));
+            let mut all = vec![either];
+            all.extend(simple.iter().map(|text| term_query(text)));
+            let expected = matching(&fixture.index, must(all).as_ref());
+            assert_eq!(
+                matching(&fixture.index, &query),
+                expected,
+                "{alone} | ({left} & {right}) & {simple:?}"
+            );
+            nonempty += usize::from(!expected.is_empty());
+        }
+        assert!(nonempty > 50, "only {nonempty} of 150 queries matched anything");
+    }
+
+    #[test]
+    fn optional_clauses_only_rank_and_each_one_matched_ranks_higher() {
+        let fixture = fixture();
+        let exact = |text: &str| {
+            Clause::any_of(vec![WordTerm {
+                term: Term::from_field_text(fixture.body, text),
+                weight: 1.0,
+                tier: Tier::Exact,
+            }])
+        };
+        let clauses: Arc<[Clause]> = vec![exact("usual"), exact("few"), exact("some")].into();
+        let query = WordsQuery::of_clauses(clauses, vec![true, false, false].into());
+        let (total, ranked_docs) = ranked(&fixture.index, &query);
+        let usual = TermQuery::new(Term::from_field_text(fixture.body, "usual"), IndexRecordOption::Basic);
+        assert_eq!(total, ranked(&fixture.index, &usual).0, "optional clauses never narrow");
+        let searcher = fixture.index.reader().unwrap().searcher();
+        let has = |address: tantivy::DocAddress, text: &str| {
+            let term = Term::from_field_text(fixture.body, text);
+            let reader = searcher.segment_reader(address.segment_ord);
+            let index = reader.inverted_index(fixture.body).unwrap();
+            let mut postings = match index.read_postings(&term, IndexRecordOption::Basic).unwrap() {
+                Some(postings) => postings,
+                None => return false,
+            };
+            let first = postings.doc();
+            first == address.doc_id
+                || (first < address.doc_id && postings.seek(address.doc_id) == address.doc_id)
+        };
+        let matched: Vec<usize> = ranked_docs
+            .iter()
+            .map(|(_, a)| usize::from(has(*a, "few")) + usize::from(has(*a, "some")))
+            .collect();
+        assert!(
+            matched.windows(2).all(|w| w[0] >= w[1]),
+            "optional words matched down the ranking: {matched:?}"
+        );
+        assert!(matched.contains(&2) && matched.contains(&0));
+    }
+
     #[test]
     fn a_word_without_postings_matches_nothing() {
         let fixture = fixture();
