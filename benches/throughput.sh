@@ -7,7 +7,8 @@
 #
 # Usage: benches/throughput.sh [SECONDS per run, default 10] [extra service flags...]
 # SERVICE=path/to/product-search measures another build (another commit's) over the same
-# queries. Needs wrk (Debian: apt-get install wrk).
+# queries; RELEVANCE=path/to/relevance takes the distinct queries from another build's
+# labelled set. Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -26,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Distinct queries: the relevance benchmark's labelled set, every class, as URL paths.
-target/release/relevance --count 100000 --per-class 150 --dump-queries "$work/queries.jsonl" >/dev/null 2>&1
+"${RELEVANCE:-target/release/relevance}" --count 100000 --per-class 150 --dump-queries "$work/queries.jsonl" >/dev/null 2>&1
 python3 -c '
 import json, sys
 for line in open(sys.argv[1]):

@@ -25,8 +25,9 @@ use crate::search::{
 #[derive(Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct SearchParams {
-    /// The words to look for, in any field: every word must match, exactly, with a typo, or
-    /// (the last one) as a prefix; a whole SKU also matches. Required unless a filter is given.
+    /// The words to look for, in any field: each word exactly, with a typo, joined with its
+    /// neighbour, split in two, through a synonym, or (the last one) as a prefix; stop words
+    /// never fail a query; a whole SKU also matches. Required unless a filter is given.
     #[param(value_type = Option<String>, max_length = 256)]
     q: Option<String>,
     /// Results per page.
