@@ -243,6 +243,8 @@ struct ClauseDraft {
     union: Word,
     groups: Vec<Vec<Word>>,
     stem: String,
+    /// The word has typo neighbours or completions in the index.
+    expanded: bool,
 }
 
 impl SearchIndex {
@@ -421,11 +423,17 @@ impl SearchIndex {
 
         let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();
         let mut drafts: Vec<ClauseDraft> = (0..words.len())
-            .map(|j| ClauseDraft {
-                label: words[j].clone(),
-                union: self.word_terms(searcher, position, &fields, words[j], is_prefix(j), typos_on),
-                groups: Vec::new(),
-                stem: stems[j].clone(),
+            .map(|j| {
+                let union = self.word_terms(searcher, position, &fields, words[j], is_prefix(j), typos_on);
+                // Beyond its stem in every field: typo neighbours or completions.
+                let expanded = union.len() > self.fields.text.len();
+                ClauseDraft {
+                    label: words[j].clone(),
+                    union,
+                    groups: Vec::new(),
+                    stem: stems[j].clone(),
+                    expanded,
+                }
             })
             .collect();
         // A run of words a synonym group names (`frying pan`): each of its words also
@@ -485,8 +493,9 @@ impl SearchIndex {
     }
 
     /// Adjacent words also match their concatenation (`head phones` finds `headphones`),
-    /// and a word the index lacks also matches the two index words it may be written for
-    /// (`bluetoothspeaker`); both below exact matches.
+    /// and a word the index lacks, with no typo neighbour or completion there either, also
+    /// matches the two index words it may be written for (`bluetoothspeaker`); both below
+    /// exact matches.
     fn add_joined_and_split(&self, searcher: &Searcher, drafts: &mut [ClauseDraft]) {
         for i in 1..drafts.len() {
             let joined = stem(&format!("{}{}", drafts[i - 1].stem, drafts[i].stem)).into_owned();
@@ -498,8 +507,9 @@ impl SearchIndex {
         }
         for draft in drafts.iter_mut() {
             let word = &draft.stem;
-            // Cheap tests first: every split needs two parts of MIN_SPLIT_PART characters.
-            if word.chars().count() < 2 * MIN_SPLIT_PART || self.in_index(searcher, word) {
+            // Cheap tests first: every split needs two parts of MIN_SPLIT_PART characters, and
+            // a word with typo neighbours or completions is a misspelling or a prefix.
+            if draft.expanded || word.chars().count() < 2 * MIN_SPLIT_PART || self.in_index(searcher, word) {
                 continue;
             }
             if let Some((left, right)) = self.split(searcher, word) {

@@ -11,8 +11,8 @@
 //!   for words with a digit; for the last word of 2+ characters, a term it begins, and for
 //!   a last word of 1 character after other words, a term of the name, brand or category
 //!   it begins; the stem of it joined with a neighbouring word; for a word no field
-//!   of words holds, the two field words it is most evenly made of (3+ characters each),
-//!   both; and, for a word of a run of words a synonym group names, every other member of
+//!   of words holds, with no typo neighbour or completion either, the two field words it
+//!   is most evenly made of (3+ characters each), both; and, for a word of a run of words a synonym group names, every other member of
 //!   the group (a phrase: every word of it);
 //! - a product matches when it matches every clause, or the whole query, stripped to
 //!   letters and digits, equals its SKU so stripped; and every filter holds;
@@ -233,9 +233,13 @@ impl Oracle {
                 clauses[i - 1].0.extend(&with_it);
                 clauses[i].0.extend(&with_it);
             }
-            for clause in &mut clauses {
+            for (j, clause) in clauses.iter_mut().enumerate() {
                 let Some(word) = &clause.1 else { continue };
-                if !self.word_vocabulary.contains(word)
+                // Only a word with no typo neighbour and no completion either.
+                let (anywhere, not_sku) = self.word_terms(words[j], prefix(j), typos);
+                let expanded = anywhere.len() > 1 || not_sku.len() > 1;
+                if !expanded
+                    && !self.word_vocabulary.contains(word)
                     && let Some((left, right)) = self.split(word)
                 {
                     clause.0.extend(self.every(&[left, right]));
