@@ -114,7 +114,9 @@ fi
 sleep 4
 pg_start "$CLUSTER_DIR/pg" "$((CLUSTER_PORT + 1))"
 wait "$loader"
-check "$work/db.json" '(post|ryw-put) 503 DEPENDENCY_UNAVAILABLE'
+# While the database is down a replica cannot learn of a write the other one took just
+# before: it answers 503 CATALOG_BEHIND (never a stale value) until the database is back.
+check "$work/db.json" '(post|ryw-put) 503 DEPENDENCY_UNAVAILABLE|ryw-get 503 CATALOG_BEHIND'
 python3 - "$work/db.json" <<'PY'
 import json, sys
 result = json.load(open(sys.argv[1]))

@@ -104,7 +104,14 @@ def main():
             count("ryw-put", status, answer)
             if status == 200:
                 version = response.getheader("catalog-version")
-                status, _, answer = client.request("GET", "/products/4000", headers={"min-catalog-version": version})
+                # A replica that has not applied the write yet says so (503 CATALOG_BEHIND,
+                # Retry-After): a client waits that long and asks again, as documented.
+                for attempt in range(3):
+                    status, response, answer = client.request("GET", "/products/4000",
+                                                              headers={"min-catalog-version": version})
+                    if status != 503 or b"CATALOG_BEHIND" not in (answer or b"") or attempt == 2:
+                        break
+                    time.sleep(float(response.getheader("retry-after") or 1))
                 count("ryw-get", status, answer)
                 if status == 200 and json.loads(answer).get("name") != name:
                     with lock:
