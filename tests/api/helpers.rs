@@ -82,6 +82,34 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Creates or replaces product `id` with `body`.
+    pub async fn put_product(&self, id: u64, body: &Value) -> Response {
+        self.client.put(self.url(&format!("/products/{id}"))).json(body).send().await.expect("request sent")
+    }
+
+    /// The metrics listener's Prometheus text.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(format!("http://{}/metrics", self.metrics_addr))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("a text body")
+    }
+
+    /// The value of one series (`name{labels}` as Prometheus prints it), 0 when absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let prefix = format!("{series} ");
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     pub async fn search(&self, query: &str) -> Value {
         let response = self.get(&format!("/products/search?{query}")).await;
         assert_eq!(response.status(), 200, "search {query}");
@@ -101,6 +129,11 @@ impl Drop for TestApp {
             server.abort();
         }
     }
+}
+
+/// The product ids of a search answer, in rank order.
+pub fn ids(results: &Value) -> Vec<u64> {
+    results["products"].as_array().unwrap().iter().map(|p| p["product_id"].as_u64().unwrap()).collect()
 }
 
 /// Asserts an error response: status, `error` code and exact message.

@@ -3,11 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with};
-
-fn ids(results: &Value) -> Vec<u64> {
-    results["products"].as_array().unwrap().iter().map(|p| p["product_id"].as_u64().unwrap()).collect()
-}
+use crate::helpers::{TestApp, assert_error, ids, spawn_app, spawn_app_with};
 
 fn names(results: &Value) -> Vec<String> {
     results["products"]
@@ -19,9 +15,7 @@ fn names(results: &Value) -> Vec<String> {
 }
 
 async fn create(app: &TestApp, id: u64, name: &str) {
-    let body = json!({"product_id": id, "name": name});
-    let response = app.client.put(app.url(&format!("/products/{id}"))).json(&body).send().await.unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(app.put_product(id, &json!({"product_id": id, "name": name})).await.status(), 200);
 }
 
 #[tokio::test]

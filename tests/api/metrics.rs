@@ -7,12 +7,6 @@ use product_search::observability::SERIES;
 
 use crate::helpers::spawn_app;
 
-async fn scrape(app: &crate::helpers::TestApp) -> String {
-    let response = app.client.get(format!("http://{}/metrics", app.metrics_addr)).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
-}
-
 /// Series names announced by `# TYPE` lines.
 fn exported(text: &str) -> BTreeSet<String> {
     text.lines()
@@ -29,7 +23,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
     app.get("/products/123456").await;
     app.get("/no/such/thing").await;
 
-    let text = scrape(&app).await;
+    let text = app.metrics().await;
 
     assert!(
         text.contains(r#"http_requests_total{method="GET",route="/products/search",status="200"}"#),
@@ -62,7 +56,7 @@ async fn metrics_carry_the_feed_and_the_database_after_a_write_through_postgres(
     let written = app.post_json("/products/1/details", &crate::helpers::details(1, "METRIC-1")).await;
     assert_eq!(written.status(), 204);
 
-    let text = scrape(&app).await;
+    let text = app.metrics().await;
 
     for name in [
         "catalog_version",
@@ -88,7 +82,7 @@ async fn the_api_port_does_not_serve_metrics() {
 async fn the_grafana_dashboard_queries_only_series_we_export() {
     let app = spawn_app().await;
     app.search("q=alpha").await;
-    let text = scrape(&app).await;
+    let text = app.metrics().await;
     let dashboard: serde_json::Value =
         serde_json::from_str(include_str!("../../infra/grafana/product-search.json")).unwrap();
 

@@ -1,13 +1,9 @@
 //! Matching and ranking rules: SKUs in any spelling first, exact words above typos and
 //! prefixes, plurals meeting singulars, and typo tolerance that can be turned off.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, catalogue, spawn_app};
-
-fn ids(results: &Value) -> Vec<u64> {
-    results["products"].as_array().unwrap().iter().map(|p| p["product_id"].as_u64().unwrap()).collect()
-}
+use crate::helpers::{TestApp, catalogue, ids, spawn_app};
 
 /// Creates a product that has only detail fields, so its manufacturer is its only text.
 async fn create(app: &TestApp, id: u64, manufacturer: &str) {
@@ -81,8 +77,7 @@ async fn the_last_word_matches_as_a_prefix_while_typing() {
     );
     // One letter after other words is a prefix of a word of the name, brand or category.
     let named = json!({"product_id": 9002, "name": "Quokka Connected Lamp"});
-    let response = app.client.put(app.url("/products/9002")).json(&named).send().await.unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(app.put_product(9002, &named).await.status(), 200);
     assert!(ids(&app.search("q=quokka%20lamp%20c").await).contains(&9002));
     assert!(!ids(&app.search("q=c&matching=all").await).contains(&9002), "one letter alone is no prefix");
     let manufacturer_only = app.search("q=goods%20c&matching=all").await;

@@ -298,20 +298,8 @@ async fn with_the_database_stopped_reads_keep_working_writes_fail_fast_and_all_c
         assert_error_mentions(refused, 503, "DEPENDENCY_UNAVAILABLE", "database").await;
     }
     assert!(slowest < Duration::from_secs(3), "writes fail fast, not hang: slowest {slowest:?}");
-    let metrics = b
-        .client
-        .get(format!("http://{}/metrics", b.metrics_addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let counted = |operation: &str| -> f64 {
-        let series = format!("database_errors_total{{operation=\"{operation}\"}} ");
-        metrics.lines().find_map(|l| l.strip_prefix(&series)).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-    };
-    assert!(counted("write") >= 1.0, "refused writes are counted as database errors");
+    let errors = |operation: &str| format!("database_errors_total{{operation=\"{operation}\"}}");
+    assert!(b.metric(&errors("write")).await >= 1.0, "refused writes are counted as database errors");
     for app in [&a, &b] {
         eventually(Duration::from_secs(5), "health reports the database down", || async {
             let response = app.get("/health").await;
@@ -320,21 +308,7 @@ async fn with_the_database_stopped_reads_keep_working_writes_fail_fast_and_all_c
         .await;
     }
 
-    let metrics = a
-        .client
-        .get(format!("http://{}/metrics", a.metrics_addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let feed_errors: f64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("database_errors_total{operation=\"feed\"} "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    assert!(feed_errors >= 1.0, "failed feed reads are counted as database errors");
+    assert!(a.metric(&errors("feed")).await >= 1.0, "failed feed reads are counted as database errors");
 
     server.resume();
     let mut recovered = None;
@@ -412,7 +386,7 @@ async fn after_mixed_writes_on_both_replicas_search_equals_a_brute_force_scan_of
                 let body = json!({"product_id": id, "name": names[(i % 4) as usize], "brand": "Marsupial",
                                   "category": "Garden", "price": i as f64, "rating": 4.0, "in_stock": i % 3 == 0,
                                   "sku": format!("MIXPUT-{i}")});
-                app.client.put(app.url(&format!("/products/{id}"))).json(&body).send().await.unwrap()
+                app.put_product(id, &body).await
             }
             2 => app.client.delete(app.url(&format!("/products/{id}"))).send().await.unwrap(),
             _ => {

@@ -2,11 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, assert_error_mentions, catalogue, spawn_app};
-
-fn ids(results: &Value) -> Vec<u64> {
-    results["products"].as_array().unwrap().iter().map(|p| p["product_id"].as_u64().unwrap()).collect()
-}
+use crate::helpers::{assert_error, assert_error_mentions, catalogue, ids, spawn_app};
 
 #[tokio::test]
 async fn search_returns_full_products_with_exact_total_and_timing() {

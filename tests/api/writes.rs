@@ -19,10 +19,6 @@ fn product(id: u64, name: &str, sku: &str) -> Value {
            "category_id": 3, "weight": 800, "some_other_id": 9})
 }
 
-async fn put(app: &TestApp, id: u64, body: &Value) -> reqwest::Response {
-    app.client.put(app.url(&format!("/products/{id}"))).json(body).send().await.unwrap()
-}
-
 async fn delete(app: &TestApp, id: u64) -> reqwest::Response {
     app.client.delete(app.url(&format!("/products/{id}"))).send().await.unwrap()
 }
@@ -41,7 +37,7 @@ async fn put_creates_or_replaces_the_whole_product_and_answers_with_it(app: Test
     assert_eq!(total(&app, "q=quokka%20lantren").await, 0);
     assert_eq!(total(&app, "q=solar%20lante").await, 0);
     let created = product(COUNT + 1, "Quokka Solar Lantern", FREE_SKU);
-    let response = put(&app, COUNT + 1, &created).await;
+    let response = app.put_product(COUNT + 1, &created).await;
     assert_eq!(response.status(), 200);
     assert_eq!(version_of(&response), 1);
     assert_eq!(response.json::<Value>().await.unwrap(), created);
@@ -52,7 +48,7 @@ async fn put_creates_or_replaces_the_whole_product_and_answers_with_it(app: Test
     assert_eq!(total(&app, "q=solar%20lante").await, 1);
 
     let replaced = json!({"product_id": 1, "name": "Quokka Garden Hose"});
-    assert_eq!(put(&app, 1, &replaced).await.status(), 200);
+    assert_eq!(app.put_product(1, &replaced).await.status(), 200);
     assert_eq!(app.get("/products/1").await.json::<Value>().await.unwrap(), replaced, "nothing else is kept");
     assert_eq!(total(&app, "q=quokka").await, 2);
 }
@@ -67,7 +63,7 @@ async fn put_names_the_bad_field_and_changes_nothing(app: TestApp) {
         (json!([1]), "Invalid JSON: expected a JSON object"),
     ];
     for (body, message) in cases {
-        assert_error(put(&app, 1, &body).await, 400, "INVALID_INPUT", message).await;
+        assert_error(app.put_product(1, &body).await, 400, "INVALID_INPUT", message).await;
     }
     let response = app.client.put(app.url("/products/1")).body("{").send().await.unwrap();
     assert_error_mentions(response, 400, "INVALID_INPUT", "Invalid JSON: ").await;
@@ -77,7 +73,7 @@ async fn put_names_the_bad_field_and_changes_nothing(app: TestApp) {
 
 async fn put_refuses_a_sku_held_by_another_product(app: TestApp) {
     let taken = catalogue()[1].sku.clone().unwrap();
-    let response = put(&app, 1, &product(1, "Clash", &taken.to_lowercase())).await;
+    let response = app.put_product(1, &product(1, "Clash", &taken.to_lowercase())).await;
     assert_error(
         response,
         409,
@@ -176,7 +172,7 @@ async fn every_response_carries_the_applied_version_and_a_write_its_own(app: Tes
     let first = app.post_json("/products/1/details", &details(1, FREE_SKU)).await;
     assert_eq!(first.status(), 204);
     assert_eq!(version_of(&first), 1);
-    assert_eq!(version_of(&put(&app, 2, &json!({"product_id": 2})).await), 2);
+    assert_eq!(version_of(&app.put_product(2, &json!({"product_id": 2})).await), 2);
     assert_eq!(version_of(&app.get("/health").await), 2);
     let refused = app.post_json("/products/3/details", &details(3, FREE_SKU)).await;
     assert_eq!(refused.status(), 409);
