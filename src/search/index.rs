@@ -438,26 +438,19 @@ impl SearchIndex {
             .collect();
         // A run of words a synonym group names (`frying pan`): each of its words also
         // matches every other member, so a product with `skillet` matches them all.
-        let synonyms = self.language.synonyms();
-        let mut i = 0;
-        while i < words.len() {
-            let run = (1..=synonyms.longest().min(words.len() - i))
-                .rev()
-                .find(|&n| !synonyms.of(&stems[i..i + n]).is_empty())
-                .unwrap_or(1);
-            for member in synonyms.of(&stems[i..i + run]) {
+        for (run, members) in self.language.synonyms().runs(&stems) {
+            for member in members {
                 let parts: Vec<Word> = member
                     .iter()
                     .map(|term| self.every_field(term, SYNONYM_DISCOUNT, Tier::Synonym))
                     .collect();
-                for draft in &mut drafts[i..i + run] {
+                for draft in &mut drafts[run.clone()] {
                     match parts.as_slice() {
                         [one] => draft.union.extend(one.iter().cloned()),
                         _ => draft.groups.push(parts.clone()),
                     }
                 }
             }
-            i += run;
         }
         if !only_stop_words {
             self.add_joined_and_split(searcher, &mut drafts);

@@ -119,9 +119,25 @@ impl Synonyms {
         out
     }
 
-    /// The most words a member has: longer runs of query words need not be looked up.
-    pub fn longest(&self) -> usize {
-        self.longest
+    /// The runs of `words` (analysed and stemmed) that a group names, each the longest from
+    /// where it starts, with the group's other members; a run is not looked into further.
+    pub fn runs<'a>(&'a self, words: &[String]) -> Vec<(std::ops::Range<usize>, Vec<&'a Phrase>)> {
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let found = (1..=self.longest.min(words.len() - i))
+                .rev()
+                .map(|n| (n, self.of(&words[i..i + n])))
+                .find(|(_, members)| !members.is_empty());
+            match found {
+                Some((n, members)) => {
+                    runs.push((i..i + n, members));
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        runs
     }
 
     pub fn is_empty(&self) -> bool {
@@ -144,7 +160,11 @@ mod tests {
         assert_eq!(synonyms.of(&phrase(&["tee"])), vec![&phrase(&["t", "shirt"])]);
         assert_eq!(synonyms.of(&phrase(&["t", "shirt"])), vec![&phrase(&["tee"])]);
         assert!(synonyms.of(&phrase(&["lamp"])).is_empty());
-        assert_eq!(synonyms.longest(), 2);
+        // The longest run wins where runs overlap; words of no group are left out.
+        let words = phrase(&["red", "t", "shirt", "tv"]);
+        let runs = synonyms.runs(&words);
+        assert_eq!(runs.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>(), [1..3, 3..4]);
+        assert_eq!(runs[0].1, vec![&phrase(&["tee"])]);
     }
 
     #[test]

@@ -211,19 +211,13 @@ impl Oracle {
         let mut clauses: Vec<(HashSet<u64>, Option<String>)> = (0..words.len())
             .map(|j| (self.word_matches(words[j], prefix(j), typos), Some(stems[j].clone())))
             .collect();
-        let mut i = 0;
-        while i < words.len() {
-            let run = (1..=synonyms.longest().min(words.len() - i))
-                .rev()
-                .find(|&n| !synonyms.of(&stems[i..i + n]).is_empty())
-                .unwrap_or(1);
-            for member in synonyms.of(&stems[i..i + run]) {
+        for (run, members) in synonyms.runs(&stems) {
+            for member in members {
                 let with_member = self.every(member);
-                for clause in &mut clauses[i..i + run] {
+                for clause in &mut clauses[run.clone()] {
                     clause.0.extend(&with_member);
                 }
             }
-            i += run;
         }
         if !only_stop {
             for i in 1..clauses.len() {
