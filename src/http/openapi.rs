@@ -3,8 +3,9 @@
 //! printed by `product-search openapi`.
 //!
 //! What every route shares is added here once, by [`Shared`]: the `min-catalog-version`
-//! request header, the `catalog-version` and `x-request-id` response headers, and the
-//! errors any request may meet (a bad or unmet `min-catalog-version`, a timeout, a fault).
+//! request header, the `catalog-version` and `x-request-id` response headers, the errors
+//! every write may meet (the token, the origin, the database), and those any request may
+//! meet (a bad or unmet `min-catalog-version`, a timeout, a fault).
 
 use axum::Json;
 use axum::http::{HeaderValue, header};
@@ -38,7 +39,7 @@ use super::{health, products, search};
         products::bulk,
         products::export,
     ),
-    components(schemas(ErrorBody, ErrorCode, search::SortName, search::MatchingName)),
+    components(schemas(ErrorBody, ErrorCode, crate::search::Sort, crate::search::Matching)),
     modifiers(&Shared),
     tags(
         (name = "search", description = "Full-text search with filters, facets and sorting"),
@@ -69,12 +70,35 @@ impl Modify for Shared {
         components
             .add_security_scheme("write_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         for item in openapi.paths.paths.values_mut() {
+            let writes = [&mut item.put, &mut item.post, &mut item.delete];
+            for operation in writes.into_iter().flatten() {
+                share_write(operation);
+            }
             let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
             for operation in operations.into_iter().flatten() {
                 share(operation);
             }
         }
     }
+}
+
+/// What every write may meet beyond its own errors: the token, the origin, the database.
+fn share_write(operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    let mut unauthorized = error("UNAUTHORIZED: the server has a write token and the request lacks it");
+    if let RefOr::T(response) = &mut unauthorized {
+        let text = ObjectBuilder::new().schema_type(Type::String).build();
+        response.headers.insert("www-authenticate".into(), header_of(text, "`Bearer`."));
+    }
+    responses.insert("401".into(), unauthorized);
+    responses.insert("403".into(), error("FORBIDDEN: a browser write from an origin allowed only to read"));
+    responses.insert(
+        "503".into(),
+        error(
+            "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), \
+             OVERLOADED or CATALOG_BEHIND; retry after the `Retry-After` seconds",
+        ),
+    );
 }
 
 fn share(operation: &mut Operation) {
@@ -190,7 +214,7 @@ mod tests {
     #[test]
     fn every_documented_sort_parses_and_every_error_code_is_listed() {
         let document = document();
-        let sorts = document["components"]["schemas"]["SortName"]["enum"].as_array().unwrap();
+        let sorts = document["components"]["schemas"]["Sort"]["enum"].as_array().unwrap();
         assert_eq!(sorts.len(), 4);
         for sort in sorts {
             assert!(Sort::parse(sort.as_str().unwrap()).is_ok(), "{sort}");
@@ -213,6 +237,10 @@ mod tests {
                     assert!(responses.contains_key(status), "{method} {path} lacks {status}");
                 }
                 assert!(responses["503"]["headers"].get("retry-after").is_some(), "{method} {path}");
+                if method != "get" {
+                    assert!(responses["401"]["headers"].get("www-authenticate").is_some(), "{method} {path}");
+                    assert!(responses.contains_key("403"), "{method} {path}");
+                }
                 for (status, response) in responses {
                     assert!(response["headers"].get("x-request-id").is_some(), "{method} {path} {status}");
                     let stamped = response["headers"].get("catalog-version").is_some();

@@ -55,11 +55,8 @@ pub async fn get_product(
     responses(
         (status = 204, description = "Stored; `catalog-version` is the write's version"),
         (status = 400, description = "INVALID_INPUT: `Invalid JSON: ...`, or the first invalid field, e.g. `sku must be 1 to 100 characters`", body = super::error::ErrorBody),
-        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
-        (status = 403, description = "FORBIDDEN: a browser write from an origin allowed only to read", body = super::error::ErrorBody),
         (status = 409, description = "CONFLICT: another product has this SKU", body = super::error::ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE", body = super::error::ErrorBody),
-        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
     ),
 )]
 pub async fn post_details(
@@ -85,11 +82,8 @@ pub async fn post_details(
     responses(
         (status = 200, description = "Stored; the product as stored", body = Product),
         (status = 400, description = "INVALID_INPUT: `Invalid JSON: ...`, or the first invalid field", body = super::error::ErrorBody),
-        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
-        (status = 403, description = "FORBIDDEN: a browser write from an origin allowed only to read", body = super::error::ErrorBody),
         (status = 409, description = "CONFLICT: another product has this SKU", body = super::error::ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE", body = super::error::ErrorBody),
-        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
     ),
 )]
 pub async fn put_product(
@@ -115,9 +109,6 @@ pub async fn put_product(
         (status = 204, description = "Removed from every replica's reads, search, totals and facets"),
         (status = 400, description = "INVALID_INPUT: the id is not a positive integer", body = super::error::ErrorBody),
         (status = 404, description = "NOT_FOUND: `product with ID <id> not found`", body = super::error::ErrorBody),
-        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
-        (status = 403, description = "FORBIDDEN: a browser write from an origin allowed only to read", body = super::error::ErrorBody),
-        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
     ),
 )]
 pub async fn delete_product(
@@ -174,11 +165,8 @@ pub struct DetailsBody {
     responses(
         (status = 200, description = "Every product written", body = BulkWritten),
         (status = 400, description = "INVALID_INPUT: the first invalid line, e.g. `line 3: price must be >= 0`", body = super::error::ErrorBody),
-        (status = 401, description = "UNAUTHORIZED: the server has a write token and the request lacks it", body = super::error::ErrorBody, headers(("www-authenticate" = String))),
-        (status = 403, description = "FORBIDDEN: a browser write from an origin allowed only to read", body = super::error::ErrorBody),
         (status = 409, description = "CONFLICT: another product has this SKU", body = super::error::ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE", body = super::error::ErrorBody),
-        (status = 503, description = "DEPENDENCY_UNAVAILABLE (the database refused the write: nothing was written), OVERLOADED or CATALOG_BEHIND", body = super::error::ErrorBody),
     ),
 )]
 pub async fn bulk(

@@ -55,7 +55,7 @@ struct SearchParams {
     #[param(value_type = Option<f64>, minimum = 0, maximum = 5)]
     min_rating: Option<String>,
     /// The order of results; ties go to the lower product id.
-    #[param(value_type = Option<SortName>)]
+    #[param(value_type = Option<Sort>)]
     sort: Option<String>,
     /// Facets to count over the matching set, comma-separated: `category`, `brand`, `price`.
     #[param(value_type = Option<String>, pattern = "^(category|brand|price)(,(category|brand|price))*$")]
@@ -68,17 +68,8 @@ struct SearchParams {
     typo_tolerance: Option<String>,
     /// `auto`: when no product matches every word, words are let go, least informative
     /// first, and products matching more of them rank first; `all`: every word must match.
-    #[param(value_type = Option<MatchingName>, default = "auto")]
+    #[param(value_type = Option<Matching>, default = "auto")]
     matching: Option<String>,
-}
-
-/// The values `matching` accepts.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Only the document names these; `Matching::parse` reads the text.
-#[schema(rename_all = "snake_case")]
-pub(super) enum MatchingName {
-    Auto,
-    All,
 }
 
 /// What the answer's matching set required.
@@ -89,17 +80,6 @@ enum MatchingOutcome {
     All,
     /// Too few did: the words in `not_required` need not match.
     Partial,
-}
-
-/// The orders `sort` accepts.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Only the document names these; `Sort::parse` reads the text.
-#[schema(rename_all = "snake_case")]
-pub(super) enum SortName {
-    Relevance,
-    PriceAsc,
-    PriceDesc,
-    RatingDesc,
 }
 
 impl SearchParams {

@@ -19,8 +19,10 @@ pub const MAX_FILTER_CHARS: usize = 100;
 /// Most values a facet reports.
 pub const MAX_FACET_VALUES: usize = 20;
 
-/// The order of results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The order of results. Its schema names the values [`Sort::parse`] reads, for the API
+/// document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum Sort {
     /// Best match first (see the ranking rules in README).
     #[default]
@@ -44,8 +46,10 @@ impl Sort {
     }
 }
 
-/// Whether a search may widen its match when too few products match every word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Whether a search may widen its match when too few products match every word. Its schema
+/// names the values [`Matching::parse`] reads, for the API document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum Matching {
     /// Widen when needed (see README "How matching works").
     #[default]
