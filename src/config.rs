@@ -257,6 +257,8 @@ mod tests {
         assert!(parse(&[]).ui_enabled);
         assert!(!parse(&["--ui", "false"]).ui_enabled);
         assert!(parse(&["--ui", "true"]).ui_enabled);
-        assert!(Config::try_parse_from(["product-search", "--cors-allow-origin", "nope"]).is_err());
+        let refused = Config::try_parse_from(["product-search", "--cors-allow-origin", "https://x/path"]);
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("is not an origin"), "{message}");
     }
 }

@@ -151,11 +151,9 @@ pub fn query_set(products: &[Product], seed: u64, per_class: usize) -> Vec<Label
     let grade = |ids: &[u64], g: u8| ids.iter().map(|&id| (id, g)).collect::<HashMap<u64, u8>>();
     let synonyms = crate::search::Language::default();
     let synonym_of = |noun: &str| -> Option<String> {
-        let stems: Vec<String> = noun
-            .to_lowercase()
-            .split([' ', '-'])
-            .map(|w| crate::search::analyzer::stem(w).into_owned())
-            .collect();
+        let words = crate::search::analyzer::words(&mut crate::search::analyzer::word_analyzer(), noun);
+        let stems: Vec<String> =
+            words.iter().map(|w| crate::search::analyzer::stem(w).into_owned()).collect();
         synonyms.synonyms().of(&stems).first().map(|member| member.join(" "))
     };
     let with_synonyms: Vec<(&Product, &'static str, &'static str)> =

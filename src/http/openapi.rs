@@ -219,8 +219,24 @@ mod tests {
         for sort in sorts {
             assert!(Sort::parse(sort.as_str().unwrap()).is_ok(), "{sort}");
         }
+        // Documented as they are sent: the schema's names are serde's.
         let codes = document["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap();
-        for code in [ErrorCode::InvalidInput, ErrorCode::CatalogBehind, ErrorCode::InternalError] {
+        let all = [
+            ErrorCode::InvalidInput,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::Conflict,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::Overloaded,
+            ErrorCode::DependencyUnavailable,
+            ErrorCode::CatalogBehind,
+            ErrorCode::Timeout,
+            ErrorCode::InternalError,
+        ];
+        assert_eq!(codes.len(), all.len());
+        for code in all {
             assert!(codes.contains(&serde_json::to_value(code).unwrap()), "{code:?}");
         }
     }
