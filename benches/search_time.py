@@ -2,9 +2,12 @@
 """Server-side search time per query class, as the service reports it in `search_time`.
 
 Usage: benches/search_time.py BASE_URL QUERIES.jsonl
-QUERIES.jsonl comes from `relevance --dump-queries`. Every query is sent once to warm up,
-then once more, one at a time, and the second pass is reported: p50 and p99 per class.
-Standard library only.
+       benches/search_time.py BASE_URL PATHS.txt [CLASS]
+QUERIES.jsonl comes from `relevance --dump-queries`; PATHS.txt holds one /products/search
+path per line (as `benches/broad_queries.py` writes them), all of one class (default
+"broad"), sent as they are. Every query is sent once to warm up, then once more, one at a
+time, and the second pass is reported: p50, p90 and p99 per class, and the slowest queries
+with how many products each matched. Standard library only.
 """
 import json
 import sys
@@ -29,19 +32,30 @@ def percentile(values, q):
 
 def main():
     base, path = sys.argv[1].rstrip("/"), sys.argv[2]
-    queries = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    lines = [line.strip() for line in open(path, encoding="utf-8") if line.strip()]
+    if path.endswith(".jsonl"):
+        queries = [json.loads(line) for line in lines]
+        queries = [(q["class"], f"/products/search?{q['query']}&limit=100") for q in queries]
+    else:
+        cls = sys.argv[3] if len(sys.argv) > 3 else "broad"
+        queries = [(cls, line) for line in lines]
     times = defaultdict(list)
+    slowest = []
     for timed in (False, True):
-        for q in queries:
-            url = f"{base}/products/search?{q['query']}&limit=100"
-            with urllib.request.urlopen(url, timeout=30) as response:
+        for cls, target in queries:
+            with urllib.request.urlopen(base + target, timeout=30) as response:
                 body = json.load(response)
             if timed:
-                times[q["class"]].append(micros(body["search_time"]))
-    print("| class | queries | p50 | p99 |")
-    print("| --- | ---: | ---: | ---: |")
+                took = micros(body["search_time"])
+                times[cls].append(took)
+                slowest.append((took, body["total_found"], target))
+    print("| class | queries | p50 | p90 | p99 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for cls, values in times.items():
-        print(f"| {cls} | {len(values)} | {percentile(values, 0.5):.0f} µs | {percentile(values, 0.99):.0f} µs |")
+        p50, p90, p99 = (percentile(values, q) for q in (0.5, 0.9, 0.99))
+        print(f"| {cls} | {len(values)} | {p50:.0f} µs | {p90:.0f} µs | {p99:.0f} µs |")
+    print()
+    print("slowest: " + ", ".join(f"{t:.0f} µs ({n} found) {p}" for t, n, p in sorted(slowest, reverse=True)[:5]))
 
 
 if __name__ == "__main__":

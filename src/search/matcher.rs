@@ -16,15 +16,25 @@
 //! 2. conjunction: every other word, cheapest first, keeps the candidates one of its lists
 //!    holds; a word with few postings per candidate is read whole into a bitset, one with
 //!    many is skipped through to each candidate with the lists' skip data;
-//! 3. scoring: only the survivors are scored, list by list, the same two ways.
+//! 3. scoring: only the survivors are scored, list by list, the same two ways, and only
+//!    when asked: counting and facets never score.
 //!
 //! So no posting is scored unless its document matches every word. The scores equal those
 //! of tantivy's term queries under boolean and boost queries (a test holds them to it).
+//!
+//! A page under relevance needs fewer still ([`MatchScorer::collect_page`]). When many
+//! documents match, the segment is cut into windows of [`WINDOW`] doc ids, and each window
+//! gets a bound: the scoring replayed with each list's best score in the window. Windows are
+//! scored best bound first, in batches, and once the page is full a window whose bound
+//! cannot beat its worst match (lower, or equal with higher product ids) is left out. The
+//! page is the one scoring every match gives (a test holds it to that), and the count
+//! stays exact: it is the number of matches, scored or not.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::InvertedIndexReader;
+use tantivy::fastfield::AliveBitSet;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
@@ -143,7 +153,9 @@ impl Query for WordsQuery {
             None => Vec::new(),
         };
         let bm25 = match enable_scoring {
-            EnableScoring::Enabled { searcher, .. } => Some(Bm25::new(searcher, &self.words, &segments)?),
+            EnableScoring::Enabled { searcher, .. } => {
+                Some(Arc::new(Bm25::new(searcher, &self.words, &segments)?))
+            }
             EnableScoring::Disabled { .. } => None,
         };
         Ok(Box::new(WordsWeight {
@@ -264,7 +276,7 @@ struct WordsWeight {
     required: Arc<[bool]>,
     filters: Arc<[Vec<Term>]>,
     segments: Vec<SegmentTerms>,
-    bm25: Option<Bm25>,
+    bm25: Option<Arc<Bm25>>,
 }
 
 /// One term's postings in one segment, and where the term is in the query: word (or
@@ -303,10 +315,11 @@ struct SegmentLists {
 }
 
 impl WordsWeight {
-    /// The matching documents of one segment, ascending, with their scores.
-    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<DocId>, Vec<Score>)> {
+    /// The matching documents of one segment, ascending, and what scoring them needs
+    /// (`None` when scoring is off or nothing matches): they are scored only when asked.
+    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<(Vec<DocId>, Option<SegmentScoring>)> {
         let Some(lists) = self.segment_lists(reader)? else {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok((Vec::new(), None));
         };
         let mut bits = DocBits::new(reader.max_doc());
         let max_doc = reader.max_doc();
@@ -345,12 +358,28 @@ impl WordsWeight {
                 docs.retain(|_| *hit.next().expect("one flag per candidate"));
             }
         }
-        let scores = match &self.bm25 {
+        let scoring = match &self.bm25 {
             // A query that matches nothing here opens no list to score it.
-            Some(bm25) if !docs.is_empty() => self.scores(reader, bm25, &lists, &docs, &mut bits)?,
-            _ => vec![1.0; docs.len()],
+            Some(bm25) if !docs.is_empty() => {
+                let mut fieldnorms: Vec<(Field, FieldNormReader)> = Vec::new();
+                for list in lists.clauses.iter().flatten().flatten() {
+                    let field = list.posted.field;
+                    if !fieldnorms.iter().any(|(f, _)| *f == field) {
+                        fieldnorms.push((field, reader.get_fieldnorms_reader(field)?));
+                    }
+                }
+                Some(SegmentScoring {
+                    words: self.words.clone(),
+                    required: self.required.clone(),
+                    bm25: bm25.clone(),
+                    clauses: lists.clauses,
+                    fieldnorms,
+                    max_doc,
+                })
+            }
+            _ => None,
         };
-        Ok((docs, scores))
+        Ok((docs, scoring))
     }
 
     /// The segment's lists; `None` if a required clause or a filter matches nothing here.
@@ -408,92 +437,227 @@ impl WordsWeight {
         conjunction.sort_by_key(|word| word.postings);
         Ok(Some(SegmentLists { conjunction, grouped, clauses }))
     }
+}
 
-    /// Sums each term's weighted BM25 over `docs`, plus a tier per clause matched exactly,
-    /// plus the word tier per optional clause matched.
-    fn scores(
-        &self,
-        reader: &SegmentReader,
-        bm25: &Bm25,
-        lists: &SegmentLists,
-        docs: &[DocId],
-        bits: &mut DocBits,
-    ) -> tantivy::Result<Vec<Score>> {
-        // Above every exact tier and BM25 sum the clauses can add together.
-        let word_tier = EXACT_TIER * (self.words.len() as Score + 1.0);
-        SCORES.with_borrow_mut(|scores| {
-            if scores.len() < reader.max_doc() as usize {
-                scores.resize(reader.max_doc() as usize, 0.0);
+/// What scoring one segment's matches needs, kept by its scorer until asked for scores.
+struct SegmentScoring {
+    words: Arc<[Clause]>,
+    required: Arc<[bool]>,
+    bm25: Arc<Bm25>,
+    /// Per clause: its lists by term position (`None` where the segment lacks the term).
+    clauses: Vec<Vec<Option<List>>>,
+    fieldnorms: Vec<(Field, FieldNormReader)>,
+    max_doc: DocId,
+}
+
+/// Documents per window of a segment when a page is chosen: small enough that a window's
+/// bound stays close to its best match, large enough that bounding them all costs little.
+const WINDOW: DocId = 128;
+
+/// Fewer matches than this are scored whole: bounding windows would cost more than it saves.
+const BOUND_FROM: usize = 4096;
+
+/// Lists beyond which a segment's matches are scored whole: each batch of windows reads
+/// every list again, and bounding costs as much as scoring (short prefixes complete to
+/// hundreds of words).
+const BOUNDED_LISTS: usize = 32;
+
+/// Matches scored at a time, at least, when windows are bounded: the page's worst match is
+/// checked again between batches.
+const BATCH: usize = 512;
+
+/// The matches of one window of doc ids (a range of the segment's matches), and a score
+/// none of them exceeds.
+struct Window {
+    matches: std::ops::Range<usize>,
+    bound: Score,
+}
+
+impl SegmentScoring {
+    fn scorer(&self, list: &List) -> ListScorer<'_> {
+        let field = list.posted.field;
+        ListScorer {
+            weight: self.bm25.weights[list.word][list.term],
+            norms: &self.bm25.norms[&field],
+            fieldnorms: &self.fieldnorms.iter().find(|(f, _)| *f == field).expect("read for every list").1,
+        }
+    }
+
+    /// Above every exact tier and BM25 sum the clauses can add together.
+    fn word_tier(&self) -> Score {
+        EXACT_TIER * (self.words.len() as Score + 1.0)
+    }
+
+    /// Sums each term's weighted BM25 over `docs` (ascending), plus a tier per clause
+    /// matched exactly, plus the word tier per optional clause matched.
+    fn scores(&self, docs: &[DocId]) -> tantivy::Result<Vec<Score>> {
+        let max_doc = self.max_doc as usize;
+        let word_tier = self.word_tier();
+        ACCUMULATORS.with_borrow_mut(|accumulators| {
+            if accumulators.len() < max_doc {
+                accumulators.resize(max_doc, (0.0, 0));
             }
-            bits.clear();
             for &doc in docs {
-                bits.insert(doc);
-                scores[doc as usize] = 0.0;
+                accumulators[doc as usize] = (0.0, CANDIDATE);
             }
-            let mut exact = DocBits::new(reader.max_doc());
-            let mut synonym = DocBits::new(reader.max_doc());
-            let mut matched = DocBits::new(reader.max_doc());
-            for (w, clause) in self.words.iter().enumerate() {
-                let optional = !self.required[w];
-                for list in lists.clauses[w].iter().flatten() {
-                    let scorer = ListScorer {
-                        weight: bm25.weights[list.word][list.term],
-                        norms: &bm25.norms[&list.posted.field],
-                        fieldnorms: reader.get_fieldnorms_reader(list.posted.field)?,
-                    };
-                    let tier = clause.terms[list.term].tier;
-                    // A term of the union matches the clause on its own; a group's only with
-                    // the group's other parts, checked below.
-                    let matches_alone = optional && list.term < clause.union;
-                    let mut add = |doc: DocId, freq: u32| {
-                        scores[doc as usize] += scorer.score(doc, freq);
-                        match tier {
-                            Tier::Exact => exact.insert(doc),
-                            Tier::Synonym => synonym.insert(doc),
-                            Tier::Near => {}
-                        }
-                        if matches_alone {
-                            matched.insert(doc);
-                        }
-                    };
-                    if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
-                        let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
-                        while !block.docs().is_empty() {
-                            for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
-                                if bits.contains(doc) {
-                                    add(doc, freq);
-                                }
-                            }
-                            block.advance();
-                        }
-                    } else {
-                        let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
-                        walk(&mut postings, docs, |i, postings| add(docs[i], postings.term_freq()));
-                    }
-                }
-                if optional && !clause.is_simple() {
-                    let hits = clause_hits(clause, &lists.clauses[w], docs)?;
-                    for (&doc, _) in docs.iter().zip(&hits).filter(|(_, hit)| **hit) {
-                        matched.insert(doc);
-                    }
-                }
-                for &doc in docs {
-                    if exact.contains(doc) {
-                        scores[doc as usize] += EXACT_TIER;
-                        exact.remove(doc);
-                    } else if synonym.contains(doc) {
-                        scores[doc as usize] += SYNONYM_TIER;
-                    }
-                    synonym.remove(doc);
-                    if matched.contains(doc) {
-                        scores[doc as usize] += word_tier;
-                        matched.remove(doc);
-                    }
-                }
+            let scored = self.accumulate(docs, accumulators, word_tier);
+            let scores = docs.iter().map(|&doc| accumulators[doc as usize].0).collect();
+            // Leave no flag behind for the next search on this thread.
+            for &doc in docs {
+                accumulators[doc as usize].1 = 0;
             }
-            Ok(docs.iter().map(|&doc| scores[doc as usize]).collect())
+            scored.map(|()| scores)
         })
     }
+
+    fn accumulate(
+        &self,
+        docs: &[DocId],
+        accumulators: &mut [(Score, u8)],
+        word_tier: Score,
+    ) -> tantivy::Result<()> {
+        for (w, clause) in self.words.iter().enumerate() {
+            let optional = !self.required[w];
+            for list in self.clauses[w].iter().flatten() {
+                let scorer = self.scorer(list);
+                let flag = match clause.terms[list.term].tier {
+                    Tier::Exact => EXACT,
+                    Tier::Synonym => SYNONYM,
+                    Tier::Near => 0,
+                };
+                // A term of the union matches the clause on its own; a group's only with
+                // the group's other parts, checked below.
+                let flag = if optional && list.term < clause.union { flag | MATCHED } else { flag };
+                let add = |(score, flags): &mut (Score, u8), doc: DocId, freq: u32| {
+                    *score += scorer.score(doc, freq);
+                    *flags |= flag;
+                };
+                if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
+                    let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
+                    while !block.docs().is_empty() {
+                        for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
+                            let accumulator = &mut accumulators[doc as usize];
+                            if accumulator.1 & CANDIDATE != 0 {
+                                add(accumulator, doc, freq);
+                            }
+                        }
+                        block.advance();
+                    }
+                } else {
+                    let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
+                    walk(&mut postings, docs, |i, postings| {
+                        add(&mut accumulators[docs[i] as usize], docs[i], postings.term_freq());
+                    });
+                }
+            }
+            if optional && !clause.is_simple() {
+                let hits = clause_hits(clause, &self.clauses[w], docs)?;
+                for (&doc, _) in docs.iter().zip(&hits).filter(|(_, hit)| **hit) {
+                    accumulators[doc as usize].1 |= MATCHED;
+                }
+            }
+            for &doc in docs {
+                let (score, flags) = &mut accumulators[doc as usize];
+                if *flags & EXACT != 0 {
+                    *score += EXACT_TIER;
+                } else if *flags & SYNONYM != 0 {
+                    *score += SYNONYM_TIER;
+                }
+                if *flags & MATCHED != 0 {
+                    *score += word_tier;
+                }
+                *flags = CANDIDATE;
+            }
+        }
+        Ok(())
+    }
+
+    /// The segment's windows of [`WINDOW`] doc ids, each with the matches of `docs` it holds
+    /// and a bound on their scores. The bound replays [`Self::scores`] step by step, with
+    /// each list's best term frequency and shortest field in the window in place of a
+    /// document's, and every tier the window's lists could give. Floating-point rounding is
+    /// monotonic, so no match scores above its window's bound, and the best can equal it.
+    fn windows(&self, docs: &[DocId]) -> tantivy::Result<Vec<Window>> {
+        let count = self.max_doc.div_ceil(WINDOW) as usize;
+        let mut bound: Vec<Score> = vec![0.0; count];
+        // Per window, for the clause at hand: its best tier (0 none, 1 synonym, 2 exact),
+        // whether any of its lists has a posting there; for the list at hand, its best
+        // term frequency (0: no posting) and shortest field.
+        let mut tier = vec![0u8; count];
+        let mut present = vec![false; count];
+        let mut best: Vec<Option<Score>> = vec![None; count];
+        for (w, clause) in self.words.iter().enumerate() {
+            tier.fill(0);
+            present.fill(false);
+            for list in self.clauses[w].iter().flatten() {
+                let scorer = self.scorer(list);
+                let rank = match clause.terms[list.term].tier {
+                    Tier::Exact => 2,
+                    Tier::Synonym => 1,
+                    Tier::Near => 0,
+                };
+                if !is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
+                    // Too long to read for so few matches: its weight bounds every score it
+                    // gives (BM25's frequency factor stays below 1), in every window.
+                    for j in 0..count {
+                        bound[j] += scorer.weight;
+                        tier[j] = tier[j].max(rank);
+                        present[j] = true;
+                    }
+                    continue;
+                }
+                let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
+                while !block.docs().is_empty() {
+                    for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
+                        let best = &mut best[(doc / WINDOW) as usize];
+                        let score = scorer.score(doc, freq);
+                        if best.is_none_or(|best| score > best) {
+                            *best = Some(score);
+                        }
+                    }
+                    block.advance();
+                }
+                for j in 0..count {
+                    if let Some(best) = best[j].take() {
+                        bound[j] += best;
+                        tier[j] = tier[j].max(rank);
+                        present[j] = true;
+                    }
+                }
+            }
+            let optional = !self.required[w];
+            for j in 0..count {
+                match tier[j] {
+                    2 => bound[j] += EXACT_TIER,
+                    1 => bound[j] += SYNONYM_TIER,
+                    _ => {}
+                }
+                if optional && present[j] {
+                    bound[j] += self.word_tier();
+                }
+            }
+        }
+        let mut windows = Vec::with_capacity(count);
+        let mut start = 0;
+        for (j, &bound) in bound.iter().enumerate() {
+            let end = start + docs[start..].partition_point(|&doc| doc < (j as DocId + 1) * WINDOW);
+            windows.push(Window { matches: start..end, bound });
+            start = end;
+        }
+        Ok(windows)
+    }
+}
+
+/// A page of matches a collector keeps, as the matcher sees it: ranked by score, then by
+/// the lower product id.
+pub trait Page {
+    /// How many matches the page keeps.
+    fn size(&self) -> usize;
+    /// The score and product id of the worst match kept, once the page is full.
+    fn worst(&self) -> Option<(Score, u64)>;
+    /// The lowest product id of `docs`.
+    fn lowest_id(&self, docs: &[DocId]) -> u64;
+    fn offer(&mut self, doc: DocId, score: Score);
 }
 
 /// Which of `candidates` `clause` matches, found through the lists' skip data.
@@ -589,22 +753,46 @@ fn is_dense(postings: u64, candidates: usize) -> bool {
 }
 
 thread_local! {
-    /// Score accumulators by document id, kept between searches on the same thread so that
-    /// no search pays for zeroing a segment-sized array: only its candidates' entries are set.
-    static SCORES: std::cell::RefCell<Vec<Score>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Score accumulators and flags by document id, kept between searches on the same
+    /// thread so that no search pays for zeroing a segment-sized array: only its
+    /// candidates' entries are set, and their flags cleared after.
+    static ACCUMULATORS: std::cell::RefCell<Vec<(Score, u8)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+
+#[cfg(test)]
+thread_local! {
+    static LEFT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many windows this thread's searches have left out unscored.
+#[cfg(test)]
+pub fn windows_left_out() -> usize {
+    LEFT_OUT.with(std::cell::Cell::get)
+}
+
+/// Flags of an accumulator: the document is being scored; for the clause at hand, it
+/// matched through an exact term, a synonym, or (optional clauses) at all.
+const CANDIDATE: u8 = 1;
+const EXACT: u8 = 2;
+const SYNONYM: u8 = 4;
+const MATCHED: u8 = 8;
 
 /// BM25 of one term in one segment, weighted.
 struct ListScorer<'a> {
     weight: Score,
     norms: &'a [Score; 256],
-    fieldnorms: FieldNormReader,
+    fieldnorms: &'a FieldNormReader,
 }
 
 impl ListScorer<'_> {
     fn score(&self, doc: DocId, freq: u32) -> Score {
+        self.score_id(self.fieldnorms.fieldnorm_id(doc), freq)
+    }
+
+    /// The score of `freq` occurrences in a field of encoded length `norm_id`.
+    fn score_id(&self, norm_id: u8, freq: u32) -> Score {
         let freq = freq as Score;
-        self.weight * freq / (freq + self.norms[usize::from(self.fieldnorms.fieldnorm_id(doc))])
+        self.weight * freq / (freq + self.norms[usize::from(norm_id)])
     }
 }
 
@@ -627,10 +815,6 @@ impl DocBits {
 
     fn insert(&mut self, doc: DocId) {
         self.words[doc as usize / 64] |= 1 << (doc % 64);
-    }
-
-    fn remove(&mut self, doc: DocId) {
-        self.words[doc as usize / 64] &= !(1 << (doc % 64));
     }
 
     fn contains(&self, doc: DocId) -> bool {
@@ -717,29 +901,135 @@ fn gallop(docs: &[DocId], from: usize, target: DocId) -> usize {
 
 impl Weight for WordsWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let (docs, mut scores) = self.matches(reader)?;
-        if boost != 1.0 {
-            scores.iter_mut().for_each(|score| *score *= boost);
-        }
-        Ok(Box::new(MatchScorer { docs, scores, position: 0 }))
+        let (docs, scoring) = self.matches(reader)?;
+        Ok(Box::new(MatchScorer { docs, scores: None, scoring, boost, position: 0 }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let (docs, scores) = self.matches(reader)?;
-        match docs.binary_search(&doc) {
-            Ok(i) => {
-                Ok(Explanation::new("every word matched: weighted BM25 plus exact-word tiers", scores[i]))
-            }
-            Err(_) => Err(TantivyError::InvalidArgument(format!("document {doc} does not match"))),
+        let (docs, scoring) = self.matches(reader)?;
+        if docs.binary_search(&doc).is_err() {
+            return Err(TantivyError::InvalidArgument(format!("document {doc} does not match")));
         }
+        let score = match scoring {
+            Some(scoring) => scoring.scores(&[doc])?[0],
+            None => 1.0,
+        };
+        Ok(Explanation::new("every word matched: weighted BM25 plus exact-word tiers", score))
     }
 }
 
-/// Precomputed matches of one segment, served as a scorer.
-struct MatchScorer {
+/// One segment's matches, served as a scorer. They are scored only when asked: counting
+/// and facets never ask, and [`Self::collect_page`] scores only the windows of doc ids
+/// that can still enter a page.
+pub struct MatchScorer {
     docs: Vec<DocId>,
-    scores: Vec<Score>,
+    /// Every match's score, once asked for.
+    scores: Option<Vec<Score>>,
+    scoring: Option<SegmentScoring>,
+    boost: Score,
     position: usize,
+}
+
+impl MatchScorer {
+    /// Offers `page` every alive match that can enter it, and returns how many alive
+    /// matches there are. Below [`BOUND_FROM`] matches, or above [`BOUNDED_LISTS`] lists,
+    /// all are scored. Otherwise windows are
+    /// scored in batches, the highest bounds first, and a window is left out once its bound
+    /// cannot beat the page's worst match: below it, or equal with every product id above.
+    pub fn collect_page(
+        &mut self,
+        page: &mut dyn Page,
+        alive: Option<&AliveBitSet>,
+    ) -> tantivy::Result<usize> {
+        let is_alive = |doc: DocId| alive.is_none_or(|alive| alive.is_alive(doc));
+        let count = match alive {
+            None => self.docs.len(),
+            Some(alive) => self.docs.iter().filter(|&&doc| alive.is_alive(doc)).count(),
+        };
+        let bounded = |scoring: &SegmentScoring| {
+            self.boost == 1.0
+                && self.docs.len() >= BOUND_FROM.max(4 * page.size())
+                && scoring.clauses.iter().flatten().flatten().count() <= BOUNDED_LISTS
+        };
+        let Some(scoring) = self.scoring.as_ref().filter(|scoring| bounded(scoring)) else {
+            self.score_all();
+            let scores = self.scores.as_deref().expect("just scored");
+            for (&doc, &score) in self.docs.iter().zip(scores) {
+                if is_alive(doc) {
+                    page.offer(doc, score);
+                }
+            }
+            return Ok(count);
+        };
+        let windows = scoring.windows(&self.docs)?;
+        let mut order: Vec<usize> = (0..windows.len()).filter(|&j| !windows[j].matches.is_empty()).collect();
+        order.sort_by(|&a, &b| windows[b].bound.total_cmp(&windows[a].bound).then(a.cmp(&b)));
+        let batch_size = page.size().max(BATCH);
+        let mut order = order.into_iter();
+        let mut batch: Vec<usize> = Vec::new();
+        let mut docs: Vec<DocId> = Vec::with_capacity(batch_size + WINDOW as usize);
+        loop {
+            batch.clear();
+            let mut held = 0;
+            let worst = page.worst();
+            for j in order.by_ref() {
+                let window = &windows[j];
+                let matches = &self.docs[window.matches.clone()];
+                match worst {
+                    Some((worst, _)) if window.bound < worst => {
+                        // Every window left is bounded lower still.
+                        #[cfg(test)]
+                        LEFT_OUT.with(|left_out| left_out.set(left_out.get() + 1 + order.len()));
+                        order = Vec::new().into_iter();
+                        break;
+                    }
+                    Some((worst, id)) if window.bound == worst && page.lowest_id(matches) > id => {
+                        #[cfg(test)]
+                        LEFT_OUT.with(|left_out| left_out.set(left_out.get() + 1));
+                        continue;
+                    }
+                    _ => {}
+                }
+                batch.push(j);
+                held += matches.len();
+                if held >= batch_size {
+                    break;
+                }
+            }
+            if batch.is_empty() {
+                return Ok(count);
+            }
+            batch.sort_unstable();
+            docs.clear();
+            docs.extend(batch.iter().flat_map(|&j| self.docs[windows[j].matches.clone()].iter().copied()));
+            for (&doc, score) in docs.iter().zip(scoring.scores(&docs)?) {
+                if is_alive(doc) {
+                    page.offer(doc, score);
+                }
+            }
+        }
+    }
+
+    fn score_all(&mut self) {
+        if self.scores.is_none() {
+            let mut scores = match &self.scoring {
+                // The index is in memory: reading its postings does not fail.
+                Some(scoring) => scoring
+                    .scores(&self.docs)
+                    .unwrap_or_else(|error| panic!("scoring the matches of a segment: {error}")),
+                None => vec![1.0; self.docs.len()],
+            };
+            if self.boost != 1.0 {
+                scores.iter_mut().for_each(|score| *score *= self.boost);
+            }
+            self.scores = Some(scores);
+        }
+    }
+
+    #[cfg(test)]
+    fn scored(docs: Vec<DocId>, scores: Vec<Score>) -> Self {
+        Self { docs, scores: Some(scores), scoring: None, boost: 1.0, position: 0 }
+    }
 }
 
 impl DocSet for MatchScorer {
@@ -762,11 +1052,18 @@ impl DocSet for MatchScorer {
     fn size_hint(&self) -> u32 {
         (self.docs.len() - self.position) as u32
     }
+
+    fn count_including_deleted(&mut self) -> u32 {
+        let left = self.size_hint();
+        self.position = self.docs.len();
+        left
+    }
 }
 
 impl Scorer for MatchScorer {
     fn score(&mut self) -> Score {
-        self.scores[self.position]
+        self.score_all();
+        self.scores.as_ref().expect("just scored")[self.position]
     }
 }
 
@@ -1065,7 +1362,7 @@ mod tests {
 
     #[test]
     fn match_scorer_seeks_and_ends_on_terminated() {
-        let mut scorer = MatchScorer { docs: vec![2, 5, 9], scores: vec![1.0, 2.0, 3.0], position: 0 };
+        let mut scorer = MatchScorer::scored(vec![2, 5, 9], vec![1.0, 2.0, 3.0]);
         assert_eq!(scorer.doc(), 2);
         assert_eq!(scorer.seek(6), 9);
         assert_eq!(scorer.score(), 3.0);

@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::query::Weight;
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
+
+use super::matcher::{MatchScorer, Page};
 
 use super::facets::PRICE_COLUMN;
 use super::query::Sort;
@@ -134,6 +137,39 @@ impl Collector for TopRanked {
         true
     }
 
+    /// Under relevance, the matcher's own matches are offered only where they can still
+    /// enter the page; everything else is collected match by match.
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<(Vec<RankKey>, usize)> {
+        let mut segment = self.for_segment(segment_ord, reader)?;
+        let alive = reader.alive_bitset();
+        if self.sort == Sort::Relevance {
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            if let Some(matches) = scorer.downcast_mut::<MatchScorer>() {
+                segment.count = matches.collect_page(&mut segment, alive)?;
+                return Ok(segment.harvest());
+            }
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                    segment.collect(doc, scorer.score());
+                }
+                doc = scorer.advance();
+            }
+            return Ok(segment.harvest());
+        }
+        weight.for_each(reader, &mut |doc, score| {
+            if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                segment.collect(doc, score);
+            }
+        })?;
+        Ok(segment.harvest())
+    }
+
     fn merge_fruits(&self, segments: Vec<(Vec<RankKey>, usize)>) -> tantivy::Result<RankedPage> {
         let count = segments.iter().map(|(_, count)| count).sum();
         let mut keys: Vec<RankKey> = segments.into_iter().flat_map(|(keys, _)| keys).collect();
@@ -158,6 +194,32 @@ impl SegmentCollector for SegmentTopRanked {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.count += 1;
+        self.offer(doc, score);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.best.into_iter().map(|Reverse(key)| key).collect(), self.count)
+    }
+}
+
+impl Page for SegmentTopRanked {
+    fn size(&self) -> usize {
+        self.window
+    }
+
+    fn worst(&self) -> Option<(Score, u64)> {
+        match self.best.peek() {
+            Some(Reverse(worst)) if self.best.len() == self.window => Some((worst.score, worst.id.0)),
+            _ => None,
+        }
+    }
+
+    fn lowest_id(&self, docs: &[DocId]) -> u64 {
+        docs.iter().map(|&doc| self.ids[doc as usize]).min().unwrap_or(u64::MAX)
+    }
+
+    /// Keeps the match if it ranks above the worst kept, without counting it.
+    fn offer(&mut self, doc: DocId, score: Score) {
         let primary = match &self.column {
             None => 0.0,
             // Products without the sort value come last, whichever the direction.
@@ -182,10 +244,6 @@ impl SegmentCollector for SegmentTopRanked {
         {
             *worst = Reverse(key);
         }
-    }
-
-    fn harvest(self) -> Self::Fruit {
-        (self.best.into_iter().map(|Reverse(key)| key).collect(), self.count)
     }
 }
 
@@ -240,5 +298,100 @@ mod tests {
         // Best first: 9.5 (doc 29), 9 (doc 9), 8.5 (doc 28), 8 (doc 8); skip one.
         assert_eq!(page, vec![991, 972, 992]);
         assert_eq!(count, 20);
+    }
+
+    mod pages_of_the_matcher {
+        use rand::seq::SliceRandom;
+        use rand::{RngExt, SeedableRng};
+        use rand_chacha::ChaCha8Rng;
+        use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
+        use tantivy::schema::{FAST, Field, INDEXED, Schema, TEXT};
+        use tantivy::{Index, IndexWriter, Term, doc};
+
+        use super::super::super::matcher::{self, Clause, Tier, WordTerm, WordsQuery};
+        use super::*;
+
+        /// 18,000 documents in three segments, product ids shuffled, some deleted. Text of
+        /// few words and lengths, so that scores tie by the thousand.
+        fn fixture() -> (Index, Field, Field) {
+            let mut schema = Schema::builder();
+            let title = schema.add_text_field("title", TEXT);
+            let body = schema.add_text_field("body", TEXT);
+            let product_id = schema.add_u64_field("product_id", INDEXED | FAST);
+            let index = Index::create_in_ram(schema.build());
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).unwrap();
+            let mut rng = ChaCha8Rng::seed_from_u64(11);
+            let mut ids: Vec<u64> = (1..=18_000).collect();
+            ids.shuffle(&mut rng);
+            for segment in 0..3 {
+                for id in &ids[segment * 6_000..(segment + 1) * 6_000] {
+                    let mut body_words = vec!["common"; rng.random_range(1..=2)];
+                    for _ in 0..rng.random_range(0..4) {
+                        body_words.push(["filler", "usual", "rare"][rng.random_range(0..3)]);
+                    }
+                    let title_text = if rng.random_range(0..100) < 3 { "common usual" } else { "other" };
+                    writer
+                        .add_document(
+                            doc!(title => title_text, body => body_words.join(" "), product_id => *id),
+                        )
+                        .unwrap();
+                }
+                writer.commit().unwrap();
+            }
+            for id in ids.iter().step_by(97) {
+                writer.delete_term(Term::from_field_u64(product_id, *id));
+            }
+            writer.commit().unwrap();
+            (index, title, body)
+        }
+
+        fn clause(title: Field, body: Field, word: &str, near: &[&str]) -> Clause {
+            let mut terms = vec![
+                WordTerm { term: Term::from_field_text(title, word), weight: 3.0, tier: Tier::Exact },
+                WordTerm { term: Term::from_field_text(body, word), weight: 1.0, tier: Tier::Exact },
+            ];
+            for near in near {
+                terms.push(WordTerm {
+                    term: Term::from_field_text(body, near),
+                    weight: 0.5,
+                    tier: Tier::Near,
+                });
+            }
+            Clause::any_of(terms)
+        }
+
+        #[test]
+        fn bounded_windows_give_the_pages_scoring_every_match_gives() {
+            let (index, title, body) = fixture();
+            let searcher = index.reader().unwrap().searcher();
+            let ids = ProductIds::default().of(&searcher);
+            let common = || clause(title, body, "common", &[]);
+            let queries = [
+                (vec![common()], vec![true]),
+                (vec![clause(title, body, "common", &["usual"])], vec![true]),
+                (vec![common(), clause(title, body, "usual", &["rare"])], vec![true, true]),
+                (vec![common(), clause(title, body, "filler", &[])], vec![true, false]),
+                (vec![common(), common()], vec![true, true]),
+            ];
+            let mut left_out = 0;
+            for (clauses, required) in queries {
+                let words = WordsQuery::of_clauses(clauses.into(), required.into());
+                // A conjunction with everything scores through tantivy's own scorers, every match.
+                let every_match = BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
+                    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
+                ]);
+                for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
+                    let top = TopRanked { offset, limit, sort: Sort::Relevance, ids: ids.clone() };
+                    let before = matcher::windows_left_out();
+                    let bounded = searcher.search(&words, &top).unwrap();
+                    left_out += matcher::windows_left_out() - before;
+                    let whole = searcher.search(&every_match, &top).unwrap();
+                    assert_eq!(bounded, whole, "{words:?} at {offset}+{limit}");
+                }
+            }
+            // The pages were chosen with windows left out, not by scoring everything.
+            assert!(left_out > 100, "{left_out} windows left out");
+        }
     }
 }
