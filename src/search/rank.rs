@@ -361,7 +361,7 @@ mod tests {
         }
 
         #[test]
-        fn bounded_windows_give_the_pages_scoring_every_match_gives() {
+        fn pages_are_those_of_scoring_every_match() {
             let (index, title, body) = fixture();
             let searcher = index.reader().unwrap().searcher();
             let ids = ProductIds::default().of(&searcher);
@@ -372,6 +372,9 @@ mod tests {
                 (vec![common(), clause(title, body, "usual", &["rare"])], vec![true, true]),
                 (vec![common(), clause(title, body, "filler", &[])], vec![true, false]),
                 (vec![common(), common()], vec![true, true]),
+                // Too few matches to bound: scored whole, and only those that can enter offered.
+                (vec![clause(title, body, "usual", &[])], vec![true]),
+                (vec![clause(title, body, "usual", &[]), clause(title, body, "rare", &[])], vec![true, true]),
             ];
             let mut left_out = 0;
             for (clauses, required) in queries {
