@@ -454,16 +454,18 @@ struct SegmentScoring {
 /// bound stays close to its best match, large enough that bounding them all costs little.
 const WINDOW: DocId = 128;
 
-/// Fewer matches than this are scored whole: bounding windows would cost more than it saves.
-const BOUND_FROM: usize = 4096;
+/// Fewer matches than this are scored whole: bounding windows costs about a tenth of
+/// scoring them, and on this catalogue's even scores it pays only where a page is chosen
+/// among tens of thousands of near ties.
+const BOUND_FROM: usize = 16_384;
 
 /// Lists beyond which a segment's matches are scored whole: each batch of windows reads
 /// every list again, and bounding costs as much as scoring (short prefixes complete to
 /// hundreds of words).
 const BOUNDED_LISTS: usize = 32;
 
-/// Matches scored at a time, at least, when windows are bounded: the page's worst match is
-/// checked again between batches.
+/// Matches scored in the first batch, at least, when windows are bounded: the page's worst
+/// match is checked again between batches.
 const BATCH: usize = 512;
 
 /// The matches of one window of doc ids (a range of the segment's matches), and a score
@@ -981,8 +983,10 @@ impl MatchScorer {
         let windows = scoring.windows(&self.docs)?;
         let mut order: Vec<usize> = (0..windows.len()).filter(|&j| !windows[j].matches.is_empty()).collect();
         order.sort_by(|&a, &b| windows[b].bound.total_cmp(&windows[a].bound).then(a.cmp(&b)));
-        let batch_size = page.size().max(BATCH);
+        // Each batch reads every list again, so batches double: a few passes in all.
+        let mut batch_size = page.size().max(BATCH);
         let mut order = order.into_iter();
+        let mut scored = 0;
         let mut batch: Vec<usize> = Vec::new();
         let mut docs: Vec<DocId> = Vec::with_capacity(batch_size + WINDOW as usize);
         loop {
@@ -1015,6 +1019,13 @@ impl MatchScorer {
             }
             if batch.is_empty() {
                 return Ok(count);
+            }
+            // Once most of what is left must be scored anyway, one pass scores it all.
+            scored += held;
+            if held >= self.docs.len().saturating_sub(scored) {
+                batch_size = usize::MAX;
+            } else {
+                batch_size = batch_size.saturating_mul(2);
             }
             batch.sort_unstable();
             docs.clear();

@@ -311,7 +311,7 @@ mod tests {
         use super::super::super::matcher::{self, Clause, Tier, WordTerm, WordsQuery};
         use super::*;
 
-        /// 18,000 documents in three segments, product ids shuffled, some deleted. Text of
+        /// 60,000 documents in three segments, product ids shuffled, some deleted. Text of
         /// few words and lengths, so that scores tie by the thousand.
         fn fixture() -> (Index, Field, Field) {
             let mut schema = Schema::builder();
@@ -319,12 +319,12 @@ mod tests {
             let body = schema.add_text_field("body", TEXT);
             let product_id = schema.add_u64_field("product_id", INDEXED | FAST);
             let index = Index::create_in_ram(schema.build());
-            let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).unwrap();
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, 100_000_000).unwrap();
             let mut rng = ChaCha8Rng::seed_from_u64(11);
-            let mut ids: Vec<u64> = (1..=18_000).collect();
+            let mut ids: Vec<u64> = (1..=60_000).collect();
             ids.shuffle(&mut rng);
             for segment in 0..3 {
-                for id in &ids[segment * 6_000..(segment + 1) * 6_000] {
+                for id in &ids[segment * 20_000..(segment + 1) * 20_000] {
                     let mut body_words = vec!["common"; rng.random_range(1..=2)];
                     for _ in 0..rng.random_range(0..4) {
                         body_words.push(["filler", "usual", "rare"][rng.random_range(0..3)]);
