@@ -27,7 +27,7 @@ use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
 use super::language::Language;
-use super::matcher::{Clause, Tier, Word, WordTerm, WordsQuery};
+use super::matcher::{Clause, Tier, WindowBests, Word, WordTerm, WordsQuery};
 use super::query::{Facets, Filters, Matching, SearchHits, SearchRequest, top_values};
 use super::rank::{ProductIds, TopRanked};
 
@@ -137,6 +137,8 @@ pub struct SearchIndex {
     fields: Fields,
     expander: Expander,
     product_ids: ProductIds,
+    /// The window bests of long lists, for pages chosen among many matches.
+    window_bests: Arc<WindowBests>,
     /// Whether a word is in a field of words, for one searcher generation.
     known_words: Mutex<(u64, HashMap<String, bool>)>,
     language: Language,
@@ -282,6 +284,7 @@ impl SearchIndex {
             fields,
             expander: Expander::default(),
             product_ids: ProductIds::default(),
+            window_bests: Arc::default(),
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             language: options.language,
             partial_below: options.partial_below.max(1),
@@ -685,7 +688,9 @@ impl SearchIndex {
 
         let mut must: Vec<Box<dyn Query>> = Vec::new();
         match &plan.words {
-            Some(words) => must.push(Box::new(words.clone().with_filters(term_filters))),
+            Some(words) => must.push(Box::new(
+                words.clone().with_filters(term_filters).with_window_bests(self.window_bests.clone()),
+            )),
             None => {
                 must.push(plan.query.box_clone());
                 for terms in term_filters {

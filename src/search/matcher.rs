@@ -117,6 +117,7 @@ pub struct WordsQuery {
     required: Arc<[bool]>,
     /// Each filter is a set of terms a product must have one of; filters never score.
     filters: Arc<[Vec<Term>]>,
+    bests: Option<Arc<WindowBests>>,
 }
 
 impl WordsQuery {
@@ -131,7 +132,7 @@ impl WordsQuery {
     /// A query over `clauses`, those flagged in `required` required; with none required it
     /// matches nothing.
     pub fn of_clauses(clauses: Arc<[Clause]>, required: Arc<[bool]>) -> Self {
-        Self { words: clauses, required, filters: Arc::new([]) }
+        Self { words: clauses, required, filters: Arc::new([]), bests: None }
     }
 
     /// The same words, keeping only products that have one of the terms of each filter.
@@ -139,6 +140,12 @@ impl WordsQuery {
     /// prunes candidates before any word is read.
     pub fn with_filters(self, filters: Vec<Vec<Term>>) -> Self {
         Self { filters: filters.into(), ..self }
+    }
+
+    /// The same words, keeping the windows' best scores of long lists in `bests` across
+    /// searches.
+    pub fn with_window_bests(self, bests: Arc<WindowBests>) -> Self {
+        Self { bests: Some(bests), ..self }
     }
 }
 
@@ -164,6 +171,7 @@ impl Query for WordsQuery {
             filters: self.filters.clone(),
             segments,
             bm25,
+            bests: self.bests.clone(),
         }))
     }
 
@@ -222,6 +230,8 @@ impl SegmentTerms {
 /// length normalisation of each field and the weight (idf times boost) of each term.
 struct Bm25 {
     norms: HashMap<Field, Arc<[Score; 256]>>,
+    /// Each field's average length, which its norms follow from.
+    averages: HashMap<Field, Score>,
     /// Per word, per term: the term's weight times `1 + K1` times its idf.
     weights: Vec<Vec<Score>>,
 }
@@ -230,13 +240,16 @@ impl Bm25 {
     fn new(searcher: &Searcher, words: &[Clause], segments: &[SegmentTerms]) -> tantivy::Result<Self> {
         let total_docs: u64 = searcher.segment_readers().iter().map(|r| u64::from(r.max_doc())).sum();
         let mut norms = HashMap::new();
+        let mut averages = HashMap::new();
         let mut weights = Vec::with_capacity(words.len());
         for (w, clause) in words.iter().enumerate() {
             let mut word_weights = Vec::with_capacity(clause.terms.len());
             for (t, term) in clause.terms.iter().enumerate() {
                 let field = term.term.field();
                 if let std::collections::hash_map::Entry::Vacant(entry) = norms.entry(field) {
-                    entry.insert(field_norms(searcher, field, total_docs)?);
+                    let (average, field_norms) = field_norms(searcher, field, total_docs)?;
+                    entry.insert(field_norms);
+                    averages.insert(field, average);
                 }
                 let doc_freq: u64 = segments
                     .iter()
@@ -247,7 +260,7 @@ impl Bm25 {
             }
             weights.push(word_weights);
         }
-        Ok(Self { norms, weights })
+        Ok(Self { norms, averages, weights })
     }
 }
 
@@ -256,8 +269,13 @@ fn idf(doc_freq: u64, total_docs: u64) -> Score {
     (1.0 + x).ln()
 }
 
-/// `K1 * (1 - B + B * length / average length)` for each of the 256 encoded lengths.
-fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::Result<Arc<[Score; 256]>> {
+/// The field's average length, and `K1 * (1 - B + B * length / average length)` for each
+/// of the 256 encoded lengths.
+fn field_norms(
+    searcher: &Searcher,
+    field: Field,
+    total_docs: u64,
+) -> tantivy::Result<(Score, Arc<[Score; 256]>)> {
     let mut tokens = 0u64;
     for reader in searcher.segment_readers() {
         tokens += reader.inverted_index(field)?.total_num_tokens();
@@ -268,7 +286,7 @@ fn field_norms(searcher: &Searcher, field: Field, total_docs: u64) -> tantivy::R
         let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
         *norm = K1 * (1.0 - B + B * length / average);
     }
-    Ok(Arc::new(norms))
+    Ok((average, Arc::new(norms)))
 }
 
 struct WordsWeight {
@@ -277,6 +295,7 @@ struct WordsWeight {
     filters: Arc<[Vec<Term>]>,
     segments: Vec<SegmentTerms>,
     bm25: Option<Arc<Bm25>>,
+    bests: Option<Arc<WindowBests>>,
 }
 
 /// One term's postings in one segment, and where the term is in the query: word (or
@@ -375,6 +394,8 @@ impl WordsWeight {
                     clauses: lists.clauses,
                     fieldnorms,
                     max_doc,
+                    segment: reader.segment_id(),
+                    bests: self.bests.clone(),
                 })
             }
             _ => None,
@@ -448,6 +469,8 @@ struct SegmentScoring {
     clauses: Vec<Vec<Option<List>>>,
     fieldnorms: Vec<(Field, FieldNormReader)>,
     max_doc: DocId,
+    segment: SegmentId,
+    bests: Option<Arc<WindowBests>>,
 }
 
 /// Documents per window of a segment when a page is chosen: small enough that a window's
@@ -587,7 +610,6 @@ impl SegmentScoring {
         // term frequency (0: no posting) and shortest field.
         let mut tier = vec![0u8; count];
         let mut present = vec![false; count];
-        let mut best: Vec<Option<Score>> = vec![None; count];
         for (w, clause) in self.words.iter().enumerate() {
             tier.fill(0);
             present.fill(false);
@@ -608,20 +630,10 @@ impl SegmentScoring {
                     }
                     continue;
                 }
-                let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
-                while !block.docs().is_empty() {
-                    for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
-                        let best = &mut best[(doc / WINDOW) as usize];
-                        let score = scorer.score(doc, freq);
-                        if best.is_none_or(|best| score > best) {
-                            *best = Some(score);
-                        }
-                    }
-                    block.advance();
-                }
+                let bests = self.list_bests(list, count)?;
                 for j in 0..count {
-                    if let Some(best) = best[j].take() {
-                        bound[j] += best;
+                    if bests[j] >= 0.0 {
+                        bound[j] += bests[j];
                         tier[j] = tier[j].max(rank);
                         present[j] = true;
                     }
@@ -647,6 +659,94 @@ impl SegmentScoring {
             start = end;
         }
         Ok(windows)
+    }
+
+    /// One list's best score in each of the segment's `count` windows, negative where it
+    /// has no posting. Long lists are read once per segment, term, weight and average
+    /// length, and kept in [`WindowBests`].
+    fn list_bests(&self, list: &List, count: usize) -> tantivy::Result<Arc<[Score]>> {
+        let scorer = self.scorer(list);
+        let field = list.posted.field;
+        let key = BestsKey {
+            segment: self.segment,
+            postings: list.posted.info.postings_range.start,
+            field,
+            weight: scorer.weight.to_bits(),
+            average: self.bm25.averages[&field].to_bits(),
+        };
+        let kept = self.bests.as_ref().filter(|_| list.posted.info.doc_freq >= KEPT_FROM);
+        if let Some(bests) = kept.and_then(|kept| kept.get(&key)) {
+            return Ok(bests);
+        }
+        let mut bests: Vec<Score> = vec![-1.0; count];
+        let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
+        while !block.docs().is_empty() {
+            for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
+                let best = &mut bests[(doc / WINDOW) as usize];
+                *best = (*best).max(scorer.score(doc, freq));
+            }
+            block.advance();
+        }
+        let bests: Arc<[Score]> = bests.into();
+        if let Some(kept) = kept {
+            kept.insert(key, bests.clone());
+        }
+        Ok(bests)
+    }
+}
+
+/// Lists with fewer postings are read again for each search's bounds: cheap, and not worth
+/// the memory.
+const KEPT_FROM: u32 = 2048;
+
+/// What a list's window bests follow from: its segment, its postings (whose offset names
+/// the term within the field), the term's weight and the field's average length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct BestsKey {
+    segment: SegmentId,
+    postings: usize,
+    field: Field,
+    weight: u32,
+    average: u32,
+}
+
+/// The window bests of long lists, kept across searches: they change only with a segment,
+/// a term's weight or a field's average length, that is with writes. Cleared whole once it
+/// holds [`WindowBests::CAPACITY`] scores, which also drops the keys writes made stale.
+#[derive(Default)]
+pub struct WindowBests {
+    kept: std::sync::Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    lists: HashMap<BestsKey, Arc<[Score]>>,
+    /// Scores held, over every list.
+    scores: usize,
+}
+
+impl std::fmt::Debug for WindowBests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f.debug_struct("WindowBests").field("lists", &kept.lists.len()).field("scores", &kept.scores).finish()
+    }
+}
+
+impl WindowBests {
+    /// 4 Mi scores: 16 MiB.
+    const CAPACITY: usize = 4 << 20;
+
+    fn get(&self, key: &BestsKey) -> Option<Arc<[Score]>> {
+        self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).lists.get(key).cloned()
+    }
+
+    fn insert(&self, key: BestsKey, bests: Arc<[Score]>) {
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.scores + bests.len() > Self::CAPACITY {
+            *kept = Kept::default();
+        }
+        kept.scores += bests.len();
+        kept.lists.insert(key, bests);
     }
 }
 
@@ -983,8 +1083,11 @@ impl MatchScorer {
         let windows = scoring.windows(&self.docs)?;
         let mut order: Vec<usize> = (0..windows.len()).filter(|&j| !windows[j].matches.is_empty()).collect();
         order.sort_by(|&a, &b| windows[b].bound.total_cmp(&windows[a].bound).then(a.cmp(&b)));
-        // Each batch reads every list again, so batches double: a few passes in all.
-        let mut batch_size = page.size().max(BATCH);
+        // Each batch reads every list again, so batches double; and once the windows that can
+        // still compete hold no more than two batches, or still half the matches left after
+        // three batches (the bounds do not separate them), one pass scores them all.
+        let first_batch = page.size().max(BATCH);
+        let mut batch_size = first_batch;
         let mut order = order.into_iter();
         let mut scored = 0;
         let mut batch: Vec<usize> = Vec::new();
@@ -993,6 +1096,19 @@ impl MatchScorer {
             batch.clear();
             let mut held = 0;
             let worst = page.worst();
+            if let Some((worst, _)) = worst {
+                let competing: usize = order
+                    .as_slice()
+                    .iter()
+                    .map(|&j| &windows[j])
+                    .take_while(|window| window.bound >= worst)
+                    .map(|window| window.matches.len())
+                    .sum();
+                let separating = batch_size < 8 * first_batch || competing < (self.docs.len() - scored) / 2;
+                if competing <= 2 * batch_size || !separating {
+                    batch_size = usize::MAX;
+                }
+            }
             for j in order.by_ref() {
                 let window = &windows[j];
                 let matches = &self.docs[window.matches.clone()];
@@ -1020,13 +1136,8 @@ impl MatchScorer {
             if batch.is_empty() {
                 return Ok(count);
             }
-            // Once most of what is left must be scored anyway, one pass scores it all.
+            batch_size = batch_size.saturating_mul(2);
             scored += held;
-            if held >= self.docs.len().saturating_sub(scored) {
-                batch_size = usize::MAX;
-            } else {
-                batch_size = batch_size.saturating_mul(2);
-            }
             batch.sort_unstable();
             docs.clear();
             docs.extend(batch.iter().flat_map(|&j| self.docs[windows[j].matches.clone()].iter().copied()));

@@ -365,6 +365,8 @@ mod tests {
             let (index, title, body) = fixture();
             let searcher = index.reader().unwrap().searcher();
             let ids = ProductIds::default().of(&searcher);
+            // Kept across the searches below, as the service keeps them.
+            let bests = Arc::new(matcher::WindowBests::default());
             let common = || clause(title, body, "common", &[]);
             let queries = [
                 (vec![common()], vec![true]),
@@ -378,7 +380,8 @@ mod tests {
             ];
             let mut left_out = 0;
             for (clauses, required) in queries {
-                let words = WordsQuery::of_clauses(clauses.into(), required.into());
+                let words =
+                    WordsQuery::of_clauses(clauses.into(), required.into()).with_window_bests(bests.clone());
                 // A conjunction with everything scores through tantivy's own scorers, every match.
                 let every_match = BooleanQuery::new(vec![
                     (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
