@@ -1105,7 +1105,7 @@ impl MatchScorer {
                     .map(|window| window.matches.len())
                     .sum();
                 let separating = batch_size < 8 * first_batch || competing < (self.docs.len() - scored) / 2;
-                if competing <= 2 * batch_size || !separating {
+                if competing <= batch_size.saturating_mul(2) || !separating {
                     batch_size = usize::MAX;
                 }
             }
