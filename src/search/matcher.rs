@@ -599,15 +599,14 @@ impl SegmentScoring {
 
     /// The segment's windows of [`WINDOW`] doc ids, each with the matches of `docs` it holds
     /// and a bound on their scores. The bound replays [`Self::scores`] step by step, with
-    /// each list's best term frequency and shortest field in the window in place of a
-    /// document's, and every tier the window's lists could give. Floating-point rounding is
-    /// monotonic, so no match scores above its window's bound, and the best can equal it.
+    /// each list's best score in the window in place of a document's, and every tier the
+    /// window's lists could give. Floating-point rounding is monotonic, so no match scores
+    /// above its window's bound, and the best can equal it.
     fn windows(&self, docs: &[DocId]) -> tantivy::Result<Vec<Window>> {
         let count = self.max_doc.div_ceil(WINDOW) as usize;
         let mut bound: Vec<Score> = vec![0.0; count];
-        // Per window, for the clause at hand: its best tier (0 none, 1 synonym, 2 exact),
-        // whether any of its lists has a posting there; for the list at hand, its best
-        // term frequency (0: no posting) and shortest field.
+        // Per window, for the clause at hand: its best tier (0 none, 1 synonym, 2 exact), and
+        // whether any of its lists has a posting there.
         let mut tier = vec![0u8; count];
         let mut present = vec![false; count];
         for (w, clause) in self.words.iter().enumerate() {
