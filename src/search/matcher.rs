@@ -1053,26 +1053,27 @@ impl MatchScorer {
                 && scoring.clauses.iter().flatten().flatten().count() <= BOUNDED_LISTS
         };
         let Some(scoring) = self.scoring.as_ref().filter(|scoring| bounded(scoring)) else {
-            self.score_all();
-            let scores = self.scores.as_deref().expect("just scored");
-            // Only scores at or above the page's last can enter it: ties are the page's to break.
-            let lowest = match count.checked_sub(page.size()) {
-                Some(below) if page.size() > 0 && below > 0 => {
-                    let mut alive_scores: Vec<Score> = match alive {
-                        None => scores.to_vec(),
-                        Some(_) => self
-                            .docs
-                            .iter()
-                            .zip(scores)
-                            .filter(|(doc, _)| is_alive(**doc))
-                            .map(|(_, s)| *s)
-                            .collect(),
-                    };
-                    *alive_scores.select_nth_unstable_by(below, Score::total_cmp).1
-                }
-                _ => Score::NEG_INFINITY,
+            let mut scores = match &self.scoring {
+                Some(scoring) => scoring.scores(&self.docs)?,
+                None => vec![1.0; self.docs.len()],
             };
-            for (&doc, &score) in self.docs.iter().zip(scores) {
+            if self.boost != 1.0 {
+                scores.iter_mut().for_each(|score| *score *= self.boost);
+            }
+            // Only scores at or above the page's last can enter it: ties are the page's to break.
+            let lowest = if page.size() > 0 && count > page.size() {
+                let mut alive_scores: Vec<Score> = self
+                    .docs
+                    .iter()
+                    .zip(&scores)
+                    .filter(|(doc, _)| is_alive(**doc))
+                    .map(|(_, s)| *s)
+                    .collect();
+                *alive_scores.select_nth_unstable_by(count - page.size(), Score::total_cmp).1
+            } else {
+                Score::NEG_INFINITY
+            };
+            for (&doc, &score) in self.docs.iter().zip(&scores) {
                 if score >= lowest && is_alive(doc) {
                     page.offer(doc, score);
                 }

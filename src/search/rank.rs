@@ -147,26 +147,20 @@ impl Collector for TopRanked {
     ) -> tantivy::Result<(Vec<RankKey>, usize)> {
         let mut segment = self.for_segment(segment_ord, reader)?;
         let alive = reader.alive_bitset();
-        if self.sort == Sort::Relevance {
-            let mut scorer = weight.scorer(reader, 1.0)?;
-            if let Some(matches) = scorer.downcast_mut::<MatchScorer>() {
-                segment.count = matches.collect_page(&mut segment, alive)?;
-                return Ok(segment.harvest());
-            }
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                if alive.is_none_or(|alive| alive.is_alive(doc)) {
-                    segment.collect(doc, scorer.score());
-                }
-                doc = scorer.advance();
-            }
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        if self.sort == Sort::Relevance
+            && let Some(matches) = scorer.downcast_mut::<MatchScorer>()
+        {
+            segment.count = matches.collect_page(&mut segment, alive)?;
             return Ok(segment.harvest());
         }
-        weight.for_each(reader, &mut |doc, score| {
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
             if alive.is_none_or(|alive| alive.is_alive(doc)) {
-                segment.collect(doc, score);
+                segment.collect(doc, scorer.score());
             }
-        })?;
+            doc = scorer.advance();
+        }
         Ok(segment.harvest())
     }
 
