@@ -393,5 +393,41 @@ mod tests {
             // The pages were chosen with windows left out, not by scoring everything.
             assert!(left_out > 100, "{left_out} windows left out");
         }
+
+        #[test]
+        fn window_bests_kept_before_a_write_do_not_bound_the_pages_after_it() {
+            let (index, title, body) = fixture();
+            let bests = Arc::new(matcher::WindowBests::default());
+            let words = WordsQuery::of_clauses(
+                vec![clause(title, body, "common", &["usual"])].into(),
+                vec![true].into(),
+            )
+            .with_window_bests(bests.clone());
+            let every_match = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
+                (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
+            ]);
+            let page = |searcher: &tantivy::Searcher, query: &dyn Query| {
+                let top = TopRanked {
+                    offset: 0,
+                    limit: 20,
+                    sort: Sort::Relevance,
+                    ids: ProductIds::default().of(searcher),
+                };
+                searcher.search(query, &top).unwrap()
+            };
+            let searcher = index.reader().unwrap().searcher();
+            assert_eq!(page(&searcher, &words), page(&searcher, &every_match));
+            // Documents without the words raise their weight (idf) and shorten the average
+            // body: every score of the segments read before changes.
+            let product_id = index.schema().get_field("product_id").unwrap();
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).unwrap();
+            for id in 100_001..=160_000u64 {
+                writer.add_document(doc!(title => "other", body => "filler", product_id => id)).unwrap();
+            }
+            writer.commit().unwrap();
+            let searcher = index.reader().unwrap().searcher();
+            assert_eq!(page(&searcher, &words), page(&searcher, &every_match));
+        }
     }
 }
