@@ -27,7 +27,7 @@ use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
 use super::language::Language;
-use super::matcher::{Clause, Tier, WindowBests, Word, WordTerm, WordsQuery};
+use super::matcher::{Clause, ListMemo, Tier, Word, WordTerm, WordsQuery};
 use super::query::{Facets, Filters, Matching, SearchHits, SearchRequest, top_values};
 use super::rank::{ProductIds, TopRanked};
 
@@ -137,8 +137,8 @@ pub struct SearchIndex {
     fields: Fields,
     expander: Expander,
     product_ids: ProductIds,
-    /// The window bests of long lists, for pages chosen among many matches.
-    window_bests: Arc<WindowBests>,
+    /// What long posting lists give searches (window bests, documents), kept across them.
+    list_memo: Arc<ListMemo>,
     /// Whether a word is in a field of words, for one searcher generation.
     known_words: Mutex<(u64, HashMap<String, bool>)>,
     language: Language,
@@ -284,7 +284,7 @@ impl SearchIndex {
             fields,
             expander: Expander::default(),
             product_ids: ProductIds::default(),
-            window_bests: Arc::default(),
+            list_memo: Arc::default(),
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             language: options.language,
             partial_below: options.partial_below.max(1),
@@ -629,7 +629,8 @@ impl SearchIndex {
         let mut clauses = Vec::new();
         let mut labels = Vec::new();
         for (clause, label) in plan.clauses.iter().zip(std::mem::take(&mut plan.labels)) {
-            let alone = WordsQuery::of_clauses(Arc::new([clause.clone()]), Arc::new([true]));
+            let alone = WordsQuery::of_clauses(Arc::new([clause.clone()]), Arc::new([true]))
+                .with_memo(self.list_memo.clone());
             if searcher.search(&alone, &Count)? > 0 {
                 clauses.push(clause.clone());
                 labels.push(label);
@@ -688,9 +689,8 @@ impl SearchIndex {
 
         let mut must: Vec<Box<dyn Query>> = Vec::new();
         match &plan.words {
-            Some(words) => must.push(Box::new(
-                words.clone().with_filters(term_filters).with_window_bests(self.window_bests.clone()),
-            )),
+            Some(words) => must
+                .push(Box::new(words.clone().with_filters(term_filters).with_memo(self.list_memo.clone()))),
             None => {
                 must.push(plan.query.box_clone());
                 for terms in term_filters {

@@ -14,8 +14,10 @@
 //! segment is worked in passes over sorted document ids instead:
 //! 1. candidates: the union of the cheapest word's lists (fewest postings), as a bitset;
 //! 2. conjunction: every other word, cheapest first, keeps the candidates one of its lists
-//!    holds; a word with few postings per candidate is read whole into a bitset, one with
-//!    many is skipped through to each candidate with the lists' skip data;
+//!    holds; a word with few postings per candidate is read whole into a bitset (and
+//!    intersected with the candidates' bitset, while they are still many), one with many
+//!    is skipped through to each candidate with the lists' skip data. A long list's
+//!    bitset is read once and kept ([`ListMemo`]);
 //! 3. scoring: only the survivors are scored, list by list, the same two ways, and only
 //!    when asked: counting and facets never score.
 //!
@@ -117,7 +119,7 @@ pub struct WordsQuery {
     required: Arc<[bool]>,
     /// Each filter is a set of terms a product must have one of; filters never score.
     filters: Arc<[Vec<Term>]>,
-    bests: Option<Arc<WindowBests>>,
+    memo: Option<Arc<ListMemo>>,
 }
 
 impl WordsQuery {
@@ -132,7 +134,7 @@ impl WordsQuery {
     /// A query over `clauses`, those flagged in `required` required; with none required it
     /// matches nothing.
     pub fn of_clauses(clauses: Arc<[Clause]>, required: Arc<[bool]>) -> Self {
-        Self { words: clauses, required, filters: Arc::new([]), bests: None }
+        Self { words: clauses, required, filters: Arc::new([]), memo: None }
     }
 
     /// The same words, keeping only products that have one of the terms of each filter.
@@ -142,10 +144,10 @@ impl WordsQuery {
         Self { filters: filters.into(), ..self }
     }
 
-    /// The same words, keeping the windows' best scores of long lists in `bests` across
-    /// searches.
-    pub fn with_window_bests(self, bests: Arc<WindowBests>) -> Self {
-        Self { bests: Some(bests), ..self }
+    /// The same words, keeping what long lists give (window bests, documents) in `memo`
+    /// across searches.
+    pub fn with_memo(self, memo: Arc<ListMemo>) -> Self {
+        Self { memo: Some(memo), ..self }
     }
 }
 
@@ -171,7 +173,7 @@ impl Query for WordsQuery {
             filters: self.filters.clone(),
             segments,
             bm25,
-            bests: self.bests.clone(),
+            memo: self.memo.clone(),
         }))
     }
 
@@ -185,6 +187,7 @@ impl Query for WordsQuery {
 /// Where one term's postings are in one segment.
 #[derive(Clone)]
 struct Posted {
+    segment: SegmentId,
     index: Arc<InvertedIndexReader>,
     info: TermInfo,
     field: Field,
@@ -212,7 +215,12 @@ impl SegmentTerms {
                     index
                 }
             };
-            Ok(index.get_term_info(term)?.map(|info| Posted { index, info, field }))
+            Ok(index.get_term_info(term)?.map(|info| Posted {
+                segment: reader.segment_id(),
+                index,
+                info,
+                field,
+            }))
         };
         let mut read = |terms: &mut dyn Iterator<Item = &Term>| terms.map(&mut look_up).collect();
         Ok(Self {
@@ -295,7 +303,7 @@ struct WordsWeight {
     filters: Arc<[Vec<Term>]>,
     segments: Vec<SegmentTerms>,
     bm25: Option<Arc<Bm25>>,
-    bests: Option<Arc<WindowBests>>,
+    memo: Option<Arc<ListMemo>>,
 }
 
 /// One term's postings in one segment, and where the term is in the query: word (or
@@ -342,6 +350,7 @@ impl WordsWeight {
         };
         let mut bits = DocBits::new(reader.max_doc());
         let max_doc = reader.max_doc();
+        let memo = self.memo.as_deref();
         // Clauses with groups by their postings (all their lists: an upper bound), fewest first.
         let mut grouped: Vec<(u64, usize)> = lists
             .grouped
@@ -356,11 +365,11 @@ impl WordsWeight {
         let mut docs = if grouped_first {
             // A clause with groups is the cheapest: its documents, read whole, are the candidates.
             let (_, first) = grouped.next().expect("a clause with groups");
-            let mut docs = clause_docs(&self.words[first], &lists.clauses[first], max_doc)?.docs();
-            narrow(&lists.conjunction, &mut docs, &mut bits)?;
+            let mut docs = clause_docs(&self.words[first], &lists.clauses[first], max_doc, memo)?.docs();
+            narrow(&lists.conjunction, &mut docs, &mut bits, memo)?;
             docs
         } else {
-            conjunction(&lists.conjunction, &mut bits)?
+            conjunction(&lists.conjunction, &mut bits, memo)?
         };
         // The others are read whole when their postings are few for the candidates left, and
         // checked at each candidate through the lists' skip data otherwise.
@@ -369,7 +378,7 @@ impl WordsWeight {
                 break;
             }
             if is_dense(postings, docs.len()) {
-                let matching = clause_docs(&self.words[w], &lists.clauses[w], max_doc)?;
+                let matching = clause_docs(&self.words[w], &lists.clauses[w], max_doc, memo)?;
                 docs.retain(|&doc| matching.contains(doc));
             } else {
                 let hits = clause_hits(&self.words[w], &lists.clauses[w], &docs)?;
@@ -394,8 +403,7 @@ impl WordsWeight {
                     clauses: lists.clauses,
                     fieldnorms,
                     max_doc,
-                    segment: reader.segment_id(),
-                    bests: self.bests.clone(),
+                    memo: self.memo.clone(),
                 })
             }
             _ => None,
@@ -469,8 +477,7 @@ struct SegmentScoring {
     clauses: Vec<Vec<Option<List>>>,
     fieldnorms: Vec<(Field, FieldNormReader)>,
     max_doc: DocId,
-    segment: SegmentId,
-    bests: Option<Arc<WindowBests>>,
+    memo: Option<Arc<ListMemo>>,
 }
 
 /// Documents per window of a segment when a page is chosen: small enough that a window's
@@ -667,14 +674,14 @@ impl SegmentScoring {
         let scorer = self.scorer(list);
         let field = list.posted.field;
         let key = BestsKey {
-            segment: self.segment,
+            segment: list.posted.segment,
             postings: list.posted.info.postings_range.start,
             field,
             weight: scorer.weight.to_bits(),
             average: self.bm25.averages[&field].to_bits(),
         };
-        let kept = self.bests.as_ref().filter(|_| list.posted.info.doc_freq >= KEPT_FROM);
-        if let Some(bests) = kept.and_then(|kept| kept.get(&key)) {
+        let kept = self.memo.as_ref().filter(|_| list.posted.info.doc_freq >= KEPT_FROM);
+        if let Some(bests) = kept.and_then(|memo| memo.bests.get(&key)) {
             return Ok(bests);
         }
         let mut bests: Vec<Score> = vec![-1.0; count];
@@ -687,15 +694,15 @@ impl SegmentScoring {
             block.advance();
         }
         let bests: Arc<[Score]> = bests.into();
-        if let Some(kept) = kept {
-            kept.insert(key, bests.clone());
+        if let Some(memo) = kept {
+            memo.bests.insert(key, bests.clone(), ListMemo::BESTS);
         }
         Ok(bests)
     }
 }
 
-/// Lists with fewer postings are read again for each search's bounds: cheap, and not worth
-/// the memory.
+/// Lists with fewer postings are read again for each search: cheap, and not worth the
+/// memory.
 const KEPT_FROM: u32 = 2048;
 
 /// What a list's window bests follow from: its segment, its postings (whose offset names
@@ -709,43 +716,115 @@ struct BestsKey {
     average: u32,
 }
 
-/// The window bests of long lists, kept across searches: they change only with a segment,
-/// a term's weight or a field's average length, that is with writes. Cleared whole once it
-/// holds [`WindowBests::CAPACITY`] scores, which also drops the keys writes made stale.
-#[derive(Default)]
-pub struct WindowBests {
-    kept: std::sync::Mutex<Kept>,
+/// What a list's documents follow from: its segment and its postings, which never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct DocsKey {
+    segment: SegmentId,
+    postings: usize,
+    field: Field,
 }
 
+/// What long posting lists give every search that reads them, kept across searches: each
+/// list's best score per window, and its documents as a bitset. Window bests change only
+/// with a segment, a term's weight or a field's average length, documents only with a
+/// segment, that is with writes; a write makes new keys, and the stale ones go when a
+/// store fills up and is cleared whole.
 #[derive(Default)]
-struct Kept {
-    lists: HashMap<BestsKey, Arc<[Score]>>,
-    /// Scores held, over every list.
-    scores: usize,
+pub struct ListMemo {
+    bests: Kept<BestsKey, Score>,
+    docs: Kept<DocsKey, u64>,
 }
 
-impl std::fmt::Debug for WindowBests {
+impl std::fmt::Debug for ListMemo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f.debug_struct("WindowBests").field("lists", &kept.lists.len()).field("scores", &kept.scores).finish()
+        f.debug_struct("ListMemo")
+            .field("bests", &self.bests.size())
+            .field("docs", &self.docs.size())
+            .finish()
     }
 }
 
-impl WindowBests {
+impl ListMemo {
     /// 4 Mi scores: 16 MiB.
-    const CAPACITY: usize = 4 << 20;
+    const BESTS: usize = 4 << 20;
+    /// 2 Mi words of 64 documents: 16 MiB.
+    const DOCS: usize = 2 << 20;
 
-    fn get(&self, key: &BestsKey) -> Option<Arc<[Score]>> {
-        self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).lists.get(key).cloned()
+    /// Words of documents kept, over every list.
+    #[cfg(test)]
+    pub fn kept_docs(&self) -> usize {
+        self.docs.size()
     }
 
-    fn insert(&self, key: BestsKey, bests: Arc<[Score]>) {
-        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if kept.scores + bests.len() > Self::CAPACITY {
-            *kept = Kept::default();
+    /// Whether `list`'s documents are worth keeping as a bitset of `words` words: a long list
+    /// whose bitset takes no more than four bytes per posting.
+    fn keeps_docs(list: &List, words: usize) -> bool {
+        let postings = list.posted.info.doc_freq;
+        postings >= KEPT_FROM && 2 * u64::from(postings) >= words as u64
+    }
+
+    /// `list`'s documents as a bitset of `words` words, read once.
+    fn docs(&self, list: &List, words: usize) -> tantivy::Result<Arc<[u64]>> {
+        let key = DocsKey {
+            segment: list.posted.segment,
+            postings: list.posted.info.postings_range.start,
+            field: list.posted.field,
+        };
+        if let Some(docs) = self.docs.get(&key) {
+            return Ok(docs);
         }
-        kept.scores += bests.len();
-        kept.lists.insert(key, bests);
+        let mut bits = DocBits { words: vec![0; words] };
+        bits.insert_postings(list)?;
+        let docs: Arc<[u64]> = bits.words.into();
+        self.docs.insert(key, docs.clone(), Self::DOCS);
+        Ok(docs)
+    }
+}
+
+/// Values kept by key, up to a capacity counted in values; cleared whole when full.
+struct Kept<K, T> {
+    kept: std::sync::Mutex<Held<K, T>>,
+}
+
+struct Held<K, T> {
+    lists: HashMap<K, Arc<[T]>>,
+    /// Values held, over every key.
+    values: usize,
+}
+
+impl<K, T> Default for Held<K, T> {
+    fn default() -> Self {
+        Self { lists: HashMap::new(), values: 0 }
+    }
+}
+
+impl<K, T> Default for Kept<K, T> {
+    fn default() -> Self {
+        Self { kept: std::sync::Mutex::default() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, T> Kept<K, T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held<K, T>> {
+        self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Values held, over every key.
+    fn size(&self) -> usize {
+        self.lock().values
+    }
+
+    fn get(&self, key: &K) -> Option<Arc<[T]>> {
+        self.lock().lists.get(key).cloned()
+    }
+
+    fn insert(&self, key: K, values: Arc<[T]>, capacity: usize) {
+        let mut held = self.lock();
+        if held.values + values.len() > capacity {
+            *held = Held::default();
+        }
+        held.values += values.len();
+        held.lists.insert(key, values);
     }
 }
 
@@ -784,17 +863,22 @@ fn clause_hits(clause: &Clause, lists: &[Option<List>], candidates: &[DocId]) ->
 
 /// Every document of one segment that `clause` matches: any of its union's terms, or all
 /// the parts of one of its groups. Reads the lists whole: clauses with groups are rare.
-fn clause_docs(clause: &Clause, lists: &[Option<List>], max_doc: DocId) -> tantivy::Result<DocBits> {
+fn clause_docs(
+    clause: &Clause,
+    lists: &[Option<List>],
+    max_doc: DocId,
+    memo: Option<&ListMemo>,
+) -> tantivy::Result<DocBits> {
     let mut docs = DocBits::new(max_doc);
     for list in lists[..clause.union].iter().flatten() {
-        docs.insert_list(list)?;
+        docs.insert_list(list, memo)?;
     }
     for group in &clause.groups {
         let mut all: Option<DocBits> = None;
         for part in group {
             let mut any = DocBits::new(max_doc);
             for list in lists[part.clone()].iter().flatten() {
-                any.insert_list(list)?;
+                any.insert_list(list, memo)?;
             }
             match &mut all {
                 None => all = Some(any),
@@ -809,19 +893,44 @@ fn clause_docs(clause: &Clause, lists: &[Option<List>], max_doc: DocId) -> tanti
 }
 
 /// The documents that every word matches, ascending. Candidates start as the union of the
-/// cheapest word; every other word, cheapest first, keeps those it holds. Deleted documents
-/// are left in: tantivy's collectors skip them.
-fn conjunction(words: &[WordLists], bits: &mut DocBits) -> tantivy::Result<Vec<DocId>> {
+/// cheapest word, as a bitset; every other word, cheapest first, keeps those it holds:
+/// while its postings are few for the candidates, its bitset is intersected with theirs;
+/// after that, the candidates are listed and [`narrow`]ed. Deleted documents are left in:
+/// tantivy's collectors skip them.
+fn conjunction(
+    words: &[WordLists],
+    bits: &mut DocBits,
+    memo: Option<&ListMemo>,
+) -> tantivy::Result<Vec<DocId>> {
     for list in &words[0].lists {
-        bits.insert_list(list)?;
+        bits.insert_list(list, memo)?;
+    }
+    let mut count = bits.count();
+    let mut rest = &words[1..];
+    let mut other: Option<DocBits> = None;
+    while let Some((word, tail)) = rest.split_first() {
+        if count == 0 || !is_dense(word.postings, count) {
+            break;
+        }
+        let other = other.get_or_insert_with(|| DocBits { words: vec![0; bits.words.len()] });
+        count = bits.intersect_lists(&word.lists, other, memo)?;
+        rest = tail;
+    }
+    if count == 0 {
+        return Ok(Vec::new());
     }
     let mut candidates = bits.docs();
-    narrow(&words[1..], &mut candidates, bits)?;
+    narrow(rest, &mut candidates, bits, memo)?;
     Ok(candidates)
 }
 
 /// Keeps the `candidates` every one of `words` holds, cheapest word first.
-fn narrow(words: &[WordLists], candidates: &mut Vec<DocId>, bits: &mut DocBits) -> tantivy::Result<()> {
+fn narrow(
+    words: &[WordLists],
+    candidates: &mut Vec<DocId>,
+    bits: &mut DocBits,
+    memo: Option<&ListMemo>,
+) -> tantivy::Result<()> {
     let mut hits = Vec::new();
     for word in words {
         if candidates.is_empty() {
@@ -830,7 +939,7 @@ fn narrow(words: &[WordLists], candidates: &mut Vec<DocId>, bits: &mut DocBits) 
         if is_dense(word.postings, candidates.len()) {
             bits.clear();
             for list in &word.lists {
-                bits.insert_list(list)?;
+                bits.insert_list(list, memo)?;
             }
             candidates.retain(|&doc| bits.contains(doc));
         } else {
@@ -930,8 +1039,50 @@ impl DocBits {
         self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= b);
     }
 
+    /// How many documents the set holds.
+    fn count(&self) -> usize {
+        self.words.iter().map(|word| word.count_ones() as usize).sum()
+    }
+
+    /// Adds every document of a posting list: a long one's from `memo`, read once, any
+    /// other's read now.
+    fn insert_list(&mut self, list: &List, memo: Option<&ListMemo>) -> tantivy::Result<()> {
+        match memo.filter(|_| ListMemo::keeps_docs(list, self.words.len())) {
+            Some(memo) => {
+                let docs = memo.docs(list, self.words.len())?;
+                self.words.iter_mut().zip(docs.iter()).for_each(|(a, b)| *a |= b);
+                Ok(())
+            }
+            None => self.insert_postings(list),
+        }
+    }
+
+    /// Keeps the documents one of `lists` holds, with `other` as scratch space; returns
+    /// how many are left.
+    fn intersect_lists(
+        &mut self,
+        lists: &[List],
+        other: &mut DocBits,
+        memo: Option<&ListMemo>,
+    ) -> tantivy::Result<usize> {
+        match (lists, memo) {
+            ([list], Some(memo)) if ListMemo::keeps_docs(list, self.words.len()) => {
+                let docs = memo.docs(list, self.words.len())?;
+                self.words.iter_mut().zip(docs.iter()).for_each(|(a, b)| *a &= b);
+            }
+            _ => {
+                other.clear();
+                for list in lists {
+                    other.insert_list(list, memo)?;
+                }
+                self.intersect(other);
+            }
+        }
+        Ok(self.count())
+    }
+
     /// Adds every document of a posting list, reading it block by block.
-    fn insert_list(&mut self, list: &List) -> tantivy::Result<()> {
+    fn insert_postings(&mut self, list: &List) -> tantivy::Result<()> {
         let mut block = list.blocks(IndexRecordOption::Basic)?;
         loop {
             let docs = block.docs();
@@ -947,7 +1098,7 @@ impl DocBits {
 
     /// The documents, ascending.
     fn docs(&self) -> Vec<DocId> {
-        let mut docs = Vec::new();
+        let mut docs = Vec::with_capacity(self.count());
         for (block, &word) in self.words.iter().enumerate() {
             let mut word = word;
             while word != 0 {

@@ -360,7 +360,7 @@ mod tests {
             let searcher = index.reader().unwrap().searcher();
             let ids = ProductIds::default().of(&searcher);
             // Kept across the searches below, as the service keeps them.
-            let bests = Arc::new(matcher::WindowBests::default());
+            let memo = Arc::new(matcher::ListMemo::default());
             let common = || clause(title, body, "common", &[]);
             let queries = [
                 (vec![common()], vec![true]),
@@ -374,8 +374,7 @@ mod tests {
             ];
             let mut left_out = 0;
             for (clauses, required) in queries {
-                let words =
-                    WordsQuery::of_clauses(clauses.into(), required.into()).with_window_bests(bests.clone());
+                let words = WordsQuery::of_clauses(clauses.into(), required.into()).with_memo(memo.clone());
                 // A conjunction with everything scores through tantivy's own scorers, every match.
                 let every_match = BooleanQuery::new(vec![
                     (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
@@ -397,12 +396,12 @@ mod tests {
         #[test]
         fn window_bests_kept_before_a_write_do_not_bound_the_pages_after_it() {
             let (index, title, body) = fixture();
-            let bests = Arc::new(matcher::WindowBests::default());
+            let memo = Arc::new(matcher::ListMemo::default());
             let words = WordsQuery::of_clauses(
                 vec![clause(title, body, "common", &["usual"])].into(),
                 vec![true].into(),
             )
-            .with_window_bests(bests.clone());
+            .with_memo(memo.clone());
             let every_match = BooleanQuery::new(vec![
                 (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
                 (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
@@ -428,6 +427,50 @@ mod tests {
             writer.commit().unwrap();
             let searcher = index.reader().unwrap().searcher();
             assert_eq!(page(&searcher, &words), page(&searcher, &every_match));
+        }
+
+        #[test]
+        fn documents_of_long_lists_kept_as_bitsets_match_as_the_lists_do() {
+            let (index, title, body) = fixture();
+            let memo = Arc::new(matcher::ListMemo::default());
+            let queries = [
+                vec![clause(title, body, "common", &[])],
+                vec![clause(title, body, "usual", &["rare"])],
+                vec![clause(title, body, "common", &[]), clause(title, body, "filler", &["usual"])],
+                vec![clause(title, body, "rare", &[]), clause(title, body, "usual", &[])],
+            ];
+            let check = |searcher: &tantivy::Searcher| {
+                let ids = ProductIds::default().of(searcher);
+                for clauses in &queries {
+                    let required: Vec<bool> = vec![true; clauses.len()];
+                    let read = WordsQuery::of_clauses(clauses.clone().into(), required.clone().into());
+                    let kept = read.clone().with_memo(memo.clone());
+                    let top = TopRanked { offset: 0, limit: 30, sort: Sort::Relevance, ids: ids.clone() };
+                    // Twice: the second search finds the bitsets the first one kept.
+                    for _ in 0..2 {
+                        let count = searcher.search(&kept, &tantivy::collector::Count).unwrap();
+                        assert_eq!(count, searcher.search(&read, &tantivy::collector::Count).unwrap());
+                        assert_eq!(
+                            searcher.search(&kept, &top).unwrap(),
+                            searcher.search(&read, &top).unwrap(),
+                            "{clauses:?}"
+                        );
+                    }
+                }
+            };
+            check(&index.reader().unwrap().searcher());
+            // A write adds a segment and deletes in the others: no kept bitset stands for it.
+            let product_id = index.schema().get_field("product_id").unwrap();
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).unwrap();
+            for id in 100_001..=120_000u64 {
+                writer.add_document(doc!(title => "other", body => "rare usual", product_id => id)).unwrap();
+            }
+            for id in (1..=60_000u64).step_by(5) {
+                writer.delete_term(Term::from_field_u64(product_id, id));
+            }
+            writer.commit().unwrap();
+            check(&index.reader().unwrap().searcher());
+            assert!(memo.kept_docs() > 0, "{memo:?}");
         }
     }
 }
