@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use data_gen::Product;
-use tantivy::collector::Count;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
@@ -27,7 +26,7 @@ use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
 use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
 use super::language::Language;
-use super::matcher::{Clause, ListMemo, Tier, Word, WordTerm, WordsQuery};
+use super::matcher::{Clause, ClauseSets, ListMemo, Tier, Word, WordTerm, WordsQuery};
 use super::query::{Facets, Filters, Matching, SearchHits, SearchRequest, top_values};
 use super::rank::{ProductIds, TopRanked};
 
@@ -624,54 +623,59 @@ impl SearchIndex {
     /// no product at all go first; then, while too few match, the required clause whose
     /// removal leaves the most matches (the least informative word; of two, the later),
     /// until one is left. Clauses let go keep ranking: products matching more of them first.
+    /// Every count comes from the clauses' documents, read once.
     fn relax(&self, searcher: &Searcher, plan: &mut TextPlan, filters: &Filters) -> anyhow::Result<()> {
         plan.partial = true;
-        let mut clauses = Vec::new();
-        let mut labels = Vec::new();
-        for (clause, label) in plan.clauses.iter().zip(std::mem::take(&mut plan.labels)) {
-            let alone = WordsQuery::of_clauses(Arc::new([clause.clone()]), Arc::new([true]))
-                .with_memo(self.list_memo.clone());
-            if searcher.search(&alone, &Count)? > 0 {
-                clauses.push(clause.clone());
-                labels.push(label);
-            } else {
-                plan.not_required.push(label);
+        let sets = ClauseSets::read(
+            searcher,
+            &plan.clauses,
+            &self.term_filters(filters, None),
+            &self.range_filters(filters, None),
+            Some(&self.list_memo),
+        )?;
+        let alone = |c: usize| {
+            let mut only = vec![false; plan.clauses.len()];
+            only[c] = true;
+            sets.count(&only, false)
+        };
+        // Clauses by their position in the plan as it was; `kept` those still in it.
+        let kept: Vec<usize> = (0..plan.clauses.len()).filter(|&c| alone(c) > 0).collect();
+        let mut required = vec![false; plan.clauses.len()];
+        kept.iter().for_each(|&c| required[c] = true);
+        for (c, label) in plan.labels.iter().enumerate() {
+            if !required[c] {
+                plan.not_required.push(label.clone());
             }
         }
-        plan.required = vec![true; clauses.len()];
-        plan.clauses = clauses.into();
-        plan.labels = labels;
-        plan.assemble();
-        let count = |plan: &TextPlan| -> anyhow::Result<u64> {
-            Ok(searcher.search(&self.with_filters(plan, filters, None), &Count)? as u64)
-        };
         loop {
-            let required: Vec<usize> = (0..plan.required.len()).filter(|&c| plan.required[c]).collect();
-            if required.len() <= 1 || count(plan)? >= self.partial_below {
+            let left: Vec<usize> = (0..required.len()).filter(|&c| required[c]).collect();
+            if left.len() <= 1 || sets.count(&required, true) >= self.partial_below {
                 break;
             }
             let mut best: Option<(u64, usize)> = None;
-            for &c in &required {
-                plan.required[c] = false;
-                plan.assemble();
-                let left = count(plan)?;
-                plan.required[c] = true;
-                if best.is_none_or(|(most, _)| left >= most) {
-                    best = Some((left, c));
+            for &c in &left {
+                required[c] = false;
+                let count = sets.count(&required, true);
+                required[c] = true;
+                if best.is_none_or(|(most, _)| count >= most) {
+                    best = Some((count, c));
                 }
             }
             let (_, least) = best.expect("two or more required clauses");
-            plan.required[least] = false;
+            required[least] = false;
             plan.not_required.push(plan.labels[least].clone());
-            plan.assemble();
         }
+        // Clauses that match nothing leave the plan; the others stay, required or not.
+        plan.clauses = kept.iter().map(|&c| plan.clauses[c].clone()).collect();
+        plan.labels = kept.iter().map(|&c| plan.labels[c].clone()).collect();
+        plan.required = kept.iter().map(|&c| required[c]).collect();
+        plan.assemble();
         Ok(())
     }
 
-    /// The text query restricted by `filters`, leaving out the filter of `skip` (for its
-    /// facet). Term filters (category, brand, stock) join the words' own conjunction when
-    /// the text is words alone; otherwise, and for ranges, they are clauses around it.
-    fn with_filters(&self, plan: &TextPlan, filters: &Filters, skip: Option<FacetKind>) -> Box<dyn Query> {
+    /// The term filters (category, brand, stock) of `filters`, but `skip`'s: a product must
+    /// have one term of each.
+    fn term_filters(&self, filters: &Filters, skip: Option<FacetKind>) -> Vec<Vec<Term>> {
         let f = &self.fields;
         let values = |field: Field, values: &[String]| -> Vec<Term> {
             values.iter().map(|v| Term::from_field_text(field, &v.trim().to_lowercase())).collect()
@@ -686,7 +690,31 @@ impl SearchIndex {
         if let Some(in_stock) = filters.in_stock {
             term_filters.push(vec![Term::from_field_bool(f.in_stock, in_stock)]);
         }
+        term_filters
+    }
 
+    /// The range filters (price, rating) of `filters`, but `skip`'s.
+    fn range_filters(&self, filters: &Filters, skip: Option<FacetKind>) -> Vec<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut ranges: Vec<Box<dyn Query>> = Vec::new();
+        if (filters.min_price.is_some() || filters.max_price.is_some()) && skip != Some(FacetKind::Price) {
+            let bound = |v: Option<f64>| {
+                v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)))
+            };
+            ranges.push(Box::new(RangeQuery::new(bound(filters.min_price), bound(filters.max_price))));
+        }
+        if let Some(min) = filters.min_rating {
+            let lower = Bound::Included(Term::from_field_f64(f.rating, min));
+            ranges.push(Box::new(RangeQuery::new(lower, Bound::Unbounded)));
+        }
+        ranges
+    }
+
+    /// The text query restricted by `filters`, leaving out the filter of `skip` (for its
+    /// facet). Term filters (category, brand, stock) join the words' own conjunction when
+    /// the text is words alone; otherwise, and for ranges, they are clauses around it.
+    fn with_filters(&self, plan: &TextPlan, filters: &Filters, skip: Option<FacetKind>) -> Box<dyn Query> {
+        let term_filters = self.term_filters(filters, skip);
         let mut must: Vec<Box<dyn Query>> = Vec::new();
         match &plan.words {
             Some(words) => must
@@ -711,16 +739,7 @@ impl SearchIndex {
                 }
             }
         }
-        if (filters.min_price.is_some() || filters.max_price.is_some()) && skip != Some(FacetKind::Price) {
-            let bound = |v: Option<f64>| {
-                v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)))
-            };
-            must.push(Box::new(RangeQuery::new(bound(filters.min_price), bound(filters.max_price))));
-        }
-        if let Some(min) = filters.min_rating {
-            let lower = Bound::Included(Term::from_field_f64(f.rating, min));
-            must.push(Box::new(RangeQuery::new(lower, Bound::Unbounded)));
-        }
+        must.extend(self.range_filters(filters, skip));
         if must.len() == 1 {
             return must.pop().expect("one clause");
         }

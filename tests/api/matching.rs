@@ -67,6 +67,28 @@ async fn the_least_informative_word_goes_and_more_matched_words_rank_first() {
 }
 
 #[tokio::test]
+async fn deleted_products_neither_keep_a_word_nor_choose_the_word_that_goes() {
+    let app = spawn_app().await;
+    // One write: the deleted products stay in the index's segment, marked deleted.
+    let body: String = [(9001, "Wombat Kettle"), (9002, "Numbat Kettle"), (9003, "Numbat Kettle Deluxe")]
+        .iter()
+        .map(|(id, name)| format!("{}\n", json!({"product_id": id, "name": name})))
+        .collect();
+    let response = app.client.post(app.url("/products/bulk")).body(body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.search("q=kettle%20wombat%20numbat").await["not_required"], json!(["wombat"]));
+    for id in [9002, 9003] {
+        let response = app.client.delete(app.url(&format!("/products/{id}"))).send().await.unwrap();
+        assert_eq!(response.status(), 204);
+    }
+    // No live product is a numbat now: that word goes, as a word nothing has.
+    let results = app.search("q=kettle%20wombat%20numbat").await;
+    assert_eq!(results["not_required"], json!(["numbat"]));
+    assert_eq!(ids(&results), [9001]);
+    assert_eq!(results["total_found"], 1);
+}
+
+#[tokio::test]
 async fn nonsense_still_finds_nothing_and_a_bad_mode_is_refused() {
     let app = spawn_app().await;
     let results = app.search("q=qxzjvk%20zzqxvw").await;
