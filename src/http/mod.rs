@@ -4,6 +4,7 @@ mod cors;
 mod error;
 mod health;
 mod openapi;
+mod product_json;
 mod products;
 mod search;
 mod ui;
@@ -62,6 +63,8 @@ pub struct AppState {
     cors: Option<CorsOrigins>,
     /// Whether `/` serves the search page.
     ui: bool,
+    /// The JSON of products searches returned.
+    product_json: Arc<product_json::ProductJson>,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             write_patience: config.request_timeout().saturating_sub(Duration::from_millis(500)),
             cors: config.cors_allow_origin.clone(),
             ui: config.ui_enabled,
+            product_json: Arc::default(),
         }
     }
 

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use data_gen::Product;
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use super::{ApiError, AppState};
 use crate::catalog::{Highlights, Hit};
@@ -153,7 +154,8 @@ fn parse<T: std::str::FromStr>(name: &str, value: Option<String>, what: &str) ->
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// The page, best first (or in the requested order).
-    products: Vec<ProductHit>,
+    #[schema(value_type = Vec<ProductHit>)]
+    products: Vec<HitBody>,
     /// Exact number of matching products in the whole catalogue.
     total_found: u64,
     /// Time spent searching, e.g. `153.2µs`.
@@ -179,6 +181,14 @@ struct ProductHit {
     product: Arc<Product>,
     #[serde(rename = "_highlights", skip_serializing_if = "Option::is_none")]
     highlights: Option<HighlightsBody>,
+}
+
+/// A hit as written: a product's kept JSON when there are no highlights to add to it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum HitBody {
+    Product(Arc<RawValue>),
+    Highlighted(ProductHit),
 }
 
 /// HTML-escaped text with each matched word wrapped in `<mark>`.
@@ -272,8 +282,16 @@ pub async fn search(
     }
     let (results, took) = outcome??;
     metrics::histogram!(observability::SEARCH_DURATION).record(took.as_secs_f64());
+    let highlighted = results.hits.iter().any(|hit| hit.highlights.is_some());
+    let products = if highlighted {
+        results.hits.iter().cloned().map(|hit| HitBody::Highlighted(ProductHit::from(hit))).collect()
+    } else {
+        let products: Vec<&Arc<Product>> = results.hits.iter().map(|hit| &hit.product).collect();
+        let json = state.product_json.of(&products).map_err(|e| ApiError::Internal(e.into()))?;
+        json.into_iter().map(HitBody::Product).collect()
+    };
     Ok(Json(SearchResponse {
-        products: results.hits.iter().cloned().map(ProductHit::from).collect(),
+        products,
         total_found: results.total,
         search_time: format!("{took:.1?}"),
         limit,

@@ -23,6 +23,24 @@ async fn search_returns_full_products_with_exact_total_and_timing() {
 }
 
 #[tokio::test]
+async fn a_replaced_product_is_returned_as_it_is_now() {
+    let app = spawn_app().await;
+    let put = |name: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({"product_id": 9001, "name": name, "price": 10.0});
+            assert_eq!(app.put_product(9001, &body).await.status(), 200);
+            body
+        }
+    };
+    let before = put("Quokka Lamp").await;
+    assert_eq!(app.search("q=quokka").await["products"][0], before);
+    let after = put("Quokka Lamp Deluxe").await;
+    assert_eq!(app.search("q=quokka").await["products"][0], after);
+    assert_eq!(app.search("q=quokka%20lamp").await["products"][0], after);
+}
+
+#[tokio::test]
 async fn every_term_must_match() {
     let app = spawn_app().await;
     let product = &catalogue()[0];
