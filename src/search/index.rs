@@ -265,18 +265,35 @@ impl SearchIndex {
         writer.commit().context("committing the bulk build")?;
         writer.wait_merging_threads().context("finishing the bulk build")?;
 
-        let writer: IndexWriter =
+        let mut writer: IndexWriter =
             index.writer_with_num_threads(1, UPDATE_BUDGET).context("creating the update writer")?;
         // Every commit adds a small segment that each search then visits; merging them four
         // at a time (not tantivy's eight) keeps their number low under a steady write load.
         let mut merges = LogMergePolicy::default();
         merges.set_min_num_segments(4);
         writer.set_merge_policy(Box::new(merges));
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .context("opening the index reader")?;
+        // Each search visits every segment, so one segment answers faster than the several
+        // the build's threads wrote. They are merged while the service already answers from
+        // them; searches move to the merged segment once it is committed.
+        let built = index.searchable_segment_ids().context("listing the built segments")?;
+        if built.len() > 1 {
+            let merge = writer.merge(&built);
+            let reader = reader.clone();
+            std::thread::Builder::new()
+                .name("merge-built".into())
+                .spawn(move || match merge.wait().and_then(|_| reader.reload()) {
+                    Ok(()) => tracing::debug!(segments = built.len(), "built segments merged"),
+                    Err(error) => {
+                        tracing::warn!(%error, "merging the built segments failed; searches visit them all")
+                    }
+                })
+                .context("starting the merge of the built segments")?;
+        }
         Ok(Self {
             reader,
             writer: Mutex::new(writer),
@@ -827,4 +844,38 @@ fn document(fields: &Fields, product: &Product) -> TantivyDocument {
         doc.add_bool(fields.in_stock, in_stock);
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::search::SearchRequestBuilder;
+
+    #[test]
+    fn the_built_segments_are_merged_into_one_and_searches_find_the_same() {
+        let products = data_gen::generate(3, 20_000);
+        let index = SearchIndex::build(&products, MatchingOptions::default()).unwrap();
+        let request = |text: &str| {
+            SearchRequestBuilder { text: Some(text.to_owned()), limit: Some(50), ..Default::default() }
+                .build()
+                .unwrap()
+        };
+        let queries = ["for", "wireless headphones", "lamp desk", "a"];
+        let before: Vec<(u64, Vec<u64>)> = queries
+            .iter()
+            .map(|q| index.search(&request(q)).map(|hits| (hits.total, hits.ids)).unwrap())
+            .collect();
+        let started = Instant::now();
+        while index.reader.searcher().segment_readers().len() > 1 {
+            assert!(started.elapsed() < Duration::from_secs(30), "the built segments were never merged");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let after: Vec<(u64, Vec<u64>)> = queries
+            .iter()
+            .map(|q| index.search(&request(q)).map(|hits| (hits.total, hits.ids)).unwrap())
+            .collect();
+        assert_eq!(before, after);
+    }
 }
