@@ -324,6 +324,15 @@ impl List {
     }
 }
 
+/// The lists of word (or filter) `w`'s terms in one segment, by term position.
+fn lists_of(w: usize, group: &[Option<Posted>]) -> Vec<Option<List>> {
+    group
+        .iter()
+        .enumerate()
+        .map(|(t, posted)| posted.clone().map(|posted| List { posted, word: w, term: t }))
+        .collect()
+}
+
 /// A required clause's (or a filter's) lists in one segment, with their total length.
 struct WordLists {
     postings: u64,
@@ -423,13 +432,6 @@ impl WordsWeight {
                 read_here = SegmentTerms::read(reader, &self.words, &self.filters)?;
                 &read_here
             }
-        };
-        let lists_of = |w: usize, group: &[Option<Posted>]| -> Vec<Option<List>> {
-            group
-                .iter()
-                .enumerate()
-                .map(|(t, posted)| posted.clone().map(|posted| List { posted, word: w, term: t }))
-                .collect()
         };
         let clauses: Vec<Vec<Option<List>>> =
             terms.words.iter().enumerate().map(|(w, group)| lists_of(w, group)).collect();
@@ -861,17 +863,10 @@ impl ClauseSets {
         for reader in searcher.segment_readers() {
             let max_doc = reader.max_doc();
             let terms = SegmentTerms::read(reader, clauses, term_filters)?;
-            let lists = |w: usize, group: &[Option<Posted>]| -> Vec<Option<List>> {
-                group
-                    .iter()
-                    .enumerate()
-                    .map(|(t, posted)| posted.clone().map(|posted| List { posted, word: w, term: t }))
-                    .collect()
-            };
             let clause_sets = clauses
                 .iter()
                 .enumerate()
-                .map(|(w, clause)| clause_docs(clause, &lists(w, &terms.words[w]), max_doc, memo))
+                .map(|(w, clause)| clause_docs(clause, &lists_of(w, &terms.words[w]), max_doc, memo))
                 .collect::<tantivy::Result<_>>()?;
             let mut filtered: Option<DocBits> = None;
             let mut keep = |docs: DocBits| match &mut filtered {
@@ -880,7 +875,7 @@ impl ClauseSets {
             };
             for (f, group) in terms.filters.iter().enumerate() {
                 let mut docs = DocBits::new(max_doc);
-                for list in lists(f, group).iter().flatten() {
+                for list in lists_of(f, group).iter().flatten() {
                     docs.insert_list(list, memo)?;
                 }
                 keep(docs);
