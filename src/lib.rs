@@ -8,6 +8,8 @@ pub mod config;
 pub mod healthcheck;
 /// The HTTP edge: router, middleware, handlers and the error contract.
 pub mod http;
+/// Values kept by key across requests, up to a capacity, then cleared whole.
+pub mod kept;
 /// Prometheus metrics: names, recorder and the /metrics text.
 pub mod observability;
 /// A bounded pool that runs CPU-bound searches off the async workers.

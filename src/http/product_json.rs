@@ -2,25 +2,25 @@
 //! each of its strings, each elsewhere in memory; reading JSON written before reads one
 //! piece. Pages of results return the same products again and again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use data_gen::Product;
 use serde_json::value::RawValue;
 
+use crate::kept::Kept;
+
 /// Bytes of JSON kept, over every product, before the store is cleared whole.
 const CAPACITY: usize = 16 << 20;
 
-#[derive(Default)]
+/// By product id: the product the JSON was written from, and the JSON.
 pub struct ProductJson {
-    kept: Mutex<Kept>,
+    kept: Kept<u64, (Arc<Product>, Arc<RawValue>)>,
 }
 
-#[derive(Default)]
-struct Kept {
-    /// By product id: the product the JSON was written from, and the JSON.
-    products: HashMap<u64, (Arc<Product>, Arc<RawValue>)>,
-    bytes: usize,
+impl Default for ProductJson {
+    fn default() -> Self {
+        Self { kept: Kept::new(CAPACITY) }
+    }
 }
 
 impl ProductJson {
@@ -28,22 +28,17 @@ impl ProductJson {
     /// the very product it was written from: a write replaces the product, and its JSON is
     /// written again.
     pub fn of(&self, products: &[&Arc<Product>]) -> serde_json::Result<Vec<Arc<RawValue>>> {
-        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         products
             .iter()
             .map(|&product| {
-                if let Some((from, json)) = kept.products.get(&product.product_id)
-                    && Arc::ptr_eq(from, product)
+                if let Some((from, json)) = self.kept.get(&product.product_id)
+                    && Arc::ptr_eq(&from, product)
                 {
-                    return Ok(json.clone());
+                    return Ok(json);
                 }
                 let json: Arc<RawValue> = serde_json::value::to_raw_value(&**product)?.into();
                 let bytes = json.get().len();
-                if kept.bytes + bytes > CAPACITY {
-                    *kept = Kept::default();
-                }
-                kept.bytes += bytes;
-                kept.products.insert(product.product_id, (Arc::clone(product), json.clone()));
+                self.kept.insert(product.product_id, (Arc::clone(product), json.clone()), bytes);
                 Ok(json)
             })
             .collect()

@@ -44,6 +44,8 @@ use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, TantivyError, Term};
 
+use crate::kept::Kept;
+
 /// Score added per query word matched through one of its exact terms: above any sum of
 /// BM25 scores, which stay below a few hundred per word even for a 256-character query.
 pub const EXACT_TIER: Score = 10_000.0;
@@ -697,7 +699,7 @@ impl SegmentScoring {
         }
         let bests: Arc<[Score]> = bests.into();
         if let Some(memo) = kept {
-            memo.bests.insert(key, bests.clone(), ListMemo::BESTS);
+            memo.bests.insert(key, bests.clone(), bests.len());
         }
         Ok(bests)
     }
@@ -731,10 +733,15 @@ struct DocsKey {
 /// with a segment, a term's weight or a field's average length, documents only with a
 /// segment, that is with writes; a write makes new keys, and the stale ones go when a
 /// store fills up and is cleared whole.
-#[derive(Default)]
 pub struct ListMemo {
-    bests: Kept<BestsKey, Score>,
-    docs: Kept<DocsKey, u64>,
+    bests: Kept<BestsKey, Arc<[Score]>>,
+    docs: Kept<DocsKey, Arc<[u64]>>,
+}
+
+impl Default for ListMemo {
+    fn default() -> Self {
+        Self { bests: Kept::new(Self::BESTS), docs: Kept::new(Self::DOCS) }
+    }
 }
 
 impl std::fmt::Debug for ListMemo {
@@ -778,55 +785,8 @@ impl ListMemo {
         let mut bits = DocBits { words: vec![0; words] };
         bits.insert_postings(list)?;
         let docs: Arc<[u64]> = bits.words.into();
-        self.docs.insert(key, docs.clone(), Self::DOCS);
+        self.docs.insert(key, docs.clone(), docs.len());
         Ok(docs)
-    }
-}
-
-/// Values kept by key, up to a capacity counted in values; cleared whole when full.
-struct Kept<K, T> {
-    kept: std::sync::Mutex<Held<K, T>>,
-}
-
-struct Held<K, T> {
-    lists: HashMap<K, Arc<[T]>>,
-    /// Values held, over every key.
-    values: usize,
-}
-
-impl<K, T> Default for Held<K, T> {
-    fn default() -> Self {
-        Self { lists: HashMap::new(), values: 0 }
-    }
-}
-
-impl<K, T> Default for Kept<K, T> {
-    fn default() -> Self {
-        Self { kept: std::sync::Mutex::default() }
-    }
-}
-
-impl<K: std::hash::Hash + Eq, T> Kept<K, T> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Held<K, T>> {
-        self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Values held, over every key.
-    fn size(&self) -> usize {
-        self.lock().values
-    }
-
-    fn get(&self, key: &K) -> Option<Arc<[T]>> {
-        self.lock().lists.get(key).cloned()
-    }
-
-    fn insert(&self, key: K, values: Arc<[T]>, capacity: usize) {
-        let mut held = self.lock();
-        if held.values + values.len() > capacity {
-            *held = Held::default();
-        }
-        held.values += values.len();
-        held.lists.insert(key, values);
     }
 }
 
