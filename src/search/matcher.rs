@@ -1112,19 +1112,11 @@ impl DocBits {
         other: &mut DocBits,
         memo: Option<&ListMemo>,
     ) -> tantivy::Result<usize> {
-        match (lists, memo) {
-            ([list], Some(memo)) if ListMemo::keeps_docs(list, self.words.len()) => {
-                let docs = memo.docs(list, self.words.len())?;
-                self.words.iter_mut().zip(docs.iter()).for_each(|(a, b)| *a &= b);
-            }
-            _ => {
-                other.clear();
-                for list in lists {
-                    other.insert_list(list, memo)?;
-                }
-                self.intersect(other);
-            }
+        other.clear();
+        for list in lists {
+            other.insert_list(list, memo)?;
         }
+        self.intersect(other);
         Ok(self.count())
     }
 
