@@ -664,7 +664,9 @@ impl SegmentScoring {
         let mut windows = Vec::with_capacity(count);
         let mut start = 0;
         for (j, &bound) in bound.iter().enumerate() {
-            let end = start + docs[start..].partition_point(|&doc| doc < (j as DocId + 1) * WINDOW);
+            // A window holds at most WINDOW matches: galloping from its start stays within a
+            // few cache lines, where a binary search over the rest misses the cache at each step.
+            let end = gallop(docs, start, (j as DocId + 1) * WINDOW);
             windows.push(Window { matches: start..end, bound });
             start = end;
         }
@@ -1370,7 +1372,7 @@ impl DocSet for MatchScorer {
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        self.position += self.docs[self.position..].partition_point(|&doc| doc < target);
+        self.position = gallop(&self.docs, self.position, target);
         self.doc()
     }
 
