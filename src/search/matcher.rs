@@ -525,33 +525,14 @@ impl SegmentScoring {
     }
 
     /// Sums each term's weighted BM25 over `docs` (ascending), plus a tier per clause
-    /// matched exactly, plus the word tier per optional clause matched.
+    /// matched exactly, plus the word tier per optional clause matched. Scores are kept in
+    /// the order of `docs`, so a long list's postings, read in doc order, add to them in
+    /// order too: a segment-sized array would take a cache miss per posting.
     fn scores(&self, docs: &[DocId]) -> tantivy::Result<Vec<Score>> {
-        let max_doc = self.max_doc as usize;
         let word_tier = self.word_tier();
-        ACCUMULATORS.with_borrow_mut(|accumulators| {
-            if accumulators.len() < max_doc {
-                accumulators.resize(max_doc, (0.0, 0));
-            }
-            for &doc in docs {
-                accumulators[doc as usize] = (0.0, CANDIDATE);
-            }
-            let scored = self.accumulate(docs, accumulators, word_tier);
-            let scores = docs.iter().map(|&doc| accumulators[doc as usize].0).collect();
-            // Leave no flag behind for the next search on this thread.
-            for &doc in docs {
-                accumulators[doc as usize].1 = 0;
-            }
-            scored.map(|()| scores)
-        })
-    }
-
-    fn accumulate(
-        &self,
-        docs: &[DocId],
-        accumulators: &mut [(Score, u8)],
-        word_tier: Score,
-    ) -> tantivy::Result<()> {
+        let ranks = Ranks::new(docs, self.max_doc);
+        let mut scores = vec![0.0; docs.len()];
+        let mut flags = vec![0u8; docs.len()];
         for (w, clause) in self.words.iter().enumerate() {
             let optional = !self.required[w];
             for list in self.clauses[w].iter().flatten() {
@@ -564,48 +545,42 @@ impl SegmentScoring {
                 // A term of the union matches the clause on its own; a group's only with
                 // the group's other parts, checked below.
                 let flag = if optional && list.term < clause.union { flag | MATCHED } else { flag };
-                let add = |(score, flags): &mut (Score, u8), doc: DocId, freq: u32| {
-                    *score += scorer.score(doc, freq);
-                    *flags |= flag;
+                let mut add = |i: usize, doc: DocId, freq: u32| {
+                    scores[i] += scorer.score(doc, freq);
+                    flags[i] |= flag;
                 };
                 if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
                     let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
                     while !block.docs().is_empty() {
                         for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
-                            let accumulator = &mut accumulators[doc as usize];
-                            if accumulator.1 & CANDIDATE != 0 {
-                                add(accumulator, doc, freq);
+                            if let Some(i) = ranks.position(doc) {
+                                add(i, doc, freq);
                             }
                         }
                         block.advance();
                     }
                 } else {
                     let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
-                    walk(&mut postings, docs, |i, postings| {
-                        add(&mut accumulators[docs[i] as usize], docs[i], postings.term_freq());
-                    });
+                    walk(&mut postings, docs, |i, postings| add(i, docs[i], postings.term_freq()));
                 }
             }
             if optional && !clause.is_simple() {
                 let hits = clause_hits(clause, &self.clauses[w], docs)?;
-                for (&doc, _) in docs.iter().zip(&hits).filter(|(_, hit)| **hit) {
-                    accumulators[doc as usize].1 |= MATCHED;
-                }
+                flags.iter_mut().zip(hits).filter(|(_, hit)| *hit).for_each(|(flag, _)| *flag |= MATCHED);
             }
-            for &doc in docs {
-                let (score, flags) = &mut accumulators[doc as usize];
-                if *flags & EXACT != 0 {
+            for (score, flag) in scores.iter_mut().zip(&mut flags) {
+                if *flag & EXACT != 0 {
                     *score += EXACT_TIER;
-                } else if *flags & SYNONYM != 0 {
+                } else if *flag & SYNONYM != 0 {
                     *score += SYNONYM_TIER;
                 }
-                if *flags & MATCHED != 0 {
+                if *flag & MATCHED != 0 {
                     *score += word_tier;
                 }
-                *flags = CANDIDATE;
+                *flag = 0;
             }
         }
-        Ok(())
+        Ok(scores)
     }
 
     /// The segment's windows of [`WINDOW`] doc ids, each with the matches of `docs` it holds
@@ -1011,13 +986,6 @@ fn is_dense(postings: u64, candidates: usize) -> bool {
     postings <= DENSE_POSTINGS_PER_CANDIDATE * candidates as u64
 }
 
-thread_local! {
-    /// Score accumulators and flags by document id, kept between searches on the same
-    /// thread so that no search pays for zeroing a segment-sized array: only its
-    /// candidates' entries are set, and their flags cleared after.
-    static ACCUMULATORS: std::cell::RefCell<Vec<(Score, u8)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 #[cfg(test)]
 thread_local! {
     static LEFT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -1029,12 +997,11 @@ pub fn windows_left_out() -> usize {
     LEFT_OUT.with(std::cell::Cell::get)
 }
 
-/// Flags of an accumulator: the document is being scored; for the clause at hand, it
-/// matched through an exact term, a synonym, or (optional clauses) at all.
-const CANDIDATE: u8 = 1;
-const EXACT: u8 = 2;
-const SYNONYM: u8 = 4;
-const MATCHED: u8 = 8;
+/// Flags of a document being scored: for the clause at hand, it matched through an exact
+/// term, a synonym, or (optional clauses) at all.
+const EXACT: u8 = 1;
+const SYNONYM: u8 = 2;
+const MATCHED: u8 = 4;
 
 /// BM25 of one term in one segment, weighted.
 struct ListScorer<'a> {
@@ -1148,6 +1115,35 @@ impl DocBits {
             }
         }
         docs
+    }
+}
+
+/// The position of each of an ascending list of documents, found in constant time: a bit
+/// per document of the segment and, per 64 of them, how many of the list come before.
+/// Both fit a core's cache where a segment-sized array of scores would not.
+struct Ranks {
+    words: Vec<(u64, u32)>,
+}
+
+impl Ranks {
+    fn new(docs: &[DocId], max_doc: DocId) -> Self {
+        let mut words = vec![(0u64, 0u32); (max_doc as usize).div_ceil(64)];
+        for &doc in docs {
+            words[doc as usize / 64].0 |= 1 << (doc % 64);
+        }
+        let mut before = 0;
+        for (bits, count) in &mut words {
+            *count = before;
+            before += bits.count_ones();
+        }
+        Self { words }
+    }
+
+    /// Where `doc` is in the list, if it is there.
+    fn position(&self, doc: DocId) -> Option<usize> {
+        let (bits, before) = self.words[doc as usize / 64];
+        let bit = 1u64 << (doc % 64);
+        (bits & bit != 0).then(|| (before + (bits & (bit - 1)).count_ones()) as usize)
     }
 }
 
