@@ -970,7 +970,18 @@ fn narrow(
             hits.clear();
             hits.resize(candidates.len(), false);
             for list in &word.lists {
-                walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true);
+                // A long list's kept bitset answers for each candidate without a skip.
+                match memo.filter(|_| ListMemo::keeps_docs(list, bits.words.len())) {
+                    Some(memo) => {
+                        let docs = memo.docs(list, bits.words.len())?;
+                        hits.iter_mut()
+                            .zip(candidates.iter())
+                            .for_each(|(hit, &doc)| *hit |= holds(&docs, doc));
+                    }
+                    None => {
+                        walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true)
+                    }
+                }
             }
             let mut hit = hits.iter();
             candidates.retain(|_| *hit.next().expect("one flag per candidate"));
@@ -1025,6 +1036,11 @@ impl ListScorer<'_> {
 /// See [`is_dense`].
 const DENSE_POSTINGS_PER_CANDIDATE: u64 = 16;
 
+/// Whether a bitset of documents holds `doc`.
+fn holds(words: &[u64], doc: DocId) -> bool {
+    words[doc as usize / 64] & (1 << (doc % 64)) != 0
+}
+
 /// A set of one segment's documents.
 struct DocBits {
     words: Vec<u64>,
@@ -1044,7 +1060,7 @@ impl DocBits {
     }
 
     fn contains(&self, doc: DocId) -> bool {
-        self.words[doc as usize / 64] & (1 << (doc % 64)) != 0
+        holds(&self.words, doc)
     }
 
     fn union(&mut self, other: &DocBits) {

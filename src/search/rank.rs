@@ -438,6 +438,17 @@ mod tests {
                 vec![clause(title, body, "usual", &["rare"])],
                 vec![clause(title, body, "common", &[]), clause(title, body, "filler", &["usual"])],
                 vec![clause(title, body, "rare", &[]), clause(title, body, "usual", &[])],
+                // Few candidates (`usual` in titles, then `rare`) against a long list
+                // (`filler`): they are looked up in its kept bitset rather than skipped to.
+                vec![
+                    Clause::any_of(vec![WordTerm {
+                        term: Term::from_field_text(title, "usual"),
+                        weight: 3.0,
+                        tier: Tier::Exact,
+                    }]),
+                    clause(title, body, "rare", &[]),
+                    clause(title, body, "filler", &[]),
+                ],
             ];
             let check = |searcher: &tantivy::Searcher| {
                 let ids = ProductIds::default().of(searcher);
