@@ -300,7 +300,7 @@ impl SearchIndex {
             fields,
             expander: Expander::default(),
             product_ids: ProductIds::default(),
-            list_memo: Arc::default(),
+            list_memo: Arc::new(ListMemo::for_documents(products.len())),
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             language: options.language,
             partial_below: options.partial_below.max(1),

@@ -717,7 +717,7 @@ pub struct ListMemo {
 
 impl Default for ListMemo {
     fn default() -> Self {
-        Self { bests: Kept::new(Self::BESTS), docs: Kept::new(Self::DOCS) }
+        Self::for_documents(0)
     }
 }
 
@@ -731,10 +731,25 @@ impl std::fmt::Debug for ListMemo {
 }
 
 impl ListMemo {
-    /// 4 Mi scores: 16 MiB.
+    /// 4 Mi scores: 16 MiB, at least.
     const BESTS: usize = 4 << 20;
-    /// 2 Mi words of 64 documents: 16 MiB.
+    /// 2 Mi words of 64 documents: 16 MiB, at least.
     const DOCS: usize = 2 << 20;
+    /// Lists each store has room for, at least, in a segment of every document: a broad
+    /// query reads dozens (a short prefix completes to up to a hundred), and a mix of them
+    /// that keeps clearing the stores reads its lists again and again.
+    const LISTS: usize = 1024;
+
+    /// Stores sized for an index of `documents`: no smaller than [`Self::BESTS`] and
+    /// [`Self::DOCS`], and with room for [`Self::LISTS`] lists of a segment that size.
+    pub fn for_documents(documents: usize) -> Self {
+        let windows = documents.div_ceil(WINDOW as usize);
+        let words = documents.div_ceil(64);
+        Self {
+            bests: Kept::new(Self::BESTS.max(Self::LISTS * windows)),
+            docs: Kept::new(Self::DOCS.max(Self::LISTS * words)),
+        }
+    }
 
     /// Words of documents kept, over every list.
     #[cfg(test)]
