@@ -530,7 +530,9 @@ impl SegmentScoring {
     /// order too: a segment-sized array would take a cache miss per posting.
     fn scores(&self, docs: &[DocId]) -> tantivy::Result<Vec<Score>> {
         let word_tier = self.word_tier();
-        let ranks = Ranks::new(docs, self.max_doc);
+        // Only lists read whole need it: a search whose lists all skip to its candidates
+        // builds none.
+        let mut ranks: Option<Ranks> = None;
         let mut scores = vec![0.0; docs.len()];
         let mut flags = vec![0u8; docs.len()];
         for (w, clause) in self.words.iter().enumerate() {
@@ -550,6 +552,7 @@ impl SegmentScoring {
                     flags[i] |= flag;
                 };
                 if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
+                    let ranks = ranks.get_or_insert_with(|| Ranks::new(docs, self.max_doc));
                     let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
                     while !block.docs().is_empty() {
                         for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
