@@ -589,54 +589,96 @@ impl SegmentScoring {
     /// The segment's windows of [`WINDOW`] doc ids, each with the matches of `docs` it holds
     /// and a bound on their scores. The bound replays [`Self::scores`] step by step, with
     /// each list's best score in the window in place of a document's, and every tier the
-    /// window's lists could give. Floating-point rounding is monotonic, so no match scores
-    /// above its window's bound, and the best can equal it.
+    /// window's lists could give. A clause is replayed twice, and the higher taken: for a
+    /// document of its exact terms, with its other terms' bests among those documents alone;
+    /// and for any other, without the exact terms. Floating-point rounding is monotonic, so
+    /// no match scores above its window's bound, and the best can equal it.
     fn windows(&self, docs: &[DocId]) -> tantivy::Result<Vec<Window>> {
         let count = self.max_doc.div_ceil(WINDOW) as usize;
         let mut bound: Vec<Score> = vec![0.0; count];
-        // Per window, for the clause at hand: its best tier (0 none, 1 synonym, 2 exact), and
-        // whether any of its lists has a posting there.
-        let mut tier = vec![0u8; count];
-        let mut present = vec![false; count];
+        // Per window, for the clause at hand, two cases replayed side by side: a document of
+        // one of its exact terms (which earns the exact tier), and any other (which reads
+        // none of the exact lists). A word's typo neighbours and completions (`one5` for
+        // `one`) often share no document with it: kept apart, they do not lift the bound
+        // of the word's own matches above the best of them.
+        let mut exact: Vec<Score> = vec![0.0; count];
+        let mut other: Vec<Score> = vec![0.0; count];
+        let mut exact_present = vec![false; count];
+        let mut other_present = vec![false; count];
+        let mut synonym = vec![false; count];
         for (w, clause) in self.words.iter().enumerate() {
-            tier.fill(0);
-            present.fill(false);
-            for list in self.clauses[w].iter().flatten() {
+            let lists: Vec<&List> = self.clauses[w].iter().flatten().collect();
+            let tier_of = |list: &List| clause.terms[list.term].tier;
+            exact.copy_from_slice(&bound);
+            other.copy_from_slice(&bound);
+            exact_present.fill(false);
+            other_present.fill(false);
+            synonym.fill(false);
+            let exact_lists: Vec<&List> =
+                lists.iter().copied().filter(|l| tier_of(l) == Tier::Exact).collect();
+            // Where the clause has exact terms and others, the others are also bounded over
+            // the exact terms' documents alone.
+            let exact_docs = (!exact_lists.is_empty() && exact_lists.len() < lists.len())
+                .then(|| ExactDocs::new(exact_lists));
+            for &list in &lists {
                 let scorer = self.scorer(list);
-                let rank = match clause.terms[list.term].tier {
-                    Tier::Exact => 2,
-                    Tier::Synonym => 1,
-                    Tier::Near => 0,
-                };
+                let is_exact = tier_of(list) == Tier::Exact;
+                let is_synonym = tier_of(list) == Tier::Synonym;
                 if !is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
                     // Too long to read for so few matches: its weight bounds every score it
                     // gives (BM25's frequency factor stays below 1), in every window.
                     for j in 0..count {
-                        bound[j] += scorer.weight;
-                        tier[j] = tier[j].max(rank);
-                        present[j] = true;
+                        exact[j] += scorer.weight;
+                        exact_present[j] |= is_exact;
+                        if !is_exact {
+                            other[j] += scorer.weight;
+                            other_present[j] = true;
+                            synonym[j] |= is_synonym;
+                        }
                     }
                     continue;
                 }
-                let bests = self.list_bests(list, count)?;
+                let bests = self.list_bests(list, count, None)?;
+                if is_exact {
+                    for j in 0..count {
+                        if bests[j] >= 0.0 {
+                            exact[j] += bests[j];
+                            exact_present[j] = true;
+                        }
+                    }
+                    continue;
+                }
                 for j in 0..count {
                     if bests[j] >= 0.0 {
-                        bound[j] += bests[j];
-                        tier[j] = tier[j].max(rank);
-                        present[j] = true;
+                        other[j] += bests[j];
+                        other_present[j] = true;
+                        synonym[j] |= is_synonym;
+                    }
+                }
+                let within = match &exact_docs {
+                    Some(exact_docs) => self.list_bests(list, count, Some(exact_docs))?,
+                    None => bests,
+                };
+                for j in 0..count {
+                    if within[j] >= 0.0 {
+                        exact[j] += within[j];
                     }
                 }
             }
             let optional = !self.required[w];
             for j in 0..count {
-                match tier[j] {
-                    2 => bound[j] += EXACT_TIER,
-                    1 => bound[j] += SYNONYM_TIER,
-                    _ => {}
-                }
-                if optional && present[j] {
-                    bound[j] += self.word_tier();
-                }
+                let exact_bound = exact_present[j].then(|| exact[j] + EXACT_TIER);
+                let other_bound =
+                    other_present[j].then(|| if synonym[j] { other[j] + SYNONYM_TIER } else { other[j] });
+                let clause_bound = match (exact_bound, other_bound) {
+                    (Some(a), Some(b)) => a.max(b),
+                    (a, b) => a.or(b).unwrap_or(bound[j]),
+                };
+                bound[j] = if optional && (exact_present[j] || other_present[j]) {
+                    clause_bound + self.word_tier()
+                } else {
+                    clause_bound
+                };
             }
         }
         let mut windows = Vec::with_capacity(count);
@@ -652,28 +694,38 @@ impl SegmentScoring {
     }
 
     /// One list's best score in each of the segment's `count` windows, negative where it
-    /// has no posting. Long lists are read once per segment, term, weight and average
-    /// length, and kept in [`WindowBests`].
-    fn list_bests(&self, list: &List, count: usize) -> tantivy::Result<Arc<[Score]>> {
+    /// has no posting, over every document or only those of `within`. Long lists are read
+    /// once per segment, term, weight, average length and `within`, and kept in [`ListMemo`].
+    fn list_bests(
+        &self,
+        list: &List,
+        count: usize,
+        within: Option<&ExactDocs<'_>>,
+    ) -> tantivy::Result<Arc<[Score]>> {
         let scorer = self.scorer(list);
         let field = list.posted.field;
         let key = BestsKey {
-            segment: list.posted.segment,
-            postings: list.posted.info.postings_range.start,
-            field,
+            list: DocsKey::of(list),
             weight: scorer.weight.to_bits(),
             average: self.bm25.averages[&field].to_bits(),
+            within: within.map(|within| within.keys.clone()),
         };
         let kept = self.memo.as_ref().filter(|_| list.posted.info.doc_freq >= KEPT_FROM);
         if let Some(bests) = kept.and_then(|memo| memo.bests.get(&key)) {
             return Ok(bests);
         }
+        let within = match within {
+            Some(within) => Some(within.bits(self.max_doc, self.memo.as_deref())?),
+            None => None,
+        };
         let mut bests: Vec<Score> = vec![-1.0; count];
         let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
         while !block.docs().is_empty() {
             for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
-                let best = &mut bests[(doc / WINDOW) as usize];
-                *best = (*best).max(scorer.score(doc, freq));
+                if within.is_none_or(|within| within.contains(doc)) {
+                    let best = &mut bests[(doc / WINDOW) as usize];
+                    *best = (*best).max(scorer.score(doc, freq));
+                }
             }
             block.advance();
         }
@@ -685,27 +737,63 @@ impl SegmentScoring {
     }
 }
 
+/// The documents of one clause's exact terms in a segment, over which its other terms' window
+/// bests are taken: named by their lists, and read only when a bound is not kept.
+struct ExactDocs<'a> {
+    keys: Arc<[DocsKey]>,
+    lists: Vec<&'a List>,
+    bits: std::cell::OnceCell<DocBits>,
+}
+
+impl<'a> ExactDocs<'a> {
+    fn new(lists: Vec<&'a List>) -> Self {
+        let keys = lists.iter().map(|list| DocsKey::of(list)).collect();
+        Self { keys, lists, bits: std::cell::OnceCell::new() }
+    }
+
+    fn bits(&self, max_doc: DocId, memo: Option<&ListMemo>) -> tantivy::Result<&DocBits> {
+        if let Some(bits) = self.bits.get() {
+            return Ok(bits);
+        }
+        let mut bits = DocBits::new(max_doc);
+        for list in &self.lists {
+            bits.insert_list(list, memo)?;
+        }
+        Ok(self.bits.get_or_init(|| bits))
+    }
+}
+
 /// Lists with fewer postings are read again for each search: cheap, and not worth the
 /// memory.
 const KEPT_FROM: u32 = 2048;
 
-/// What a list's window bests follow from: its segment, its postings (whose offset names
-/// the term within the field), the term's weight and the field's average length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a list's window bests follow from: the list, the term's weight, the field's average
+/// length, and the lists whose documents alone they are taken over, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct BestsKey {
-    segment: SegmentId,
-    postings: usize,
-    field: Field,
+    list: DocsKey,
     weight: u32,
     average: u32,
+    within: Option<Arc<[DocsKey]>>,
 }
 
-/// What a list's documents follow from: its segment and its postings, which never change.
+/// What a list's documents follow from: its segment and its postings (whose offset names
+/// the term within the field), which never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct DocsKey {
     segment: SegmentId,
     postings: usize,
     field: Field,
+}
+
+impl DocsKey {
+    fn of(list: &List) -> Self {
+        Self {
+            segment: list.posted.segment,
+            postings: list.posted.info.postings_range.start,
+            field: list.posted.field,
+        }
+    }
 }
 
 /// What long posting lists give every search that reads them, kept across searches: each
@@ -769,11 +857,7 @@ impl ListMemo {
 
     /// `list`'s documents as a bitset of `words` words, read once.
     fn docs(&self, list: &List, words: usize) -> tantivy::Result<Arc<[u64]>> {
-        let key = DocsKey {
-            segment: list.posted.segment,
-            postings: list.posted.info.postings_range.start,
-            field: list.posted.field,
-        };
+        let key = DocsKey::of(list);
         if let Some(docs) = self.docs.get(&key) {
             return Ok(docs);
         }

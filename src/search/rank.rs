@@ -362,7 +362,22 @@ mod tests {
             // Kept across the searches below, as the service keeps them.
             let memo = Arc::new(matcher::ListMemo::default());
             let common = || clause(title, body, "common", &[]);
+            // A word with a synonym (`rare`) and near terms (`filler`, and `common` for
+            // enough matches to bound); and one the index lacks, matched through those alone.
+            let with_synonym = |word: &str| {
+                let mut clause = clause(title, body, word, &["filler", "common"]);
+                clause.terms.push(WordTerm {
+                    term: Term::from_field_text(body, "rare"),
+                    weight: 0.9,
+                    tier: Tier::Synonym,
+                });
+                clause.union = clause.terms.len();
+                clause
+            };
             let queries = [
+                (vec![with_synonym("usual")], vec![true]),
+                (vec![common(), with_synonym("usual")], vec![true, true]),
+                (vec![with_synonym("absent")], vec![true]),
                 (vec![common()], vec![true]),
                 (vec![clause(title, body, "common", &["usual"])], vec![true]),
                 (vec![common(), clause(title, body, "usual", &["rare"])], vec![true, true]),
@@ -391,6 +406,33 @@ mod tests {
             }
             // The pages were chosen with windows left out, not by scoring everything.
             assert!(left_out > 100, "{left_out} windows left out");
+        }
+
+        #[test]
+        fn exact_matches_are_bounded_apart_from_near_terms_they_never_share_a_document_with() {
+            let (index, title, _) = fixture();
+            let searcher = index.reader().unwrap().searcher();
+            let ids = ProductIds::default().of(&searcher);
+            // `usual` titles (3%) earn the exact tier, all with the same score; the near term
+            // `other` is every other title. Nearly every window holds both.
+            let clause = Clause::any_of(vec![
+                WordTerm { term: Term::from_field_text(title, "usual"), weight: 3.0, tier: Tier::Exact },
+                WordTerm { term: Term::from_field_text(title, "other"), weight: 0.5, tier: Tier::Near },
+            ]);
+            let words = WordsQuery::of_clauses(vec![clause].into(), vec![true].into());
+            let every_match = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
+                (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
+            ]);
+            let top = TopRanked { offset: 0, limit: 1, sort: Sort::Relevance, ids };
+            let before = matcher::windows_left_out();
+            let bounded = searcher.search(&words, &top).unwrap();
+            let left_out = matcher::windows_left_out() - before;
+            assert_eq!(bounded, searcher.search(&every_match, &top).unwrap());
+            // 471 windows in three segments of 20,000. A bound that adds `other`'s best to
+            // `usual`'s lies above the page's score wherever both are: it leaves out only the
+            // dozen windows without a `usual` title.
+            assert!(left_out > 100, "{left_out} of 471 windows left out");
         }
 
         #[test]
