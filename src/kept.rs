@@ -1,10 +1,14 @@
 //! Values kept by key across requests, up to a capacity, then cleared whole. For what is
 //! read again and again and costs little to read afresh once in a while: clearing whole
-//! needs no bookkeeping per entry, and also drops the entries a write made stale.
+//! needs no bookkeeping per entry, and also drops the entries a write made stale. Keys are
+//! numbers (product ids, posting offsets), hashed with foldhash: a fast hash, seeded per
+//! process.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
+
+use foldhash::fast::RandomState;
 
 pub struct Kept<K, V> {
     capacity: usize,
@@ -12,7 +16,7 @@ pub struct Kept<K, V> {
 }
 
 struct Held<K, V> {
-    values: HashMap<K, V>,
+    values: HashMap<K, V, RandomState>,
     /// The sizes given with the values held, summed.
     size: usize,
 }
@@ -21,7 +25,7 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
     /// A store that holds values of sizes summing to `capacity` at most (in the unit the
     /// caller sizes values in).
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, held: Mutex::new(Held { values: HashMap::new(), size: 0 }) }
+        Self { capacity, held: Mutex::new(Held { values: HashMap::default(), size: 0 }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Held<K, V>> {
