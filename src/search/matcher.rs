@@ -655,17 +655,18 @@ impl SegmentScoring {
                         synonym[j] |= is_synonym;
                     }
                 }
-                let within = match &exact_docs {
-                    Some(exact_docs) => self.list_bests(list, count, Some(exact_docs))?,
-                    None => bests,
-                };
-                for j in 0..count {
-                    if within[j] >= 0.0 {
-                        exact[j] += within[j];
+                // Without exact lists the exact case is never taken: nothing to add to it.
+                if let Some(exact_docs) = &exact_docs {
+                    let within = self.list_bests(list, count, Some(exact_docs))?;
+                    for j in 0..count {
+                        if within[j] >= 0.0 {
+                            exact[j] += within[j];
+                        }
                     }
                 }
             }
             let optional = !self.required[w];
+            let word_tier = self.word_tier();
             for j in 0..count {
                 let exact_bound = exact_present[j].then(|| exact[j] + EXACT_TIER);
                 let other_bound =
@@ -675,7 +676,7 @@ impl SegmentScoring {
                     (a, b) => a.or(b).unwrap_or(bound[j]),
                 };
                 bound[j] = if optional && (exact_present[j] || other_present[j]) {
-                    clause_bound + self.word_tier()
+                    clause_bound + word_tier
                 } else {
                     clause_bound
                 };
