@@ -41,6 +41,19 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
         self.lock().values.get(key).cloned()
     }
 
+    /// For each item, `found(item, value)` where a value is held under `key(item)`: the
+    /// lookups take the lock once, and `found` sees each value in place, so it clones only
+    /// what it keeps.
+    pub fn get_each<T, R>(
+        &self,
+        items: &[T],
+        key: impl Fn(&T) -> K,
+        found: impl Fn(&T, &V) -> Option<R>,
+    ) -> Vec<Option<R>> {
+        let held = self.lock();
+        items.iter().map(|item| held.values.get(&key(item)).and_then(|value| found(item, value))).collect()
+    }
+
     /// Keeps `value` of `size` under `key`, clearing the store first if it would overflow.
     pub fn insert(&self, key: K, value: V, size: usize) {
         let mut held = self.lock();
@@ -65,6 +78,9 @@ mod tests {
         kept.insert("a", 1, 4);
         kept.insert("b", 2, 6);
         assert_eq!((kept.get(&"a"), kept.get(&"b"), kept.size()), (Some(1), Some(2), 10));
+        let doubled =
+            kept.get_each(&["a", "b", "z"], |key| *key, |_, value| (*value == 1).then(|| value * 2));
+        assert_eq!(doubled, [Some(2), None, None]);
         kept.insert("c", 3, 1);
         assert_eq!((kept.get(&"a"), kept.get(&"b"), kept.get(&"c")), (None, None, Some(3)));
         assert_eq!(kept.size(), 1);

@@ -28,12 +28,16 @@ impl ProductJson {
     /// the very product it was written from: a write replaces the product, and its JSON is
     /// written again.
     pub fn of(&self, products: &[&Arc<Product>]) -> serde_json::Result<Vec<Arc<RawValue>>> {
+        let kept = self.kept.get_each(
+            products,
+            |product| product.product_id,
+            |&product, (from, json)| Arc::ptr_eq(from, product).then(|| Arc::clone(json)),
+        );
         products
             .iter()
-            .map(|&product| {
-                if let Some((from, json)) = self.kept.get(&product.product_id)
-                    && Arc::ptr_eq(&from, product)
-                {
+            .zip(kept)
+            .map(|(&product, kept)| {
+                if let Some(json) = kept {
                     return Ok(json);
                 }
                 let json: Arc<RawValue> = serde_json::value::to_raw_value(&**product)?.into();
@@ -60,10 +64,15 @@ mod tests {
     fn json_is_the_products_own_and_follows_a_replaced_product() {
         let store = ProductJson::default();
         let lamp = product(7, "Desk \"Lamp\"");
-        let json = store.of(&[&lamp, &lamp]).unwrap();
-        assert_eq!(json[0].get(), serde_json::to_string(&*lamp).unwrap());
-        assert!(Arc::ptr_eq(&json[0], &json[1]), "written once");
+        let chair = product(8, "Chair");
+        let first = store.of(&[&lamp, &chair]).unwrap();
+        assert_eq!(first[0].get(), serde_json::to_string(&*lamp).unwrap());
+        assert_eq!(first[1].get(), serde_json::to_string(&*chair).unwrap());
+        let again = store.of(&[&chair, &lamp]).unwrap();
+        assert!(Arc::ptr_eq(&again[0], &first[1]) && Arc::ptr_eq(&again[1], &first[0]), "written once");
         let replaced = product(7, "Floor Lamp");
-        assert_eq!(store.of(&[&replaced]).unwrap()[0].get(), serde_json::to_string(&*replaced).unwrap());
+        let json = store.of(&[&replaced, &chair]).unwrap();
+        assert_eq!(json[0].get(), serde_json::to_string(&*replaced).unwrap());
+        assert!(Arc::ptr_eq(&json[1], &first[1]), "the chair's JSON is kept");
     }
 }
