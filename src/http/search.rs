@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use data_gen::Product;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -173,6 +174,31 @@ pub struct SearchResponse {
     facets: Option<FacetsBody>,
 }
 
+/// Bytes a page's JSON holds beside its products: the total, the time, facets.
+const PAGE_OVERHEAD_BYTES: usize = 1024;
+
+impl IntoResponse for SearchResponse {
+    /// The page's JSON, written into a buffer sized for it: the products' kept JSON is
+    /// most of a page, and a buffer grown from a few bytes copies it over and over.
+    fn into_response(self) -> Response {
+        let products: usize = self
+            .products
+            .iter()
+            .map(|hit| match hit {
+                HitBody::Product(json) => json.get().len() + 1,
+                HitBody::Highlighted(_) => 0,
+            })
+            .sum();
+        let mut body = Vec::with_capacity(products + PAGE_OVERHEAD_BYTES);
+        match serde_json::to_writer(&mut body, &self) {
+            Ok(()) => {
+                ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+            }
+            Err(error) => ApiError::Internal(error.into()).into_response(),
+        }
+    }
+}
+
 /// A matching product, with its highlights when `highlight=true`.
 #[derive(Serialize, utoipa::ToSchema)]
 struct ProductHit {
@@ -266,7 +292,7 @@ impl From<Facets> for FacetsBody {
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<SearchResponse, ApiError> {
     let request = SearchRequest::try_from(SearchParams::parse(raw.as_deref())?)?;
     let (limit, offset) = (request.limit, request.offset);
     let catalog = Arc::clone(state.catalog());
@@ -290,7 +316,7 @@ pub async fn search(
         let json = state.product_json.of(&products).map_err(|e| ApiError::Internal(e.into()))?;
         json.into_iter().map(HitBody::Product).collect()
     };
-    Ok(Json(SearchResponse {
+    Ok(SearchResponse {
         products,
         total_found: results.total,
         search_time: format!("{took:.1?}"),
@@ -299,7 +325,7 @@ pub async fn search(
         matching: if results.partial { MatchingOutcome::Partial } else { MatchingOutcome::All },
         not_required: results.not_required.clone(),
         facets: results.facets.clone().map(FacetsBody::from),
-    }))
+    })
 }
 
 #[cfg(test)]
