@@ -26,23 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Distinct queries: the relevance benchmark's labelled set, every class, as URL paths.
-"${RELEVANCE:-target/release/relevance}" --count 100000 --per-class 150 --dump-queries "$work/queries.jsonl" >/dev/null 2>&1
-python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    print("/products/search?" + json.loads(line)["query"])
-' "$work/queries.jsonl" | sort -u >"$work/distinct.txt"
-# Broad queries: free text drawn from the same catalogue the service generates.
-cargo build --release --locked --quiet -p data-gen
-target/release/data-gen --count 100000 --seed 42 --out "$work/catalogue.jsonl" >/dev/null 2>&1
-python3 benches/broad_queries.py "$work/catalogue.jsonl" 1000 >"$work/broad.txt"
-rm -f "$work/catalogue.jsonl"
-# Common terms: what most shoppers type first.
-for term in headphones wireless laptop shoes jacket coffee lamp alpha beta organic black \
-  speaker backpack tent chair blanket knife puzzle shampoo sneaker; do
-  echo "/products/search?q=$term"
-done >"$work/common.txt"
+benches/queries.sh "$work"
 
 RUST_LOG=warn "${SERVICE:-target/release/product-search}" --listen "127.0.0.1:$port" \
   --metrics-listen "127.0.0.1:$metrics_port" "$@" >"$work/server.log" 2>&1 &

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Two builds compared at the same moment under the same load: both serve the generated
+# catalogue at once (result cache off), each loaded by its own wrk (one thread) over the same
+# queries. Each gets about half the machine, so the ratio of their requests/s is the inverse
+# ratio of their costs per request. On a shared machine whose speed drifts by a third within
+# minutes, builds measured one after the other differ by the drift too; measured at once,
+# the drift moves both. Rounds swap the builds' ports and start order.
+#
+# Usage: benches/duel.sh BUILD_A BUILD_B [MIX] [ROUNDS] [SECONDS] [CONNECTIONS]
+#   MIX: distinct, broad (default) or common, as benches/queries.sh writes them;
+#   ROUNDS: default 4; SECONDS per round: default 10; CONNECTIONS per build: default 32.
+# Prints each round's requests/s and B/A, then the median B/A. Needs wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if (($# < 2)); then
+  sed -n '2,12p' "$0" >&2
+  exit 2
+fi
+build_a=$1 build_b=$2 mix=${3:-broad} rounds=${4:-4} seconds=${5:-10} connections=${6:-32}
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+work=$(mktemp -d)
+servers=()
+stop_servers() {
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${servers[@]}"; do wait "$pid" 2>/dev/null || true; done
+  servers=()
+}
+trap 'stop_servers; rm -rf "$work"' EXIT
+
+benches/queries.sh "$work"
+paths="$work/$mix.txt"
+[[ -s $paths ]] || { echo "no such mix: $mix" >&2; exit 2; }
+echo "$(wc -l <"$paths") $mix queries; $rounds rounds of ${seconds}s, $connections connections per build"
+echo "A: $build_a"
+echo "B: $build_b"
+echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d)"
+
+serve() { # BUILD PORT
+  RUST_LOG=warn "$1" --listen "127.0.0.1:$2" --metrics-listen "127.0.0.1:$(($2 + 1))" \
+    --result-cache-size 0 >"$work/server-$2.log" 2>&1 &
+  servers+=($!)
+}
+load() { # PORT SECONDS OUT
+  wrk -t1 -c"$connections" -d"$2s" -s benches/wrk/paths.lua "http://127.0.0.1:$1" -- "$paths" >"$3"
+}
+ratios=()
+for round in $(seq "$rounds"); do
+  # Odd rounds start A first on the lower port, even rounds B.
+  if ((round % 2)); then port_a=18500 port_b=18510; else port_a=18510 port_b=18500; fi
+  if ((round % 2)); then serve "$build_a" $port_a; serve "$build_b" $port_b; else serve "$build_b" $port_b; serve "$build_a" $port_a; fi
+  for port in $port_a $port_b; do
+    until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+      for pid in "${servers[@]}"; do kill -0 "$pid" 2>/dev/null || { cat "$work"/server-*.log; exit 1; }; done
+      sleep 0.1
+    done
+  done
+  # The built segments merge in the background just after start-up: let them, then warm up.
+  sleep 3
+  load $port_a 2 /dev/null & loader=$!
+  load $port_b 2 /dev/null
+  wait $loader
+  load $port_a "$seconds" "$work/a.out" & loader=$!
+  load $port_b "$seconds" "$work/b.out"
+  wait $loader
+  stop_servers
+  rate_a=$(awk '/^Requests\/sec/ {print $2}' "$work/a.out")
+  rate_b=$(awk '/^Requests\/sec/ {print $2}' "$work/b.out")
+  ratio=$(python3 -c "import sys; print(f'{float(sys.argv[2]) / float(sys.argv[1]):.3f}')" "$rate_a" "$rate_b")
+  ratios+=("$ratio")
+  echo "round $round: A $rate_a requests/s, B $rate_b requests/s, B/A $ratio"
+done
+python3 -c "import statistics, sys; print(f'median B/A over {len(sys.argv) - 1} rounds: {statistics.median(map(float, sys.argv[1:])):.3f}')" "${ratios[@]}"
