@@ -12,7 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: benches/queries.sh DIR}
 mkdir -p "$out"
-"${RELEVANCE:-target/release/relevance}" --count 100000 --per-class 150 --dump-queries "$out/queries.jsonl" >/dev/null 2>&1
+if [[ -z ${RELEVANCE:-} ]]; then
+  cargo build --release --locked --quiet -p product-search --bin relevance
+fi
+"${RELEVANCE:-target/release/relevance}" --count 100000 --per-class 150 --dump-queries "$out/queries.jsonl" >/dev/null
 python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
