@@ -48,9 +48,12 @@ pub const CATALOG_VERSION: HeaderName = HeaderName::from_static("catalog-version
 /// load balancer).
 pub const MIN_CATALOG_VERSION: HeaderName = HeaderName::from_static("min-catalog-version");
 
-/// What every handler can reach.
+/// What every handler can reach. Each request clones it into every layer that takes it,
+/// so it is one shared allocation: one count to change per clone, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     replica: Arc<Replica>,
     pool: WorkPool,
     write_token: Option<Arc<str>>,
@@ -64,12 +67,20 @@ pub struct AppState {
     /// Whether `/` serves the search page.
     ui: bool,
     /// The JSON of products searches returned.
-    product_json: Arc<product_json::ProductJson>,
+    product_json: product_json::ProductJson,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(replica: Arc<Replica>, pool: WorkPool, config: &crate::config::Config) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             replica,
             pool,
             write_token: config.write_token.clone().map(Arc::from),
@@ -79,8 +90,8 @@ impl AppState {
             write_patience: config.request_timeout().saturating_sub(Duration::from_millis(500)),
             cors: config.cors_allow_origin.clone(),
             ui: config.ui_enabled,
-            product_json: Arc::default(),
-        }
+            product_json: product_json::ProductJson::default(),
+        }))
     }
 
     /// Set once a graceful shutdown begins; /health then answers 503.
