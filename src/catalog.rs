@@ -50,8 +50,11 @@ pub struct Highlights {
     pub description: Option<String>,
 }
 
+/// Products by id, hashed with foldhash: every page of results looks its products up here.
+type ById = HashMap<u64, Arc<Product>, foldhash::fast::RandomState>;
+
 pub struct Catalog {
-    products: RwLock<HashMap<u64, Arc<Product>>>,
+    products: RwLock<ById>,
     index: SearchIndex,
     /// The feed version applied last; every change up to it is in `products` and the index.
     version: watch::Sender<u64>,
@@ -117,7 +120,7 @@ impl Catalog {
         // Ids are checked while the map is built, after indexing: checking them first needs a
         // set whose memory stays in the process through the indexing peak.
         let index = SearchIndex::build(&products, options)?;
-        let mut by_id = HashMap::with_capacity(products.len());
+        let mut by_id = ById::with_capacity_and_hasher(products.len(), Default::default());
         for product in products {
             let id = product.product_id;
             if by_id.insert(id, Arc::new(product)).is_some() {
@@ -258,7 +261,7 @@ impl Catalog {
         })
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Arc<Product>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ById> {
         // The map is only changed entry by entry, so a panic elsewhere cannot leave it torn.
         self.products.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
