@@ -53,10 +53,12 @@ pub const MIN_CATALOG_VERSION: HeaderName = HeaderName::from_static("min-catalog
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
+/// The state behind [`AppState`]'s one `Arc`: its fields need no `Arc` of their own unless
+/// they are handed out.
 pub struct Shared {
     replica: Arc<Replica>,
     pool: WorkPool,
-    write_token: Option<Arc<str>>,
+    write_token: Option<String>,
     draining: Arc<AtomicBool>,
     /// How long a request with `min-catalog-version` may wait for that version.
     min_version_wait: Duration,
@@ -83,7 +85,7 @@ impl AppState {
         Self(Arc::new(Shared {
             replica,
             pool,
-            write_token: config.write_token.clone().map(Arc::from),
+            write_token: config.write_token.clone(),
             draining: Arc::new(AtomicBool::new(false)),
             min_version_wait: config.min_version_wait(),
             // Inside the request timeout, so the answer says what happened rather than 504.
