@@ -113,6 +113,7 @@ impl TestApp {
     pub async fn search(&self, query: &str) -> Value {
         let response = self.get(&format!("/products/search?{query}")).await;
         assert_eq!(response.status(), 200, "search {query}");
+        assert_eq!(response.headers()["content-type"], "application/json", "search {query}");
         response.json().await.expect("a JSON body")
     }
 
