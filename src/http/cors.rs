@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::{ApiError, CATALOG_VERSION, MIN_CATALOG_VERSION, REQUEST_ID};
+use super::{ApiError, CATALOG_VERSION, MIN_CATALOG_VERSION, REQUEST_ID, bounded};
 use crate::config::CorsOrigins;
 
 /// How long a browser may keep a preflight's answer.
@@ -39,23 +39,53 @@ pub fn layer(origins: &CorsOrigins) -> CorsLayer {
     }
 }
 
-/// Refuses (403 `FORBIDDEN`) a write whose `Origin` is neither this server's own nor one the
-/// list names. Requests without `Origin` (curl, other services) are not browsers' and pass.
-pub async fn guard_writes(State(origins): State<CorsOrigins>, request: Request, next: Next) -> Response {
-    let method = request.method();
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+/// Refuses (403 `FORBIDDEN`) a browser's write from another site whose origin the list does
+/// not name. A browser says where a request comes from: `Sec-Fetch-Site` (every current
+/// browser) and `Origin` (every browser, on every cross-origin write). Requests with neither
+/// (curl, other services) are not a browser's and pass.
+pub async fn guard_writes(
+    State(origins): State<Option<CorsOrigins>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
-    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return next.run(request).await;
+    let headers = request.headers();
+    let origin =
+        headers.get(header::ORIGIN).map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+    let named = origin
+        .as_ref()
+        .is_some_and(|origin| matches!(&origins, Some(CorsOrigins::List(list)) if list.contains(origin)));
+    let fetch_site = headers.get(SEC_FETCH_SITE).map(|v| v.as_bytes().to_ascii_lowercase());
+    let allowed = match fetch_site.as_deref() {
+        // The browser vouches for the site: this page's own, or no page at all (typed).
+        Some(b"same-origin" | b"none") => true,
+        Some(_) => named,
+        None => match &origin {
+            None => true,
+            Some(origin) => named || is_own(origin, headers.get(header::HOST)),
+        },
     };
-    let origin = origin.to_ascii_lowercase();
-    let named = matches!(&origins, CorsOrigins::List(list) if list.contains(&origin));
-    let same_site = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).is_some_and(|host| {
-        origin.split_once("://").is_some_and(|(_, authority)| authority == host.to_ascii_lowercase())
-    });
-    if named || same_site {
+    if allowed {
         return next.run(request).await;
     }
-    ApiError::Forbidden(format!("the origin {origin} may not write to this API")).into_response()
+    let message = match origin {
+        Some(origin) => {
+            format!("the origin {} may not write to this API", bounded(&origin, MAX_ECHOED_ORIGIN))
+        }
+        None => "a request from another site may not write to this API".to_owned(),
+    };
+    ApiError::Forbidden(message).into_response()
+}
+
+/// `Sec-Fetch-Site`: the browser's word on whether a request comes from the page's own site.
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+/// Longest origin named in an error message.
+const MAX_ECHOED_ORIGIN: usize = 200;
+
+/// Whether `origin` is this server's own: its authority is the request's `Host`.
+fn is_own(origin: &str, host: Option<&HeaderValue>) -> bool {
+    let Some(host) = host.and_then(|v| v.to_str().ok()) else { return false };
+    origin.split_once("://").is_some_and(|(_, authority)| authority == host.to_ascii_lowercase())
 }

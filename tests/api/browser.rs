@@ -4,7 +4,7 @@
 use reqwest::{Method, Response};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_error, details, spawn_app, spawn_app_with};
 
 const SITE: &str = "https://shop.example";
 const OTHER: &str = "https://elsewhere.example";
@@ -75,6 +75,60 @@ async fn any_origin_may_not_write() {
     assert_eq!(from_origin(&app, Method::DELETE, "/products/1", &own).await.status(), 204);
     let response = app.client.delete(app.url("/products/2")).send().await.unwrap();
     assert_eq!(response.status(), 204);
+}
+
+#[tokio::test]
+async fn without_cors_a_write_from_another_site_is_refused_whatever_its_content_type() {
+    let app = spawn_app().await;
+    let before: Value = app.get("/products/1").await.json().await.unwrap();
+    let body = details(1, "EVIL-1").to_string();
+    // "Simple" requests: a browser sends them without a preflight.
+    for (path, content_type) in [("/products/1/details", "text/plain"), ("/products/bulk", "text/plain")] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header("origin", OTHER)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, 403, "FORBIDDEN", &format!("the origin {OTHER} may not write to this API"))
+            .await;
+    }
+    // A browser that names no origin still says the request is another site's.
+    let response = app
+        .client
+        .delete(app.url("/products/1"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 403, "FORBIDDEN", "a request from another site may not write to this API").await;
+    let response = app
+        .client
+        .delete(app.url("/products/1"))
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let after: Value = app.get("/products/1").await.json().await.unwrap();
+    assert_eq!(before, after, "nothing was written");
+
+    // The page's own requests, and clients that are not browsers, still write.
+    let response = app
+        .client
+        .post(app.url("/products/1/details"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", format!("http://{}", app.addr))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(app.post_raw("/products/2/details", details(2, "PLAIN-2").to_string()).await.status(), 204);
 }
 
 #[tokio::test]
