@@ -80,15 +80,19 @@ pub(super) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Resul
     let Some(text) = value.as_str() else {
         return Err(DetailsError(format!("{name} must be a string")));
     };
-    check_length(name, text, max)?;
+    check_text(name, text, max)?;
     Ok(text.to_owned())
 }
 
-/// That `text` has 1 to `max` characters.
-pub(super) fn check_length(name: &str, text: &str, max: usize) -> Result<(), DetailsError> {
+/// That `text` has 1 to `max` characters, none of them NUL: no store of record keeps it
+/// (PostgreSQL's `jsonb` refuses `\u0000`), and no shopper types it.
+pub(super) fn check_text(name: &str, text: &str, max: usize) -> Result<(), DetailsError> {
     let chars = text.chars().count();
     if chars == 0 || chars > max {
         return Err(DetailsError(format!("{name} must be 1 to {max} characters")));
+    }
+    if text.contains('\0') {
+        return Err(DetailsError(format!("{name} must not contain the NUL character (\\u0000)")));
     }
     Ok(())
 }

@@ -60,7 +60,7 @@ pub fn check_product(product: &Product) -> Result<(), DetailsError> {
     ];
     for (name, value, max) in texts {
         if let Some(text) = value {
-            details::check_length(name, text, max)?;
+            details::check_text(name, text, max)?;
         }
     }
     if product.price.is_some_and(|price| !(price >= 0.0 && price.is_finite())) {
@@ -142,6 +142,10 @@ mod tests {
         assert_eq!(error_for(json!({"product_id": 1, "in_stock": "yes"})), "in_stock must be true or false");
         assert_eq!(error_for(json!({"product_id": 1, "weight": -2})), "weight must be >= 0");
         assert_eq!(error_for(json!({"product_id": 1, "sku": ""})), "sku must be 1 to 100 characters");
+        assert_eq!(
+            error_for(json!({"product_id": 1, "name": "a\u{0}b"})),
+            "name must not contain the NUL character (\\u0000)"
+        );
         assert_eq!(error_for(json!({"product_id": 0})), "product_id must be >= 1");
         assert_eq!(
             error_for(json!({"product_id": u64::MAX})),
@@ -157,6 +161,11 @@ mod tests {
         assert_eq!(check_product(&long_name).unwrap_err().0, "name must be 1 to 500 characters");
         let bad_rating = Product { rating: Some(5.5), ..product.clone() };
         assert_eq!(check_product(&bad_rating).unwrap_err().0, "rating must be from 0 to 5");
+        let nul = Product { description: Some("a\0b".into()), ..product.clone() };
+        assert_eq!(
+            check_product(&nul).unwrap_err().0,
+            "description must not contain the NUL character (\\u0000)"
+        );
         let no_category = Product { category_id: Some(0), ..product };
         assert_eq!(check_product(&no_category).unwrap_err().0, "category_id must be >= 1");
         assert!(check_product(&Product::bare(0)).is_err());
