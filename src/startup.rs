@@ -77,6 +77,7 @@ impl Application {
         let metrics_addr = self.metrics_addr();
         let draining = self.state.draining();
         let delay = self.config.shutdown_delay();
+        let replica = Arc::clone(self.state.replica());
         let router = http::router(self.state, self.config.request_timeout());
         let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
         let metrics = tokio::spawn(
@@ -87,14 +88,14 @@ impl Application {
                 .into_future(),
         );
         tracing::info!(%addr, %metrics_addr, "listening");
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                draining.store(true, Ordering::SeqCst);
-                tracing::info!(delay_ms = delay.as_millis() as u64, "shutting down: draining");
-                tokio::time::sleep(delay).await;
-            })
-            .await?;
+        let version = Arc::new(move || replica.catalog().version());
+        http::serve(self.listener, router, version, async move {
+            shutdown.await;
+            draining.store(true, Ordering::SeqCst);
+            tracing::info!(delay_ms = delay.as_millis() as u64, "shutting down: draining");
+            tokio::time::sleep(delay).await;
+        })
+        .await?;
         // Metrics stay up until the API has drained, so the drain itself is observable.
         let _ = stop_metrics.send(());
         metrics.await.map_err(std::io::Error::other)??;

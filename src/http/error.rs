@@ -33,7 +33,8 @@ pub enum ApiError {
     /// 409 `CONFLICT`: the write would break a uniqueness rule.
     #[error("{0}")]
     Conflict(String),
-    /// 413 `PAYLOAD_TOO_LARGE`: bodies over the route's limit.
+    /// 413 `PAYLOAD_TOO_LARGE`: bodies over the route's limit, refused from their
+    /// `Content-Length` before they are read.
     #[error(
         "request body is larger than {} bytes ({} for /products/bulk)",
         super::MAX_BODY_BYTES,
@@ -80,6 +81,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    /// 414: written by the connection layer (see `http::server`), never by a handler.
+    UriTooLong,
+    /// 431: written by the connection layer (see `http::server`), never by a handler.
+    HeadersTooLarge,
     Overloaded,
     DependencyUnavailable,
     CatalogBehind,

@@ -2,11 +2,13 @@
 
 mod cors;
 mod error;
+mod export;
 mod health;
 mod openapi;
 mod product_json;
 mod products;
 mod search;
+mod server;
 mod ui;
 
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,11 +36,17 @@ use crate::replica::Replica;
 
 pub use error::ApiError;
 pub use openapi::{ApiDoc, document as openapi_document};
+pub use server::serve;
 
 /// Largest request body accepted; a details body is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest bulk upsert body: about 30,000 generated products.
 pub const MAX_BULK_BYTES: usize = 32 * 1024 * 1024;
+
+const BULK_ROUTE: &str = "/products/bulk";
+
+/// The highest version the feed can reach.
+const MAX_VERSION: u64 = i64::MAX as u64;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// On every response: the feed version this replica had applied when it began answering
@@ -70,6 +78,8 @@ pub struct Shared {
     ui: bool,
     /// The JSON of products searches returned.
     product_json: product_json::ProductJson,
+    /// Exports in progress.
+    exports: export::Exports,
 }
 
 impl std::ops::Deref for AppState {
@@ -93,6 +103,7 @@ impl AppState {
             cors: config.cors_allow_origin.clone(),
             ui: config.ui_enabled,
             product_json: product_json::ProductJson::default(),
+            exports: export::Exports::default(),
         }))
     }
 
@@ -124,34 +135,54 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .route("/products/search", get(search::search))
         .route("/products/export", get(products::export))
-        .route("/products/bulk", post(products::bulk).layer(DefaultBodyLimit::max(MAX_BULK_BYTES)))
+        .route(BULK_ROUTE, post(products::bulk).layer(DefaultBodyLimit::max(MAX_BULK_BYTES)))
         .route(
             "/products/{product_id}",
             get(products::get_product).put(products::put_product).delete(products::delete_product),
         )
-        .route("/products/{product_id}/details", post(products::post_details))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .route("/products/{product_id}/details", post(products::post_details));
     if state.ui {
         routes = routes.merge(ui::routes());
     }
+    // Last, so every route above gets them: a JSON 404 and 405, the version on every answer.
+    routes = routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_oversized_bodies));
+    routes = routes.layer(middleware::from_fn_with_state(state.cors.clone(), cors::guard_writes));
     if let Some(origins) = &state.cors {
-        routes = routes
-            .layer(middleware::from_fn_with_state(origins.clone(), cors::guard_writes))
-            .layer(cors::layer(origins));
+        routes = routes.layer(cors::layer(origins));
     }
     with_middleware(routes.with_state(state), request_timeout)
+}
+
+/// Answers 413 at once when `Content-Length` announces a body over the route's limit: the
+/// body is never waited for, and nothing else is checked first.
+async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let bulk = request.extensions().get::<MatchedPath>().is_some_and(|p| p.as_str() == BULK_ROUTE);
+    let limit = if bulk { MAX_BULK_BYTES } else { MAX_BODY_BYTES };
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 /// Holds a request with `min-catalog-version: N` until this replica has applied N (503
 /// `CATALOG_BEHIND` past the allowed wait), and stamps `catalog-version` on every response.
 async fn catalog_version(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(value) = request.headers().get(&MIN_CATALOG_VERSION) {
-        let Some(wanted) = value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) else {
-            return ApiError::InvalidInput("min-catalog-version must be a non-negative integer".into())
-                .into_response();
+        // Versions are PostgreSQL `bigint`s: a larger one can never be reached.
+        let Some(wanted) =
+            value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|&v| v <= MAX_VERSION)
+        else {
+            return ApiError::InvalidInput(format!(
+                "min-catalog-version must be an integer from 0 to {MAX_VERSION}"
+            ))
+            .into_response();
         };
         if !state.replica.wait_for_version(wanted, state.min_version_wait).await {
             let applied = state.catalog().version();
@@ -173,12 +204,20 @@ async fn catalog_version(State(state): State<AppState>, request: Request, next: 
 pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
     routes.layer(
         ServiceBuilder::new()
+            .map_request(drop_unfit_request_id)
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(|request: &Request| {
-                        let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                        tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = id)
+                        let id =
+                            request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                        let uri = request.uri().to_string();
+                        tracing::info_span!(
+                            "request",
+                            method = method_label(request.method()),
+                            uri = bounded(&uri, MAX_LOGGED_URI),
+                            request_id = id
+                        )
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
@@ -195,7 +234,7 @@ pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
 /// Counts and times every request by method, route template and status.
 async fn track_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     // Templates keep the label set bounded; unknown paths share one label.
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
     let in_flight = metrics::gauge!(observability::HTTP_IN_FLIGHT);
@@ -203,11 +242,52 @@ async fn track_metrics(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     in_flight.decrement(1.0);
     let status = response.status().as_u16().to_string();
-    metrics::counter!(observability::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!(observability::HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(observability::HTTP_DURATION, "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Longest request id taken from a client: a UUID is 36 characters, a trace id 32 to 55.
+const MAX_REQUEST_ID: usize = 64;
+/// Longest part of a request's URI written into its log lines.
+const MAX_LOGGED_URI: usize = 2_048;
+
+/// Removes a client's request id that is too long or holds characters ids do not have, so
+/// one is made instead: the id is echoed back and written into every log line.
+fn drop_unfit_request_id(mut request: Request) -> Request {
+    let fit = request.headers().get(REQUEST_ID).is_none_or(|id| {
+        id.len() <= MAX_REQUEST_ID
+            && id.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(b))
+    });
+    if !fit {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+/// The first `max` characters of `text`.
+pub(crate) fn bounded(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// A method as a label or a log field: the methods HTTP defines for an API, and `other` for
+/// whatever else a client makes up, so no client can grow the set of series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,9 +18,6 @@ use serde::Serialize;
 use super::{ApiError, AppState, CATALOG_VERSION};
 use crate::catalog::{ProductDetails, product_from_json};
 use crate::store::{Committed, Write};
-
-/// Products serialised per chunk of an export stream.
-const EXPORT_CHUNK: usize = 1_000;
 
 /// The whole product.
 #[utoipa::path(
@@ -182,29 +179,27 @@ pub async fn bulk(
     Ok(versioned(Json(written).into_response(), &committed))
 }
 
-/// Streams the whole catalogue as NDJSON, ordered by id: the format `--catalog` loads.
+/// Streams the whole catalogue as NDJSON, ordered by id: the format `--catalog` loads;
+/// gzip-compressed when the client accepts it. Needs the write token when one is set.
 #[utoipa::path(
     get,
     path = "/products/export",
     tag = "products",
+    security((), ("write_token" = [])),
     responses(
         (status = 200, description = "Every product, ordered by id, one JSON object per line: the format `--catalog` loads",
             content_type = "application/x-ndjson", body = String),
+        (status = 503, description = "OVERLOADED: four exports are running already", body = super::error::ErrorBody),
     ),
 )]
-pub async fn export(State(state): State<AppState>) -> Response {
-    let products = Arc::new(state.catalog().products());
-    let chunks = (0..products.len()).step_by(EXPORT_CHUNK).map(move |start| {
-        let mut buffer = Vec::with_capacity(EXPORT_CHUNK * 512);
-        for product in &products[start..(start + EXPORT_CHUNK).min(products.len())] {
-            serde_json::to_writer(&mut buffer, product.as_ref()).map_err(std::io::Error::other)?;
-            buffer.push(b'\n');
-        }
-        Ok::<_, std::io::Error>(Bytes::from(buffer))
-    });
-    let mut response = Body::from_stream(futures_util::stream::iter(chunks)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
-    response
+pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let catalog = Arc::clone(state.catalog());
+    // Sorting a million products' ids takes a while: not on an async worker.
+    let products = tokio::task::spawn_blocking(move || catalog.products())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    state.exports.stream(products, &headers)
 }
 
 async fn write(state: &AppState, write: Write) -> Result<Committed, ApiError> {

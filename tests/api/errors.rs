@@ -31,6 +31,110 @@ async fn wrong_methods_are_json_405s() {
     let response = app.client.get(app.url("/products/bulk")).send().await.unwrap();
     assert_eq!(response.headers()["allow"], "POST");
     assert_error(response, 405, "METHOD_NOT_ALLOWED", "method not allowed").await;
+    // The search page's routes too, with the version every answer carries.
+    for path in ["/", "/assets/search.js"] {
+        let response = app.client.post(app.url(path)).send().await.unwrap();
+        assert_eq!(response.headers()["catalog-version"], "0", "{path}");
+        assert_error(response, 405, "METHOD_NOT_ALLOWED", "method not allowed").await;
+    }
+}
+
+/// Sends `head` as written and returns the answer's head and body, read until the server
+/// closes or a whole JSON body has come.
+async fn raw(app: &crate::helpers::TestApp, head: &str) -> String {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&response).ends_with('}') {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_is_413_before_it_is_sent_or_the_token_checked() {
+    // A server that waited for the body would answer 504 after 30 s; the read gives up at 10.
+    let app = spawn_app_with(&["--request-timeout-ms", "30000", "--write-token", "s3cret"]).await;
+    for (path, length) in [("/products/1/details", 65 * 1024), ("/products/bulk", 33 * 1024 * 1024)] {
+        let text =
+            raw(&app, &format!("POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {length}\r\n\r\n")).await;
+        assert!(text.starts_with("HTTP/1.1 413"), "{path}: {text}");
+        assert!(text.contains(r#""error":"PAYLOAD_TOO_LARGE""#), "{path}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn requests_the_http_library_refuses_get_the_contracts_json_too() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            format!("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n", "a".repeat(70_000)),
+            "431",
+            "HEADERS_TOO_LARGE",
+        ),
+        ("GET /health HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n".to_owned(), "400", "INVALID_INPUT"),
+        ("NOT AN HTTP REQUEST\r\n\r\n".to_owned(), "400", "INVALID_INPUT"),
+    ];
+    for (request, status, code) in cases {
+        let answer = raw(&app, &request).await;
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{head}");
+        assert!(
+            head.contains("content-type: application/json") && head.contains("catalog-version: 0"),
+            "{head}"
+        );
+        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{answer}"));
+        assert_eq!(json["error"], code, "{json}");
+        assert!(json["message"].is_string(), "{json}");
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_head_is_cut_off_while_an_idle_connection_stays_open() {
+    let app = spawn_app().await;
+    let mut idle = TcpStream::connect(app.addr).await.unwrap();
+    let first = "GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+    idle.write_all(first.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    assert!(idle.read(&mut buf).await.unwrap() > 0);
+    let mut slow = TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n").await.unwrap();
+
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    // The head never finished within its five seconds: the server closed the connection.
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut buf)).await.expect("closed");
+    assert!(matches!(closed, Ok(0) | Err(_)), "the trickled head was answered: {closed:?}");
+    // The idle keep-alive connection still serves its next request.
+    idle.write_all(first.as_bytes()).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut buf)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn a_request_id_is_echoed_only_when_it_looks_like_one() {
+    let app = spawn_app().await;
+    let echoed =
+        app.client.get(app.url("/health")).header("x-request-id", "trace-42.a:b").send().await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-42.a:b");
+    for unfit in ["x".repeat(65), "a b".to_owned(), "<script>".to_owned()] {
+        let response =
+            app.client.get(app.url("/health")).header("x-request-id", &unfit).send().await.unwrap();
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert_ne!(id, unfit);
+        assert!(uuid_like(id), "a fresh id is made instead of {unfit:?}: {id}");
+    }
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 #[tokio::test]

@@ -50,6 +50,19 @@ async fn metrics_count_requests_by_route_template_and_status() {
 }
 
 #[tokio::test]
+async fn methods_a_client_makes_up_share_one_label() {
+    let app = spawn_app().await;
+    for i in 0..50 {
+        let method = reqwest::Method::from_bytes(format!("M{i:04}XYZ").as_bytes()).unwrap();
+        let response = app.client.request(method, app.url("/health")).send().await.unwrap();
+        assert_eq!(response.status(), 405);
+    }
+    let text = app.metrics().await;
+    assert!(!text.contains("XYZ"), "a made-up method became a label");
+    assert!(text.contains(r#"http_requests_total{method="other",route="/health",status="405"}"#), "{text}");
+}
+
+#[tokio::test]
 async fn metrics_carry_the_feed_and_the_database_after_a_write_through_postgres() {
     let url = crate::pg::database().await;
     let app = crate::helpers::spawn_app_with(&["--database-url", &url]).await;

@@ -196,7 +196,17 @@ async fn a_request_for_a_version_not_yet_applied_waits_then_is_503(app: TestApp)
     .await;
     let bad =
         app.client.get(app.url("/products/1")).header("min-catalog-version", "soon").send().await.unwrap();
-    assert_error(bad, 400, "INVALID_INPUT", "min-catalog-version must be a non-negative integer").await;
+    let message = "min-catalog-version must be an integer from 0 to 9223372036854775807";
+    assert_error(bad, 400, "INVALID_INPUT", message).await;
+    // Past the largest version the feed can hold: refused, not waited for.
+    let unreachable = app
+        .client
+        .get(app.url("/products/1"))
+        .header("min-catalog-version", "9223372036854775808")
+        .send()
+        .await
+        .unwrap();
+    assert_error(unreachable, 400, "INVALID_INPUT", message).await;
 }
 
 async fn details_keep_the_transcript_contract(app: TestApp) {
@@ -217,8 +227,70 @@ async fn details_keep_the_transcript_contract(app: TestApp) {
     assert_error(response, 409, "CONFLICT", &format!("sku {taken} is already used by product 2")).await;
 }
 
+async fn a_nul_character_in_any_text_is_refused_naming_the_field(app: TestApp) {
+    let before = app.get("/products/export").await.text().await.unwrap();
+    let message = |field: &str| format!("{field} must not contain the NUL character (\\u0000)");
+    let put = app.put_product(1, &json!({"product_id": 1, "name": "a\u{0}b"})).await;
+    assert_error(put, 400, "INVALID_INPUT", &message("name")).await;
+    let response = app.post_json("/products/1/details", &details(1, "NUL\u{0}SKU")).await;
+    assert_error(response, 400, "INVALID_INPUT", &message("sku")).await;
+    let line = json!({"product_id": 2, "description": "x\u{0}"});
+    let response = bulk(&app, &format!("{}\n{line}", product(COUNT + 1, "Fine", FREE_SKU))).await;
+    assert_error(response, 400, "INVALID_INPUT", &format!("line 2: {}", message("description"))).await;
+    assert_eq!(app.get("/products/export").await.text().await.unwrap(), before, "nothing was written");
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"], 0);
+}
+
 #[tokio::test]
-async fn with_a_write_token_put_delete_and_bulk_need_it_and_reads_do_not() {
+async fn an_export_is_gzip_when_asked_and_the_same_products_either_way() {
+    let app = crate::helpers::spawn_app().await;
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let plain = raw.get(app.url("/products/export")).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.text().await.unwrap();
+    let compressed =
+        raw.get(app.url("/products/export")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    assert_eq!(compressed.headers()["content-type"], "application/x-ndjson");
+    let bytes = compressed.bytes().await.unwrap();
+    assert!(bytes.len() * 2 < plain.len(), "{} compressed bytes for {}", bytes.len(), plain.len());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text).unwrap();
+    assert_eq!(text, plain);
+    assert_eq!(plain.lines().count() as u64, COUNT);
+}
+
+#[tokio::test]
+async fn exports_past_the_limit_are_refused_until_one_ends() {
+    // Enough products that an unread export holds its place (its stream waits for the client).
+    let app = crate::helpers::spawn_app_with(&["--count", "20000"]).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let response = app.get("/products/export").await;
+        assert_eq!(response.status(), 200);
+        held.push(response);
+    }
+    let refused = app.get("/products/export").await;
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_error(refused, 503, "OVERLOADED", "too many exports in progress, retry shortly").await;
+    assert_eq!(app.get("/health").await.status(), 200);
+    held.clear();
+    // The clients went away: their places come free.
+    let mut status = 0;
+    for _ in 0..100 {
+        let response = app.get("/products/export").await;
+        status = response.status().as_u16();
+        if status == 200 {
+            assert_eq!(response.text().await.unwrap().lines().count(), 20_000);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn with_a_write_token_put_delete_bulk_and_export_need_it_and_reads_do_not() {
     let app = crate::helpers::spawn_app_with(&["--write-token", "s3cret"]).await;
     let body = json!({"product_id": 1, "name": "Locked"});
     let put = app.client.put(app.url("/products/1")).json(&body).send().await.unwrap();
@@ -231,7 +303,11 @@ async fn with_a_write_token_put_delete_and_bulk_need_it_and_reads_do_not() {
         app.get("/products/1").await.json::<Value>().await.unwrap()["name"],
         json!(catalogue()[0].name)
     );
-    assert_eq!(app.get("/products/export").await.status(), 200, "reads need no token");
+    assert_eq!(app.get("/products/1").await.status(), 200, "reads need no token");
+    let export = app.get("/products/export").await;
+    assert_error(export, 401, "UNAUTHORIZED", "a valid bearer token is required").await;
+    let export = app.client.get(app.url("/products/export")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(export.status(), 200, "an export is an operator's");
 
     let put = app.client.put(app.url("/products/1")).bearer_auth("s3cret").json(&body).send().await.unwrap();
     assert_eq!(put.status(), 200);
@@ -274,4 +350,5 @@ on_both_stores!(
     every_response_carries_the_applied_version_and_a_write_its_own,
     a_request_for_a_version_not_yet_applied_waits_then_is_503,
     details_keep_the_transcript_contract,
+    a_nul_character_in_any_text_is_refused_naming_the_field,
 );
