@@ -56,6 +56,9 @@ pub struct PgStore {
     breaker: Breaker,
     /// Whether the last read of the feed succeeded.
     feed_ok: AtomicBool,
+    /// Whether the notification listener's connection is up: the first to know when the
+    /// database goes away, since its connection breaks at once.
+    listening: Arc<AtomicBool>,
 }
 
 impl PgStore {
@@ -95,6 +98,7 @@ impl PgStore {
             timeout: settings.timeout,
             breaker: Breaker::new(BREAKER_THRESHOLD, BREAKER_COOL_DOWN),
             feed_ok: AtomicBool::new(true),
+            listening: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -170,12 +174,14 @@ impl PgStore {
     /// backoff when the connection drops. `head` keeps the highest version heard of.
     pub fn listen(&self, nudge: Arc<Notify>, head: Arc<AtomicU64>) -> JoinHandle<()> {
         let pool = self.pool.clone();
+        let listening = Arc::clone(&self.listening);
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
                 let mut listener = match PgListener::connect_with(&pool).await {
                     Ok(listener) => listener,
                     Err(error) => {
+                        listening.store(false, Ordering::Relaxed);
                         tracing::warn!(error = %error, "feed listener: cannot connect; retrying");
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -183,10 +189,12 @@ impl PgStore {
                     }
                 };
                 if let Err(error) = listener.listen(CHANNEL).await {
+                    listening.store(false, Ordering::Relaxed);
                     tracing::warn!(error = %error, "feed listener: LISTEN failed; retrying");
                     tokio::time::sleep(backoff).await;
                     continue;
                 }
+                listening.store(true, Ordering::Relaxed);
                 backoff = Duration::from_millis(100);
                 // Anything committed while we were not listening is read now.
                 nudge.notify_one();
@@ -198,10 +206,16 @@ impl PgStore {
                             }
                             nudge.notify_one();
                         }
-                        // The connection dropped; the next call reconnects. Notifications
-                        // may have been lost meanwhile, so read the feed.
-                        Ok(None) => nudge.notify_one(),
+                        // The connection dropped: connect again above. Until it is back the
+                        // database counts as down, since a broken connection is the first
+                        // sign of a database that went away. Notifications may have been
+                        // lost meanwhile, so the feed is read once it is.
+                        Ok(None) => {
+                            listening.store(false, Ordering::Relaxed);
+                            break;
+                        }
                         Err(error) => {
+                            listening.store(false, Ordering::Relaxed);
                             tracing::warn!(error = %error, "feed listener: connection lost");
                             tokio::time::sleep(backoff).await;
                             break;
@@ -213,7 +227,10 @@ impl PgStore {
     }
 
     pub fn state(&self) -> DatabaseState {
-        if self.breaker.is_open() || !self.feed_ok.load(Ordering::Relaxed) {
+        if self.breaker.is_open()
+            || !self.feed_ok.load(Ordering::Relaxed)
+            || !self.listening.load(Ordering::Relaxed)
+        {
             DatabaseState::Down
         } else {
             DatabaseState::Ok

@@ -349,6 +349,25 @@ async fn with_the_database_stopped_reads_keep_working_writes_fail_fast_and_all_c
     );
 }
 
+#[tokio::test]
+async fn health_says_the_database_is_down_as_soon_as_it_stops_and_ok_once_it_is_back() {
+    let server = PgServer::start();
+    let url = server.create_database().await;
+    // A feed read every 30 s would notice an outage only then: the listener must see it first.
+    let app = replica(&url, &["--feed-poll-ms", "30000"]).await;
+    assert_eq!(health(&app).await["database"], "ok");
+    server.pause();
+    eventually(Duration::from_secs(5), "health reports the database down", || async {
+        health(&app).await["database"] == "down"
+    })
+    .await;
+    server.resume();
+    eventually(Duration::from_secs(10), "health reports the database back", || async {
+        health(&app).await["database"] == "ok"
+    })
+    .await;
+}
+
 /// The query string of a search the oracle knows how to check.
 fn search_query(text: &str, filters: &Filters, offset: usize) -> String {
     let mut pairs: Vec<(String, String)> =
