@@ -40,8 +40,10 @@ pub use server::serve;
 
 /// Largest request body accepted; a details body is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Largest bulk upsert body: about 30,000 generated products.
-pub const MAX_BULK_BYTES: usize = 32 * 1024 * 1024;
+/// Largest bulk upsert body: about 43,000 generated products, which commit and apply in
+/// about 3.5 s on a 2-core machine (`benches/bulk.sh`), well within the request timeout
+/// even on a machine a few times slower.
+pub const MAX_BULK_BYTES: usize = 16 * 1024 * 1024;
 
 const BULK_ROUTE: &str = "/products/bulk";
 

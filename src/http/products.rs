@@ -156,7 +156,7 @@ pub struct DetailsBody {
     path = "/products/bulk",
     tag = "products",
     request_body(content = Vec<Product>, content_type = "application/x-ndjson", description = "The products, each \
-        on its own line as one JSON object (blank lines are skipped), at most 32 MiB in all. All are written in one \
+        on its own line as one JSON object (blank lines are skipped), at most 16 MiB in all. All are written in one \
         write, or none if any line is invalid."),
     security((), ("write_token" = [])),
     responses(

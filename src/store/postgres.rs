@@ -32,6 +32,9 @@ const BREAKER_THRESHOLD: u32 = 3;
 const BREAKER_COOL_DOWN: Duration = Duration::from_secs(1);
 /// Longest wait for a connection from the pool.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Products written per statement of a bulk write, so that each statement stays well within
+/// the database timeout however large the bulk.
+const BULK_PIECE: usize = 2_000;
 /// How long start-up keeps trying to reach the database (RDS may still be starting).
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -241,9 +244,11 @@ impl PgStore {
         if !self.breaker.allow() {
             return Err(WriteError::Unavailable("repeated failures; retry shortly".into()));
         }
-        let outcome = match tokio::time::timeout(self.timeout, self.write_retrying(&write)).await {
+        // A bulk write is several statements, each bounded by the database timeout.
+        let budget = self.timeout * u32::try_from(pieces(&write)).unwrap_or(u32::MAX);
+        let outcome = match tokio::time::timeout(budget, self.write_retrying(&write)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(WriteError::Unavailable(format!("no answer within {:?}", self.timeout))),
+            Err(_) => Err(WriteError::Unavailable(format!("no answer within {budget:?}"))),
         };
         match &outcome {
             Err(WriteError::Unavailable(_)) => {
@@ -348,23 +353,28 @@ impl PgStore {
                         (i, k, d)
                     });
                 // The batch's products first give up their SKUs, so it may swap SKUs among them.
-                sqlx::query(
-                    "UPDATE products SET sku_key = NULL WHERE product_id IN
-                       (SELECT product_id FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE)",
-                )
-                .bind(&ids)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO products (product_id, sku_key, doc)
-                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]::jsonb[])
-                     ON CONFLICT (product_id) DO UPDATE SET sku_key = EXCLUDED.sku_key, doc = EXCLUDED.doc",
-                )
-                .bind(&ids)
-                .bind(&keys)
-                .bind(&docs)
-                .execute(&mut *tx)
-                .await?;
+                for piece in ids.chunks(BULK_PIECE) {
+                    sqlx::query(
+                        "UPDATE products SET sku_key = NULL WHERE product_id IN
+                           (SELECT product_id FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE)",
+                    )
+                    .bind(piece)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for start in (0..ids.len()).step_by(BULK_PIECE) {
+                    let end = (start + BULK_PIECE).min(ids.len());
+                    sqlx::query(
+                        "INSERT INTO products (product_id, sku_key, doc)
+                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]::jsonb[])
+                         ON CONFLICT (product_id) DO UPDATE SET sku_key = EXCLUDED.sku_key, doc = EXCLUDED.doc",
+                    )
+                    .bind(&ids[start..end])
+                    .bind(&keys[start..end])
+                    .bind(&docs[start..end])
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 ids.into_iter().map(|id| id as u64).zip(docs.into_iter().map(Some)).collect()
             }
         };
@@ -388,15 +398,18 @@ impl PgStore {
             .map_err(WriteError::Internal)?;
         let (ids, docs): (Vec<i64>, Vec<Option<String>>) =
             changed.into_iter().map(|(id, doc)| (id as i64, doc)).unzip();
-        sqlx::query(
-            "INSERT INTO changes (version, product_id, doc)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[]::jsonb[])",
-        )
-        .bind(version)
-        .bind(&ids)
-        .bind(&docs)
-        .execute(&mut *tx)
-        .await?;
+        for start in (0..ids.len()).step_by(BULK_PIECE) {
+            let end = (start + BULK_PIECE).min(ids.len());
+            sqlx::query(
+                "INSERT INTO changes (version, product_id, doc)
+                 SELECT $1, * FROM unnest($2::bigint[], $3::text[]::jsonb[])",
+            )
+            .bind(version)
+            .bind(&ids[start..end])
+            .bind(&docs[start..end])
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(version.to_string())
@@ -485,6 +498,15 @@ impl PgStore {
             tracing::warn!(error = %error, "database not answering: serving reads from memory");
         }
         error
+    }
+}
+
+/// The statements' worth of work in `write`, in [`BULK_PIECE`]s: its time budget is one
+/// database timeout per piece.
+fn pieces(write: &Write) -> usize {
+    match write {
+        Write::Bulk { products, .. } => products.len().div_ceil(BULK_PIECE).max(1),
+        _ => 1,
     }
 }
 
