@@ -1,7 +1,7 @@
-//! The catalogue a replica serves: every product by id and the search index, kept in step
-//! by applying the store's change feed in version order (see [`crate::replica`]). It never
-//! decides whether a write is allowed; the store of record did that before the change
-//! reached the feed.
+//! The catalogue a replica serves: every product by id, the search index and the API keys,
+//! kept in step by applying the store's change feed in version order (see
+//! [`crate::replica`]). It never decides whether a write is allowed; the store of record did
+//! that before the change reached the feed.
 
 mod details;
 pub(crate) mod product;
@@ -18,10 +18,11 @@ use anyhow::{Context, bail};
 use data_gen::Product;
 use tokio::sync::watch;
 
+use crate::keys::{ApiKey, KeyRing};
 use crate::observability;
 use crate::search::highlight;
 use crate::search::{Facets, MatchingOptions, SearchIndex, SearchRequest, analyzer};
-use crate::store::{Change, now_epoch_seconds};
+use crate::store::{Change, Entry, now_epoch_seconds};
 
 pub use details::{DetailsError, ProductDetails};
 pub use product::{MAX_PRODUCT_ID, product_from_json};
@@ -61,6 +62,7 @@ pub struct Catalog {
     /// Held while a batch of changes is applied, so batches apply one at a time, in order.
     applying: Mutex<()>,
     cache: ResultCache,
+    keys: KeyRing,
 }
 
 /// Whole search results by request, for repeated queries; every write empties it.
@@ -133,7 +135,19 @@ impl Catalog {
             version: watch::Sender::new(version),
             applying: Mutex::new(()),
             cache: ResultCache::new(cache_entries),
+            keys: KeyRing::default(),
         })
+    }
+
+    /// The catalogue holding `keys` too (as a snapshot of the store gives them).
+    pub fn with_keys(mut self, keys: Vec<ApiKey>) -> Self {
+        self.keys = KeyRing::with(keys);
+        self
+    }
+
+    /// The API keys the feed has brought.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
     }
 
     pub fn len(&self) -> usize {
@@ -184,15 +198,22 @@ impl Catalog {
             }
             expected = change.version + 1;
         }
-        // The last change of each product wins.
+        // The last change of each product and key wins.
         let mut latest: HashMap<u64, Option<&Arc<Product>>> = HashMap::new();
+        let mut keys: Vec<&Arc<ApiKey>> = Vec::new();
         for change in &fresh {
-            latest.insert(change.product_id, change.product.as_ref());
+            match &change.entry {
+                Entry::Product { id, product } => latest.insert(*id, product.as_ref()),
+                Entry::Key(key) => {
+                    keys.push(key);
+                    None
+                }
+            };
         }
-        let deleted: Vec<u64> = latest.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| *id).collect();
-        let upserted: Vec<&Product> = latest.values().flatten().map(|p| p.as_ref()).collect();
-        self.index.apply(&upserted, &deleted).context("updating the index")?;
-        {
+        if !latest.is_empty() {
+            let deleted: Vec<u64> = latest.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| *id).collect();
+            let upserted: Vec<&Product> = latest.values().flatten().map(|p| p.as_ref()).collect();
+            self.index.apply(&upserted, &deleted).context("updating the index")?;
             let mut products = self.products.write().unwrap_or_else(|poisoned| poisoned.into_inner());
             for (id, product) in latest {
                 match product {
@@ -201,8 +222,12 @@ impl Catalog {
                 };
             }
             metrics::gauge!(observability::INDEX_DOCUMENTS).set(products.len() as f64);
+            drop(products);
+            self.cache.invalidate();
         }
-        self.cache.invalidate();
+        for key in keys {
+            self.keys.set(Arc::clone(key));
+        }
         let now = now_epoch_seconds();
         for change in &fresh {
             metrics::histogram!(observability::FEED_DELAY).record((now - change.committed_at).max(0.0));
@@ -291,16 +316,12 @@ mod tests {
     use super::*;
 
     fn change(version: u64, product: Product) -> Change {
-        Change {
-            version,
-            product_id: product.product_id,
-            product: Some(Arc::new(product)),
-            committed_at: 0.0,
-        }
+        let entry = Entry::Product { id: product.product_id, product: Some(Arc::new(product)) };
+        Change { version, entry, committed_at: 0.0 }
     }
 
     fn deletion(version: u64, product_id: u64) -> Change {
-        Change { version, product_id, product: None, committed_at: 0.0 }
+        Change { version, entry: Entry::Product { id: product_id, product: None }, committed_at: 0.0 }
     }
 
     fn with_sku(id: u64, sku: &str) -> Product {

@@ -65,9 +65,20 @@ pub struct Config {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
-    /// When set, writes need `Authorization: Bearer <token>`.
+    /// When set, writes need `Authorization: Bearer <token>`: a key with the `write` action
+    /// that no API call can revoke.
     #[arg(long, env = "WRITE_TOKEN", hide_env_values = true)]
     pub write_token: Option<String>,
+
+    /// The master key: every action, keys included (`POST /keys` makes the others). With it,
+    /// or once the catalogue holds any key, every search and write needs a key.
+    #[arg(long, env = "MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// The key the search page sends with its searches: one with only the `search` action.
+    /// Unset: a search key derived from the master key, the same on every replica.
+    #[arg(long, env = "UI_SEARCH_KEY", hide_env_values = true)]
+    pub ui_search_key: Option<String>,
 
     /// Longest a request may take before it is answered 504; kept well below the
     /// container's stop timeout so a drain always finishes.

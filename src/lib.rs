@@ -10,6 +10,8 @@ pub mod healthcheck;
 pub mod http;
 /// Values kept by key across requests, up to a capacity, then cleared whole.
 pub mod kept;
+/// API keys: their actions, their hashed secrets, and the ring a replica knows.
+pub mod keys;
 /// Prometheus metrics: names, recorder and the /metrics text.
 pub mod observability;
 /// A bounded pool that runs CPU-bound searches off the async workers.

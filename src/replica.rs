@@ -76,10 +76,11 @@ impl Replica {
                 if store.seed_if_empty(move || initial_products(&seed_config)).await? {
                     tracing::info!("seeded the empty database");
                 }
-                let (products, version) = store.snapshot().await?;
+                let snapshot = store.snapshot().await?;
                 let cache = config.result_cache_size;
                 let catalog = tokio::task::spawn_blocking(move || {
-                    Catalog::at_version(products, version, cache, options)
+                    Catalog::at_version(snapshot.products, snapshot.version, cache, options)
+                        .map(|catalog| catalog.with_keys(snapshot.keys))
                 })
                 .await??;
                 (Store::Postgres(store), catalog)

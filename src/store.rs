@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use data_gen::Product;
 
 use crate::catalog::ProductDetails;
+use crate::keys::ApiKey;
 use crate::search::sku_key;
 
 pub use memory::MemoryStore;
@@ -31,6 +32,10 @@ pub enum Write {
     /// Create or replace many products at once; ids are unique within the batch. `lines`
     /// holds each product's line in the request, for error messages.
     Bulk { products: Vec<Product>, lines: Vec<usize> },
+    /// Add an API key (its secret already hashed).
+    CreateKey(ApiKey),
+    /// Revoke the API key with this id, at this time (seconds since the Unix epoch).
+    RevokeKey { id: String, at: u64 },
 }
 
 /// A committed write: its place in the feed, how many products it wrote, and its changes
@@ -42,15 +47,41 @@ pub struct Committed {
     pub changes: Vec<Change>,
 }
 
-/// One product's change at one version of the feed.
+/// One entry's change at one version of the feed.
 #[derive(Debug, Clone)]
 pub struct Change {
     pub version: u64,
-    pub product_id: u64,
-    /// The product after the change; `None` once it is deleted.
-    pub product: Option<Arc<Product>>,
+    pub entry: Entry,
     /// When the write committed, in seconds since the Unix epoch (for the feed's delay).
     pub committed_at: f64,
+}
+
+/// What one change is about, and what it is after the change (`None`: gone).
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Product {
+        id: u64,
+        product: Option<Arc<Product>>,
+    },
+    /// A key made or revoked: revoked keys are kept, marked so.
+    Key(Arc<ApiKey>),
+}
+
+impl Entry {
+    /// The entry's kind, as the feed's rows name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Product { .. } => "product",
+            Self::Key(_) => "key",
+        }
+    }
+}
+
+/// Everything the store holds, as of one feed version.
+pub struct Snapshot {
+    pub products: Vec<Product>,
+    pub keys: Vec<ApiKey>,
+    pub version: u64,
 }
 
 /// Why a write was refused or failed. Nothing of a refused write is stored.
@@ -60,6 +91,10 @@ pub enum WriteError {
     SkuTaken { sku: String, owner: u64, line: Option<usize> },
     #[error("product with ID {0} not found")]
     NotFound(u64),
+    #[error("no key has the id {0}")]
+    KeyNotFound(String),
+    #[error("the catalogue holds {} keys already; revoke one first", crate::keys::MAX_KEYS)]
+    TooManyKeys,
     /// The database is down, slow or refusing work: retry later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),

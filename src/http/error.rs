@@ -156,6 +156,8 @@ impl From<WriteError> for ApiError {
         match e {
             WriteError::SkuTaken { .. } => Self::Conflict(e.to_string()),
             WriteError::NotFound(id) => Self::product_not_found(id),
+            WriteError::KeyNotFound(_) => Self::NotFound(e.to_string()),
+            WriteError::TooManyKeys => Self::Conflict(e.to_string()),
             WriteError::Unavailable(_) | WriteError::NotAppliedYet(_) => {
                 Self::DependencyUnavailable(e.to_string())
             }

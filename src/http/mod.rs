@@ -1,9 +1,11 @@
 //! The HTTP edge: the router, its middleware and thin handlers over the catalogue.
 
+mod auth;
 mod cors;
 mod error;
 mod export;
 mod health;
+mod keys;
 mod openapi;
 mod product_json;
 mod products;
@@ -20,7 +22,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -68,7 +70,8 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     replica: Arc<Replica>,
     pool: WorkPool,
-    write_token: Option<String>,
+    /// The master key, the write token and the page's key.
+    credentials: auth::Credentials,
     draining: Arc<AtomicBool>,
     /// How long a request with `min-catalog-version` may wait for that version.
     min_version_wait: Duration,
@@ -97,7 +100,11 @@ impl AppState {
         Self(Arc::new(Shared {
             replica,
             pool,
-            write_token: config.write_token.clone(),
+            credentials: auth::Credentials::new(
+                config.master_key.as_deref(),
+                config.write_token.as_deref(),
+                config.ui_search_key.as_deref(),
+            ),
             draining: Arc::new(AtomicBool::new(false)),
             min_version_wait: config.min_version_wait(),
             // Inside the request timeout, so the answer says what happened rather than 504.
@@ -142,22 +149,37 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             "/products/{product_id}",
             get(products::get_product).put(products::put_product).delete(products::delete_product),
         )
-        .route("/products/{product_id}/details", post(products::post_details));
+        .route("/products/{product_id}/details", post(products::post_details))
+        .route("/keys", post(keys::create_key).get(keys::list_keys))
+        .route("/keys/{key_id}", delete(keys::revoke_key));
     if state.ui {
-        routes = routes.merge(ui::routes());
+        routes = routes.merge(ui::routes(state.credentials.page_key()));
     }
-    // Last, so every route above gets them: a JSON 404 and 405, the version on every answer.
+    // Last, so every route above gets them, innermost first: the body limit, the key (after
+    // the wait for `min-catalog-version`, so a key made or revoked at that version counts),
+    // the origin of a write, the announced body size, and the version stamped on every
+    // answer, refusals included.
     routes = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(refuse_oversized_bodies));
-    routes = routes.layer(middleware::from_fn_with_state(state.cors.clone(), cors::guard_writes));
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
+        .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
+        .layer(middleware::from_fn_with_state(state.cors.clone(), cors::guard_writes))
+        .layer(middleware::from_fn(refuse_oversized_bodies))
+        .layer(middleware::from_fn_with_state(state.clone(), stamp_version));
     if let Some(origins) = &state.cors {
         routes = routes.layer(cors::layer(origins));
     }
     with_middleware(routes.with_state(state), request_timeout)
+}
+
+/// Stamps `catalog-version` on answers given before [`catalog_version`] could (refusals).
+async fn stamp_version(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let applied = state.catalog().version();
+    response.headers_mut().entry(CATALOG_VERSION).or_insert(HeaderValue::from(applied));
+    response
 }
 
 /// Answers 413 at once when `Content-Length` announces a body over the route's limit: the

@@ -14,12 +14,14 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
+use super::auth::ROUTE_ACTIONS;
 use super::error::{ErrorBody, ErrorCode};
-use super::{health, products, search};
+use super::{health, keys, products, search};
+use crate::keys::Action;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,12 +40,16 @@ use super::{health, products, search};
         products::post_details,
         products::bulk,
         products::export,
+        keys::create_key,
+        keys::list_keys,
+        keys::revoke_key,
     ),
-    components(schemas(ErrorBody, ErrorCode, crate::search::Sort, crate::search::Matching)),
+    components(schemas(ErrorBody, ErrorCode, crate::search::Sort, crate::search::Matching, Action)),
     modifiers(&Shared),
     tags(
         (name = "search", description = "Full-text search with filters, facets and sorting"),
         (name = "products", description = "Reading and writing products"),
+        (name = "keys", description = "API keys: made, listed and revoked with an admin key"),
         (name = "operations", description = "Health checks for load balancers"),
     ),
 )]
@@ -67,31 +73,64 @@ struct Shared;
 impl Modify for Shared {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components
-            .add_security_scheme("write_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-        for item in openapi.paths.paths.values_mut() {
+        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        for (path, item) in openapi.paths.paths.iter_mut() {
             let writes = [&mut item.put, &mut item.post, &mut item.delete];
             for operation in writes.into_iter().flatten() {
                 share_write(operation);
             }
-            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
-            for operation in operations.into_iter().flatten() {
+            let operations = [
+                ("GET", &mut item.get),
+                ("PUT", &mut item.put),
+                ("POST", &mut item.post),
+                ("DELETE", &mut item.delete),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let action =
+                    ROUTE_ACTIONS.iter().find(|(m, r, _)| *m == method && r == path).map(|(_, _, a)| *a);
+                if let Some(action) = action {
+                    share_keyed(operation, action);
+                }
                 share(operation);
             }
         }
     }
 }
 
-/// What every write may meet beyond its own errors: the token, the origin, the database.
-fn share_write(operation: &mut Operation) {
+/// What an operation that needs a key may meet: no key, or one without its action.
+fn share_keyed(operation: &mut Operation, action: Action) {
+    let mut requirement = SecurityRequirement::new("api_key", Vec::<String>::new());
+    // Searches and writes are open until keys are in use (see README "Keys").
+    operation.security = Some(match action {
+        Action::Admin => vec![requirement],
+        _ => vec![SecurityRequirement::default(), std::mem::take(&mut requirement)],
+    });
     let responses = &mut operation.responses.responses;
-    let mut unauthorized = error("UNAUTHORIZED: the server has a write token and the request lacks it");
+    let mut unauthorized = error(&format!(
+        "UNAUTHORIZED: keys are in use (or, for a write, the server has a write token) and the request \
+         presents none, or one that is unknown or revoked; this operation needs the `{}` action",
+        action.as_str()
+    ));
     if let RefOr::T(response) = &mut unauthorized {
         let text = ObjectBuilder::new().schema_type(Type::String).build();
         response.headers.insert("www-authenticate".into(), header_of(text, "`Bearer`."));
     }
     responses.insert("401".into(), unauthorized);
-    responses.insert("403".into(), error("FORBIDDEN: a browser write from an origin allowed only to read"));
+    responses
+        .entry("403".into())
+        .or_insert_with(|| error("FORBIDDEN: the key does not have this operation's action"));
+}
+
+/// What every write may meet beyond its own errors: the origin, the database.
+fn share_write(operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    responses.insert(
+        "403".into(),
+        error(
+            "FORBIDDEN: the key does not have this operation's action, or a browser write from another site",
+        ),
+    );
     responses.insert(
         "503".into(),
         error(
@@ -229,6 +268,8 @@ mod tests {
             ErrorCode::MethodNotAllowed,
             ErrorCode::Conflict,
             ErrorCode::PayloadTooLarge,
+            ErrorCode::UriTooLong,
+            ErrorCode::HeadersTooLarge,
             ErrorCode::Overloaded,
             ErrorCode::DependencyUnavailable,
             ErrorCode::CatalogBehind,

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use data_gen::Product;
 use serde::Serialize;
@@ -48,7 +48,6 @@ pub async fn get_product(
     params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
     request_body(content = DetailsBody, description = "Every field is required; unknown fields are ignored. \
         The first invalid field is reported, in this order."),
-    security((), ("write_token" = [])),
     responses(
         (status = 204, description = "Stored; `catalog-version` is the write's version"),
         (status = 400, description = "INVALID_INPUT: `Invalid JSON: ...`, or the first invalid field, e.g. `sku must be 1 to 100 characters`", body = super::error::ErrorBody),
@@ -58,11 +57,10 @@ pub async fn get_product(
 )]
 pub async fn post_details(
     State(state): State<AppState>,
-    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (id, json) = write_request(&state, &headers, path, body)?;
+    let (id, json) = write_request(path, body)?;
     let details = ProductDetails::from_json(id, &json)?;
     let committed = write(&state, Write::Details { id, details }).await?;
     Ok(versioned(StatusCode::NO_CONTENT.into_response(), &committed))
@@ -75,7 +73,6 @@ pub async fn post_details(
     tag = "products",
     params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
     request_body(content = Product, description = "The whole product; only `product_id` is required, and it must equal the path's."),
-    security((), ("write_token" = [])),
     responses(
         (status = 200, description = "Stored; the product as stored", body = Product),
         (status = 400, description = "INVALID_INPUT: `Invalid JSON: ...`, or the first invalid field", body = super::error::ErrorBody),
@@ -85,11 +82,10 @@ pub async fn post_details(
 )]
 pub async fn put_product(
     State(state): State<AppState>,
-    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (id, json) = write_request(&state, &headers, path, body)?;
+    let (id, json) = write_request(path, body)?;
     let product = product_from_json(&json, Some(id))?;
     let committed = write(&state, Write::Put(product.clone())).await?;
     Ok(versioned(Json(product).into_response(), &committed))
@@ -101,7 +97,6 @@ pub async fn put_product(
     path = "/products/{product_id}",
     tag = "products",
     params(("product_id" = i64, Path, minimum = 1, description = "The product's id")),
-    security((), ("write_token" = [])),
     responses(
         (status = 204, description = "Removed from every replica's reads, search, totals and facets"),
         (status = 400, description = "INVALID_INPUT: the id is not a positive integer", body = super::error::ErrorBody),
@@ -110,10 +105,8 @@ pub async fn put_product(
 )]
 pub async fn delete_product(
     State(state): State<AppState>,
-    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
     let id = product_id(path)?;
     let committed = write(&state, Write::Delete(id)).await?;
     Ok(versioned(StatusCode::NO_CONTENT.into_response(), &committed))
@@ -158,7 +151,6 @@ pub struct DetailsBody {
     request_body(content = Vec<Product>, content_type = "application/x-ndjson", description = "The products, each \
         on its own line as one JSON object (blank lines are skipped), at most 16 MiB in all. All are written in one \
         write, or none if any line is invalid."),
-    security((), ("write_token" = [])),
     responses(
         (status = 200, description = "Every product written", body = BulkWritten),
         (status = 400, description = "INVALID_INPUT: the first invalid line, e.g. `line 3: price must be >= 0`", body = super::error::ErrorBody),
@@ -168,10 +160,8 @@ pub struct DetailsBody {
 )]
 pub async fn bulk(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
     let body = body?;
     let (products, lines) = parse_ndjson(&body)?;
     let committed = write(&state, Write::Bulk { products, lines }).await?;
@@ -185,7 +175,6 @@ pub async fn bulk(
     get,
     path = "/products/export",
     tag = "products",
-    security((), ("write_token" = [])),
     responses(
         (status = 200, description = "Every product, ordered by id, one JSON object per line: the format `--catalog` loads",
             content_type = "application/x-ndjson", body = String),
@@ -193,7 +182,6 @@ pub async fn bulk(
     ),
 )]
 pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
     let catalog = Arc::clone(state.catalog());
     // Sorting a million products' ids takes a while: not on an async worker.
     let products = tokio::task::spawn_blocking(move || catalog.products())
@@ -202,25 +190,22 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Result
     state.exports.stream(products, &headers)
 }
 
-async fn write(state: &AppState, write: Write) -> Result<Committed, ApiError> {
+pub(super) async fn write(state: &AppState, write: Write) -> Result<Committed, ApiError> {
     Ok(state.replica().write(write, state.write_patience).await?)
 }
 
 /// A write's answer carries the write's own version.
-fn versioned(mut response: Response, committed: &Committed) -> Response {
+pub(super) fn versioned(mut response: Response, committed: &Committed) -> Response {
     response.headers_mut().insert(CATALOG_VERSION, HeaderValue::from(committed.version));
     response
 }
 
-/// The id and JSON body of a write to one product, checked in the contract's order: the
-/// token, the path, then the JSON.
+/// The id and JSON body of a write to one product, checked in the contract's order (the
+/// key was checked before the handler): the path, then the JSON.
 fn write_request(
-    state: &AppState,
-    headers: &HeaderMap,
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(u64, serde_json::Value), ApiError> {
-    authorize(state, headers)?;
     let id = product_id(path)?;
     let json =
         serde_json::from_slice(&body?).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))?;
@@ -262,25 +247,4 @@ fn product_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError
         Ok(_) => Err(ApiError::InvalidInput("productId must be >= 1".into())),
         Err(_) => Err(ApiError::InvalidInput("productId must be an integer".into())),
     }
-}
-
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = state.write_token.as_deref() else {
-        return Ok(());
-    };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
-    }
-}
-
-/// Compares without an early exit, so response time does not reveal how much matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

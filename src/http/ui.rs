@@ -3,6 +3,7 @@
 //! these routes out.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -17,14 +18,27 @@ const STYLE: &str = include_str!("ui/search.css");
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub fn routes() -> Router<AppState> {
+/// The page's routes; `search_key` is written into the page for its searches to send.
+pub fn routes(search_key: Option<&str>) -> Router<AppState> {
+    let page = Bytes::from(match search_key {
+        Some(key) => PAGE.replace(KEY_SLOT, &format!("content=\"{}\"", html_attribute(key))),
+        None => PAGE.to_owned(),
+    });
     Router::new()
-        .route("/", get(|| async { asset(PAGE, "text/html; charset=utf-8") }))
+        .route("/", get(move || async move { asset(page, "text/html; charset=utf-8") }))
         .route("/assets/search.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
         .route("/assets/search.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
 }
 
-fn asset(body: &'static str, content_type: &'static str) -> impl IntoResponse {
+/// Where the page's key goes: the `content` of `<meta name="search-key">`.
+const KEY_SLOT: &str = "content=\"\"";
+
+/// `text` safe inside a double-quoted HTML attribute.
+fn html_attribute(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn asset(body: impl Into<Bytes>, content_type: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -33,6 +47,6 @@ fn asset(body: &'static str, content_type: &'static str) -> impl IntoResponse {
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")),
         ],
-        body,
+        body.into(),
     )
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use anyhow::bail;
 use data_gen::Product;
 
-use super::{Change, Committed, FEED_PAGE, Write, WriteError, first_sku_conflict, now_epoch_seconds};
+use super::{Change, Committed, Entry, FEED_PAGE, Write, WriteError, first_sku_conflict, now_epoch_seconds};
+use crate::keys::{ApiKey, MAX_KEYS};
 use crate::search::sku_key;
 
 pub struct MemoryStore {
@@ -22,6 +23,8 @@ struct State {
     /// tell apart (`abc-123-xyz`, `ABC 123 XYZ`) are the same SKU.
     by_sku: HashMap<String, u64>,
     version: u64,
+    /// API keys by id, revoked ones included.
+    keys: HashMap<String, Arc<ApiKey>>,
     /// Committed changes the follower has not read yet, in version order.
     log: VecDeque<Change>,
 }
@@ -52,7 +55,23 @@ impl MemoryStore {
                     return Err(WriteError::NotFound(id));
                 };
                 state.release_sku(&old);
-                return Ok(state.commit(vec![(id, None)]));
+                return Ok(state.commit(vec![Entry::Product { id, product: None }]));
+            }
+            Write::CreateKey(key) => {
+                if state.keys.values().filter(|k| !k.is_revoked()).count() >= MAX_KEYS {
+                    return Err(WriteError::TooManyKeys);
+                }
+                let key = Arc::new(key);
+                state.keys.insert(key.id.clone(), Arc::clone(&key));
+                return Ok(state.commit(vec![Entry::Key(key)]));
+            }
+            Write::RevokeKey { id, at } => {
+                let Some(key) = state.keys.get(&id).filter(|k| !k.is_revoked()) else {
+                    return Err(WriteError::KeyNotFound(id));
+                };
+                let key = Arc::new(ApiKey { revoked_at: Some(at), ..ApiKey::clone(key) });
+                state.keys.insert(id, Arc::clone(&key));
+                return Ok(state.commit(vec![Entry::Key(key)]));
             }
             Write::Details { id, details } => {
                 let mut product =
@@ -89,7 +108,7 @@ impl MemoryStore {
                 }
                 let product = Arc::new(product);
                 state.by_id.insert(product.product_id, Arc::clone(&product));
-                (product.product_id, Some(product))
+                Entry::Product { id: product.product_id, product: Some(product) }
             })
             .collect();
         Ok(state.commit(changes))
@@ -141,13 +160,11 @@ impl State {
         owners
     }
 
-    fn commit(&mut self, changes: Vec<(u64, Option<Arc<Product>>)>) -> Committed {
+    fn commit(&mut self, entries: Vec<Entry>) -> Committed {
         self.version += 1;
         let committed_at = now_epoch_seconds();
-        let changes: Vec<Change> = changes
-            .into_iter()
-            .map(|(product_id, product)| Change { version: self.version, product_id, product, committed_at })
-            .collect();
+        let changes: Vec<Change> =
+            entries.into_iter().map(|entry| Change { version: self.version, entry, committed_at }).collect();
         self.log.extend(changes.iter().cloned());
         Committed { version: self.version, written: changes.len(), changes }
     }
@@ -177,8 +194,14 @@ mod tests {
         assert_eq!(store.write(details(1, "A-1")).unwrap().version, 1);
         assert_eq!(store.write(Write::Delete(2)).unwrap().version, 2);
         let changes = store.changes_since(0);
-        assert_eq!(changes.iter().map(|c| (c.version, c.product_id)).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
-        assert!(changes[1].product.is_none(), "a delete carries no product");
+        let entries: Vec<(u64, u64, bool)> = changes
+            .iter()
+            .map(|c| match &c.entry {
+                Entry::Product { id, product } => (c.version, *id, product.is_some()),
+                Entry::Key(_) => panic!("no key was written"),
+            })
+            .collect();
+        assert_eq!(entries, [(1, 1, true), (2, 2, false)], "a delete carries no product");
         assert_eq!(store.changes_since(1).len(), 1, "what was read is dropped");
     }
 

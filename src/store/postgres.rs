@@ -19,7 +19,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::breaker::Breaker;
-use super::{Change, Committed, DatabaseState, FEED_PAGE, Write, WriteError, first_sku_conflict};
+use super::{
+    Change, Committed, DatabaseState, Entry, FEED_PAGE, Snapshot, Write, WriteError, first_sku_conflict,
+};
+use crate::keys::{ApiKey, MAX_KEYS};
 use crate::observability;
 use crate::search::sku_key;
 
@@ -155,8 +158,9 @@ impl PgStore {
         Ok(true)
     }
 
-    /// Every product, with the feed version they reflect, read in one consistent snapshot.
-    pub async fn snapshot(&self) -> anyhow::Result<(Vec<Product>, u64)> {
+    /// Every product and key, with the feed version they reflect, read in one consistent
+    /// snapshot.
+    pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
         let mut tx = self.pool.begin().await.context("snapshot: starting a transaction")?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
         sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
@@ -169,8 +173,15 @@ impl PgStore {
                 products.push(parse_doc(&doc)?);
             }
         }
+        let keys = sqlx::query_scalar::<_, String>("SELECT doc::text FROM api_keys")
+            .fetch_all(&mut *tx)
+            .await
+            .context("snapshot: reading keys")?
+            .iter()
+            .map(|doc| parse_key(doc))
+            .collect::<anyhow::Result<_>>()?;
         tx.commit().await?;
-        Ok((products, version as u64))
+        Ok(Snapshot { products, keys, version: version as u64 })
     }
 
     /// Listens for commit notifications and wakes `nudge` for each, reconnecting with
@@ -288,7 +299,7 @@ impl PgStore {
 
     async fn write_once(&self, write: &Write) -> Result<Committed, Failure> {
         let mut tx = self.pool.begin().await?;
-        let changed: Vec<(u64, Option<String>)> = match write {
+        let changed: Vec<Row> = match write {
             Write::Delete(id) => {
                 let deleted: Option<i64> =
                     sqlx::query_scalar("DELETE FROM products WHERE product_id = $1 RETURNING product_id")
@@ -298,7 +309,7 @@ impl PgStore {
                 if deleted.is_none() {
                     return Err(Failure::Refused(WriteError::NotFound(*id)));
                 }
-                vec![(*id, None)]
+                vec![Row::product(*id, None)]
             }
             Write::Details { id, details } => {
                 let mut created = Product::bare(*id);
@@ -323,7 +334,7 @@ impl PgStore {
                 .bind(patch.to_string())
                 .fetch_one(&mut *tx)
                 .await?;
-                vec![(*id, Some(doc))]
+                vec![Row::product(*id, Some(doc))]
             }
             Write::Put(product) => {
                 let doc = to_json(product)?;
@@ -336,7 +347,7 @@ impl PgStore {
                 .bind(&doc)
                 .execute(&mut *tx)
                 .await?;
-                vec![(product.product_id, Some(doc))]
+                vec![Row::product(product.product_id, Some(doc))]
             }
             Write::Bulk { products, .. } => {
                 let mut rows: Vec<(i64, Option<String>, String)> = products
@@ -375,7 +386,37 @@ impl PgStore {
                     .execute(&mut *tx)
                     .await?;
                 }
-                ids.into_iter().map(|id| id as u64).zip(docs.into_iter().map(Some)).collect()
+                ids.into_iter().zip(docs).map(|(id, doc)| Row::product(id as u64, Some(doc))).collect()
+            }
+            Write::CreateKey(key) => {
+                let held: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE NOT doc ? 'revoked_at'")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if held >= MAX_KEYS as i64 {
+                    return Err(Failure::Refused(WriteError::TooManyKeys));
+                }
+                let doc = serde_json::to_string(key).map_err(|e| WriteError::Internal(e.into()))?;
+                sqlx::query("INSERT INTO api_keys (id, doc) VALUES ($1, $2::jsonb)")
+                    .bind(&key.id)
+                    .bind(&doc)
+                    .execute(&mut *tx)
+                    .await?;
+                vec![Row::key(&key.id, Some(doc))]
+            }
+            Write::RevokeKey { id, at } => {
+                let revoked: Option<String> = sqlx::query_scalar(
+                    "UPDATE api_keys SET doc = doc || jsonb_build_object('revoked_at', $2::bigint)
+                     WHERE id = $1 AND NOT doc ? 'revoked_at' RETURNING doc::text",
+                )
+                .bind(id)
+                .bind(*at as i64)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(doc) = revoked else {
+                    return Err(Failure::Refused(WriteError::KeyNotFound(id.clone())));
+                };
+                vec![Row::key(id, Some(doc))]
             }
         };
         // Last, so the head's row lock is held only for the commit: it orders commits.
@@ -386,27 +427,23 @@ impl PgStore {
         let committed_at = super::now_epoch_seconds();
         let changes = changed
             .iter()
-            .map(|(id, doc)| {
-                Ok(Change {
-                    version: version as u64,
-                    product_id: *id,
-                    product: doc.as_deref().map(parse_doc).transpose()?.map(Arc::new),
-                    committed_at,
-                })
-            })
+            .map(|row| row.change(version as u64, committed_at))
             .collect::<anyhow::Result<Vec<_>>>()
             .map_err(WriteError::Internal)?;
-        let (ids, docs): (Vec<i64>, Vec<Option<String>>) =
-            changed.into_iter().map(|(id, doc)| (id as i64, doc)).unzip();
-        for start in (0..ids.len()).step_by(BULK_PIECE) {
-            let end = (start + BULK_PIECE).min(ids.len());
+        for piece in changed.chunks(BULK_PIECE) {
+            let kinds: Vec<&str> = piece.iter().map(|r| r.kind).collect();
+            let ids: Vec<Option<i64>> = piece.iter().map(|r| r.product_id).collect();
+            let entities: Vec<Option<&str>> = piece.iter().map(|r| r.entity.as_deref()).collect();
+            let docs: Vec<Option<&str>> = piece.iter().map(|r| r.doc.as_deref()).collect();
             sqlx::query(
-                "INSERT INTO changes (version, product_id, doc)
-                 SELECT $1, * FROM unnest($2::bigint[], $3::text[]::jsonb[])",
+                "INSERT INTO changes (version, kind, product_id, entity, doc)
+                 SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]::jsonb[])",
             )
             .bind(version)
-            .bind(&ids[start..end])
-            .bind(&docs[start..end])
+            .bind(&kinds)
+            .bind(&ids)
+            .bind(&entities)
+            .bind(&docs)
             .execute(&mut *tx)
             .await?;
         }
@@ -430,8 +467,10 @@ impl PgStore {
             }
             Write::Put(product) => (vec![product.clone()], &[]),
             Write::Bulk { products, lines } => (products.clone(), lines),
-            Write::Delete(_) => {
-                return WriteError::Internal(anyhow::anyhow!("a delete broke SKU uniqueness"));
+            Write::Delete(_) | Write::CreateKey(_) | Write::RevokeKey { .. } => {
+                return WriteError::Internal(anyhow::anyhow!(
+                    "a write without a SKU broke a uniqueness rule"
+                ));
             }
         };
         let keys: Vec<String> = products.iter().filter_map(|p| p.sku.as_deref().map(sku_key)).collect();
@@ -459,9 +498,9 @@ impl PgStore {
     }
 
     pub async fn changes_since(&self, after: u64) -> Result<Vec<Change>, WriteError> {
-        let read = sqlx::query_as::<_, (i64, i64, Option<String>, f64)>(
-            "SELECT version, product_id, doc::text, extract(epoch FROM committed_at)::float8
-             FROM changes WHERE version > $1 AND version <= $2 ORDER BY version, product_id",
+        let read = sqlx::query_as::<_, (i64, String, Option<i64>, Option<String>, Option<String>, f64)>(
+            "SELECT version, kind, product_id, entity, doc::text, extract(epoch FROM committed_at)::float8
+             FROM changes WHERE version > $1 AND version <= $2 ORDER BY version, kind, product_id, entity",
         )
         .bind(after as i64)
         .bind((after + FEED_PAGE) as i64)
@@ -477,13 +516,9 @@ impl PgStore {
         // A feed that answers means a database that answers: writes may try again.
         self.breaker.succeeded();
         rows.into_iter()
-            .map(|(version, product_id, doc, committed_at)| {
-                Ok(Change {
-                    version: version as u64,
-                    product_id: product_id as u64,
-                    product: doc.as_deref().map(parse_doc).transpose()?.map(Arc::new),
-                    committed_at,
-                })
+            .map(|(version, kind, product_id, entity, doc, committed_at)| {
+                let row = Row { kind: Row::kind_named(&kind)?, product_id, entity, doc };
+                Ok(row.change(version as u64, committed_at)?)
             })
             .collect()
     }
@@ -507,6 +542,43 @@ fn pieces(write: &Write) -> usize {
     match write {
         Write::Bulk { products, .. } => products.len().div_ceil(BULK_PIECE).max(1),
         _ => 1,
+    }
+}
+
+/// A change as the feed's table holds it.
+struct Row {
+    kind: &'static str,
+    product_id: Option<i64>,
+    entity: Option<String>,
+    doc: Option<String>,
+}
+
+impl Row {
+    fn product(id: u64, doc: Option<String>) -> Self {
+        Self { kind: "product", product_id: Some(id as i64), entity: None, doc }
+    }
+
+    fn key(id: &str, doc: Option<String>) -> Self {
+        Self { kind: "key", product_id: None, entity: Some(id.to_owned()), doc }
+    }
+
+    fn kind_named(kind: &str) -> anyhow::Result<&'static str> {
+        match kind {
+            "product" => Ok("product"),
+            "key" => Ok("key"),
+            other => anyhow::bail!("the feed holds a change of an unknown kind {other:?}"),
+        }
+    }
+
+    fn change(&self, version: u64, committed_at: f64) -> anyhow::Result<Change> {
+        let entry = match self.kind {
+            "product" => Entry::Product {
+                id: self.product_id.context("a product change without a product id")? as u64,
+                product: self.doc.as_deref().map(parse_doc).transpose()?.map(Arc::new),
+            },
+            _ => Entry::Key(Arc::new(parse_key(self.doc.as_deref().context("a key change without a key")?)?)),
+        };
+        Ok(Change { version, entry, committed_at })
     }
 }
 
@@ -543,6 +615,10 @@ fn to_json(product: &Product) -> Result<String, WriteError> {
 
 fn parse_doc(doc: &str) -> anyhow::Result<Product> {
     serde_json::from_str(doc).context("a stored product is not a valid product")
+}
+
+fn parse_key(doc: &str) -> anyhow::Result<ApiKey> {
+    serde_json::from_str(doc).context("a stored key is not a valid key")
 }
 
 /// Connection trouble, timeouts and a server shutting down are the database being

@@ -215,8 +215,11 @@ async fn the_openapi_document_is_served_and_lists_every_api_route() {
         "put /products/{product_id}",
         "delete /products/{product_id}",
         "post /products/{product_id}/details",
+        "post /keys",
+        "get /keys",
+        "delete /keys/{key_id}",
     ] {
         assert!(operations.contains(&expected.to_owned()), "{expected} is not documented: {operations:?}");
     }
-    assert_eq!(operations.len(), 8, "{operations:?}");
+    assert_eq!(operations.len(), 11, "{operations:?}");
 }

@@ -4,6 +4,7 @@ mod browser;
 mod errors;
 mod health;
 mod helpers;
+mod keys;
 mod matching;
 mod metrics;
 mod oracle;

@@ -8,6 +8,10 @@ const PAGE_SIZE = 20;
 const MAX_WINDOW = 1000; // offset + limit the API allows
 const TYPING_PAUSE_MS = 150;
 
+// The server writes a search-only key here when searches need one.
+const SEARCH_KEY = document.querySelector('meta[name="search-key"]')?.content || "";
+const API_HEADERS = SEARCH_KEY ? { Authorization: `Bearer ${SEARCH_KEY}` } : {};
+
 const $ = (id) => document.getElementById(id);
 const els = {
   q: $("q"),
@@ -106,7 +110,10 @@ async function search() {
   let body;
   let ok = false;
   try {
-    const response = await fetch(`/products/search?${params}`, { signal: controller.signal });
+    const response = await fetch(`/products/search?${params}`, {
+      signal: controller.signal,
+      headers: API_HEADERS,
+    });
     ok = response.ok;
     body = await response.json();
   } catch (error) {
