@@ -148,6 +148,17 @@ pub struct Config {
     #[arg(long, env = "PARTIAL_MATCH_BELOW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub partial_match_below: u64,
 
+    /// Requests per second one client address may make (0: no limit); past it, 429 with
+    /// `Retry-After`. Health checks are not counted.
+    #[arg(long, env = "RATE_LIMIT_PER_CLIENT", default_value_t = 0)]
+    pub rate_limit_per_client: u32,
+
+    /// Proxies in front of the service that append the address they saw to
+    /// `X-Forwarded-For` (an ALB: 1). The client's address is the entry that many places from
+    /// the right; 0 takes the connection's own peer.
+    #[arg(long, env = "FORWARDED_HOPS", default_value_t = 0)]
+    pub forwarded_hops: usize,
+
     /// Origins that may call the API from a browser: a comma-separated list
     /// (`https://shop.example,http://localhost:3000`), or `*` for any origin, which may
     /// then only read. Unset: no CORS headers, so browsers allow same-origin calls only.

@@ -12,6 +12,7 @@ pub const HTTP_DURATION: &str = "http_request_duration_seconds";
 pub const HTTP_IN_FLIGHT: &str = "http_requests_in_flight";
 pub const SEARCH_DURATION: &str = "search_duration_seconds";
 pub const SEARCHES_SHED: &str = "search_requests_shed_total";
+pub const RATE_LIMITED: &str = "http_requests_rate_limited_total";
 pub const INDEX_DOCUMENTS: &str = "search_index_documents";
 pub const INDEX_BUILD: &str = "search_index_build_duration_seconds";
 pub const CACHE_HITS: &str = "search_cache_hits_total";
@@ -32,6 +33,7 @@ pub const SERIES: &[&str] = &[
     HTTP_IN_FLIGHT,
     SEARCH_DURATION,
     SEARCHES_SHED,
+    RATE_LIMITED,
     INDEX_DOCUMENTS,
     INDEX_BUILD,
     CACHE_HITS,
@@ -77,6 +79,7 @@ pub fn describe() {
     describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served now");
     describe_histogram!(SEARCH_DURATION, Unit::Seconds, "Time spent executing searches on the search pool");
     describe_counter!(SEARCHES_SHED, "Searches refused with 503 because the search pool was full");
+    describe_counter!(RATE_LIMITED, "Requests refused with 429, by the limit they met (client, key)");
     describe_gauge!(INDEX_DOCUMENTS, "Products in the search index");
     describe_gauge!(
         INDEX_BUILD,
@@ -105,6 +108,9 @@ pub fn describe() {
     }
     for operation in ["write", "feed"] {
         metrics::counter!(DB_ERRORS, "operation" => operation).increment(0);
+    }
+    for scope in ["client", "key"] {
+        metrics::counter!(RATE_LIMITED, "scope" => scope).increment(0);
     }
     for name in [FEED_LAG, FEED_LAG_SECONDS, DB_BREAKER_OPEN] {
         metrics::gauge!(name).increment(0.0);

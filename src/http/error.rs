@@ -41,6 +41,10 @@ pub enum ApiError {
         super::MAX_BULK_BYTES
     )]
     PayloadTooLarge,
+    /// 429 `RATE_LIMITED`, with `Retry-After`: the client's address or its key is over its
+    /// rate limit; nothing was done.
+    #[error("too many requests for this {scope}; retry after the Retry-After seconds")]
+    RateLimited { scope: &'static str, retry_after: std::time::Duration },
     /// 503 `OVERLOADED`, with `Retry-After`: the search pool is full, or the server is
     /// shutting down.
     #[error("{0}")]
@@ -85,6 +89,7 @@ pub enum ErrorCode {
     UriTooLong,
     /// 431: written by the connection layer (see `http::server`), never by a handler.
     HeadersTooLarge,
+    RateLimited,
     Overloaded,
     DependencyUnavailable,
     CatalogBehind,
@@ -106,6 +111,7 @@ impl ApiError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             Self::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             Self::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Overloaded),
             Self::DependencyUnavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DependencyUnavailable)
@@ -129,6 +135,10 @@ impl IntoResponse for ApiError {
         match self {
             Self::Overloaded(_) | Self::DependencyUnavailable(_) | Self::CatalogBehind { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RateLimited { retry_after, .. } => {
+                let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             Self::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -9,6 +9,7 @@ mod keys;
 mod openapi;
 mod product_json;
 mod products;
+mod rate_limit;
 mod search;
 mod server;
 mod ui;
@@ -85,6 +86,8 @@ pub struct Shared {
     product_json: product_json::ProductJson,
     /// Exports in progress.
     exports: export::Exports,
+    /// Requests per second per client and per key.
+    rate_limits: rate_limit::RateLimits,
 }
 
 impl std::ops::Deref for AppState {
@@ -113,6 +116,7 @@ impl AppState {
             ui: config.ui_enabled,
             product_json: product_json::ProductJson::default(),
             exports: export::Exports::default(),
+            rate_limits: rate_limit::RateLimits::new(config.rate_limit_per_client, config.forwarded_hops),
         }))
     }
 
@@ -155,16 +159,19 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     if state.ui {
         routes = routes.merge(ui::routes(state.credentials.page_key()));
     }
-    // Last, so every route above gets them, innermost first: the body limit, the key (after
-    // the wait for `min-catalog-version`, so a key made or revoked at that version counts),
-    // the origin of a write, the announced body size, and the version stamped on every
-    // answer, refusals included.
+    // Last, so every route above gets them, innermost first: the body limit, the key's rate
+    // limit, the key (after the wait for `min-catalog-version`, so a key made or revoked at
+    // that version counts), the client's rate limit, the origin of a write, the announced
+    // body size, and the version stamped on every answer, refusals included. What refuses
+    // cheaply comes first.
     routes = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::per_key))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::per_client))
         .layer(middleware::from_fn_with_state(state.cors.clone(), cors::guard_writes))
         .layer(middleware::from_fn(refuse_oversized_bodies))
         .layer(middleware::from_fn_with_state(state.clone(), stamp_version));

@@ -120,6 +120,16 @@ fn share_keyed(operation: &mut Operation, action: Action) {
     responses
         .entry("403".into())
         .or_insert_with(|| error("FORBIDDEN: the key does not have this operation's action"));
+    let mut limited = error(
+        "RATE_LIMITED: the client's address (`--rate-limit-per-client`) or the key (its `rate_limit`) is over its \
+         requests per second; nothing was done",
+    );
+    if let RefOr::T(response) = &mut limited {
+        response
+            .headers
+            .insert("retry-after".into(), header_of(integer(1), "Seconds to wait before retrying."));
+    }
+    responses.insert("429".into(), limited);
 }
 
 /// What every write may meet beyond its own errors: the origin, the database.
@@ -270,6 +280,7 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::UriTooLong,
             ErrorCode::HeadersTooLarge,
+            ErrorCode::RateLimited,
             ErrorCode::Overloaded,
             ErrorCode::DependencyUnavailable,
             ErrorCode::CatalogBehind,

@@ -11,6 +11,7 @@ mod oracle;
 mod pg;
 mod products;
 mod ranking;
+mod rate_limits;
 mod relevance;
 mod replicas;
 mod search;
