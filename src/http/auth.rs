@@ -10,10 +10,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
 use crate::keys::{self, Action, ApiKey};
@@ -115,13 +113,13 @@ fn required(method: &Method, route: &str) -> Option<Action> {
 
 /// Lets a request through when its key may do what its route needs, with the caller in its
 /// extensions; 401 without a valid key, 403 with a key that lacks the action.
-pub async fn authorize(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> {
     let Some(action) = request
         .extensions()
         .get::<MatchedPath>()
         .and_then(|route| required(request.method(), route.as_str()))
     else {
-        return next.run(request).await;
+        return Ok(());
     };
     let catalog = state.catalog();
     let ring = catalog.keys();
@@ -136,12 +134,11 @@ pub async fn authorize(State(state): State<AppState>, mut request: Request, next
     match caller {
         Some(caller) if caller.allows(action) => {
             request.extensions_mut().insert(caller);
-            next.run(request).await
+            Ok(())
         }
-        _ if open => next.run(request).await,
-        Some(_) => ApiError::Forbidden(format!("this key does not have the {} action", action.as_str()))
-            .into_response(),
-        None => ApiError::Unauthorized.into_response(),
+        _ if open => Ok(()),
+        Some(_) => Err(ApiError::Forbidden(format!("this key does not have the {} action", action.as_str()))),
+        None => Err(ApiError::Unauthorized),
     }
 }
 

@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::{ApiError, CATALOG_VERSION, MIN_CATALOG_VERSION, REQUEST_ID, bounded};
@@ -43,20 +41,16 @@ pub fn layer(origins: &CorsOrigins) -> CorsLayer {
 /// not name. A browser says where a request comes from: `Sec-Fetch-Site` (every current
 /// browser) and `Origin` (every browser, on every cross-origin write). Requests with neither
 /// (curl, other services) are not a browser's and pass.
-pub async fn guard_writes(
-    State(origins): State<Option<CorsOrigins>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub fn check_origin(origins: Option<&CorsOrigins>, request: &Request) -> Result<(), ApiError> {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(request).await;
+        return Ok(());
     }
     let headers = request.headers();
     let origin =
         headers.get(header::ORIGIN).map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
     let named = origin
         .as_ref()
-        .is_some_and(|origin| matches!(&origins, Some(CorsOrigins::List(list)) if list.contains(origin)));
+        .is_some_and(|origin| matches!(origins, Some(CorsOrigins::List(list)) if list.contains(origin)));
     let fetch_site = headers.get(SEC_FETCH_SITE).map(|v| v.as_bytes().to_ascii_lowercase());
     let allowed = match fetch_site.as_deref() {
         // The browser vouches for the site: this page's own, or no page at all (typed).
@@ -68,15 +62,14 @@ pub async fn guard_writes(
         },
     };
     if allowed {
-        return next.run(request).await;
+        return Ok(());
     }
-    let message = match origin {
+    Err(ApiError::Forbidden(match origin {
         Some(origin) => {
             format!("the origin {} may not write to this API", bounded(&origin, MAX_ECHOED_ORIGIN))
         }
         None => "a request from another site may not write to this API".to_owned(),
-    };
-    ApiError::Forbidden(message).into_response()
+    }))
 }
 
 /// `Sec-Fetch-Site`: the browser's word on whether a request comes from the page's own site.

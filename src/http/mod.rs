@@ -4,6 +4,7 @@ mod auth;
 mod cors;
 mod error;
 mod export;
+mod gate;
 mod health;
 mod keys;
 mod openapi;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -49,9 +50,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_BULK_BYTES: usize = 16 * 1024 * 1024;
 
 const BULK_ROUTE: &str = "/products/bulk";
-
-/// The highest version the feed can reach.
-const MAX_VERSION: u64 = i64::MAX as u64;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// On every response: the feed version this replica had applied when it began answering
@@ -159,73 +157,17 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     if state.ui {
         routes = routes.merge(ui::routes(state.credentials.page_key()));
     }
-    // Last, so every route above gets them, innermost first: the body limit, the key's rate
-    // limit, the key (after the wait for `min-catalog-version`, so a key made or revoked at
-    // that version counts), the client's rate limit, the origin of a write, the announced
-    // body size, and the version stamped on every answer, refusals included. What refuses
-    // cheaply comes first.
+    // Last, so every route above gets them: the JSON 404 and 405, the body limit, and the
+    // checks every request passes (see `gate`).
     routes = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::per_key))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
-        .layer(middleware::from_fn_with_state(state.clone(), catalog_version))
-        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::per_client))
-        .layer(middleware::from_fn_with_state(state.cors.clone(), cors::guard_writes))
-        .layer(middleware::from_fn(refuse_oversized_bodies))
-        .layer(middleware::from_fn_with_state(state.clone(), stamp_version));
+        .layer(middleware::from_fn_with_state(state.clone(), gate::admit));
     if let Some(origins) = &state.cors {
         routes = routes.layer(cors::layer(origins));
     }
     with_middleware(routes.with_state(state), request_timeout)
-}
-
-/// Stamps `catalog-version` on answers given before [`catalog_version`] could (refusals).
-async fn stamp_version(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let applied = state.catalog().version();
-    response.headers_mut().entry(CATALOG_VERSION).or_insert(HeaderValue::from(applied));
-    response
-}
-
-/// Answers 413 at once when `Content-Length` announces a body over the route's limit: the
-/// body is never waited for, and nothing else is checked first.
-async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
-    let bulk = request.extensions().get::<MatchedPath>().is_some_and(|p| p.as_str() == BULK_ROUTE);
-    let limit = if bulk { MAX_BULK_BYTES } else { MAX_BODY_BYTES };
-    let declared =
-        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return ApiError::PayloadTooLarge.into_response();
-    }
-    next.run(request).await
-}
-
-/// Holds a request with `min-catalog-version: N` until this replica has applied N (503
-/// `CATALOG_BEHIND` past the allowed wait), and stamps `catalog-version` on every response.
-async fn catalog_version(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(value) = request.headers().get(&MIN_CATALOG_VERSION) {
-        // Versions are PostgreSQL `bigint`s: a larger one can never be reached.
-        let Some(wanted) =
-            value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|&v| v <= MAX_VERSION)
-        else {
-            return ApiError::InvalidInput(format!(
-                "min-catalog-version must be an integer from 0 to {MAX_VERSION}"
-            ))
-            .into_response();
-        };
-        if !state.replica.wait_for_version(wanted, state.min_version_wait).await {
-            let applied = state.catalog().version();
-            let mut response = ApiError::CatalogBehind { applied, wanted }.into_response();
-            response.headers_mut().insert(CATALOG_VERSION, HeaderValue::from(applied));
-            return response;
-        }
-    }
-    let applied = state.catalog().version();
-    let mut response = next.run(request).await;
-    response.headers_mut().entry(CATALOG_VERSION).or_insert(HeaderValue::from(applied));
-    response
 }
 
 /// The middleware every route gets, outermost first: a request id (kept from the client or
@@ -242,11 +184,10 @@ pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
                     .make_span_with(|request: &Request| {
                         let id =
                             request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                        let uri = request.uri().to_string();
                         tracing::info_span!(
                             "request",
                             method = method_label(request.method()),
-                            uri = bounded(&uri, MAX_LOGGED_URI),
+                            uri = %BoundedUri(request.uri()),
                             request_id = id
                         )
                     })
@@ -296,6 +237,16 @@ fn drop_unfit_request_id(mut request: Request) -> Request {
         request.headers_mut().remove(REQUEST_ID);
     }
     request
+}
+
+/// A URI as logged: its first [`MAX_LOGGED_URI`] characters, written only when a log line
+/// is.
+struct BoundedUri<'a>(&'a axum::http::Uri);
+
+impl std::fmt::Display for BoundedUri<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(bounded(&self.0.to_string(), MAX_LOGGED_URI))
+    }
 }
 
 /// The first `max` characters of `text`.

@@ -13,13 +13,11 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use super::auth::Caller;
-use super::{ApiError, AppState, server};
+use super::{ApiError, server};
 use crate::observability;
 
 /// Buckets tracked per shard before idle ones are dropped; past twice that, all of them.
@@ -39,6 +37,30 @@ impl RateLimits {
     /// `per_client` requests per second per address (0: no limit).
     pub fn new(per_client: u32, forwarded_hops: usize) -> Self {
         Self { per_client, forwarded_hops, clients: Buckets::default(), keys: Buckets::default() }
+    }
+
+    /// Refuses a client over `--rate-limit-per-client`; health checks are never counted.
+    pub fn check_client(&self, request: &Request) -> Result<(), ApiError> {
+        let exempt = request.extensions().get::<MatchedPath>().is_some_and(|p| p.as_str() == "/health");
+        if self.per_client == 0 || exempt {
+            return Ok(());
+        }
+        let Some(client) = self.client(request) else { return Ok(()) };
+        self.clients.take(client, self.per_client, Instant::now()).map_err(|wait| {
+            metrics::counter!(observability::RATE_LIMITED, "scope" => "client").increment(1);
+            ApiError::RateLimited { scope: "client", retry_after: wait }
+        })
+    }
+
+    /// Refuses a key over its own `rate_limit`.
+    pub fn check_key(&self, request: &Request) -> Result<(), ApiError> {
+        let Some((id, limit)) = request.extensions().get::<Caller>().and_then(Caller::rate_limit) else {
+            return Ok(());
+        };
+        self.keys.take(id.to_owned(), limit, Instant::now()).map_err(|wait| {
+            metrics::counter!(observability::RATE_LIMITED, "scope" => "key").increment(1);
+            ApiError::RateLimited { scope: "key", retry_after: wait }
+        })
     }
 
     /// The address a request comes from; see the module documentation.
@@ -62,35 +84,6 @@ fn forwarded_for(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
         .collect();
     let entry = entries.len().checked_sub(hops).map(|i| entries[i])?;
     entry.parse().ok()
-}
-
-/// Refuses a client over `--rate-limit-per-client`.
-pub async fn per_client(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limits = &state.rate_limits;
-    let exempt = request.extensions().get::<MatchedPath>().is_some_and(|p| p.as_str() == "/health");
-    if limits.per_client == 0 || exempt {
-        return next.run(request).await;
-    }
-    if let Some(client) = limits.client(&request)
-        && let Err(wait) = limits.clients.take(client, limits.per_client, Instant::now())
-    {
-        metrics::counter!(observability::RATE_LIMITED, "scope" => "client").increment(1);
-        return ApiError::RateLimited { scope: "client", retry_after: wait }.into_response();
-    }
-    next.run(request).await
-}
-
-/// Refuses a key over its own `rate_limit`.
-pub async fn per_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit =
-        request.extensions().get::<Caller>().and_then(Caller::rate_limit).map(|(id, n)| (id.to_owned(), n));
-    if let Some((id, limit)) = limit
-        && let Err(wait) = state.rate_limits.keys.take(id, limit, Instant::now())
-    {
-        metrics::counter!(observability::RATE_LIMITED, "scope" => "key").increment(1);
-        return ApiError::RateLimited { scope: "key", retry_after: wait }.into_response();
-    }
-    next.run(request).await
 }
 
 /// Token buckets by key, in shards so that requests seldom wait for one another.

@@ -93,9 +93,9 @@ pub async fn serve(
 enum Phase {
     /// Between requests.
     Idle,
-    /// Reading a request's head: it must end before the deadline. `newlines` counts the line
-    /// ends in a row seen last (a `\r` does not break a run): two end the head.
-    Head { deadline: Pin<Box<Sleep>>, newlines: u8 },
+    /// Reading a request's head. `newlines` counts the line ends in a row seen last (a `\r`
+    /// does not break a run): two end the head.
+    Head { newlines: u8 },
     /// The head is in; the service has the request (its body, if any, comes meanwhile).
     Handling,
     /// A final response is being written; bytes read now begin the next request.
@@ -106,6 +106,11 @@ enum Phase {
 struct Guarded {
     stream: TcpStream,
     phase: Phase,
+    /// The deadline of a head that did not arrive in one read: set only then, so a request
+    /// whose head comes whole (nearly all of them) touches no timer.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// Whether `deadline` is set for the head being read.
+    deadline_set: bool,
     version: Arc<dyn Fn() -> u64 + Send + Sync>,
     /// An answer being written in place of the one hyper wrote, and how much of it is out.
     rewritten: Option<(Vec<u8>, usize)>,
@@ -113,7 +118,7 @@ struct Guarded {
 
 impl Guarded {
     fn new(stream: TcpStream, version: Arc<dyn Fn() -> u64 + Send + Sync>) -> Self {
-        Self { stream, phase: Phase::Idle, version, rewritten: None }
+        Self { stream, phase: Phase::Idle, deadline: None, deadline_set: false, version, rewritten: None }
     }
 
     /// Follows the request's head through bytes just read.
@@ -122,8 +127,8 @@ impl Guarded {
             return;
         }
         if matches!(self.phase, Phase::Idle | Phase::Answering) {
-            let deadline = Box::pin(tokio::time::sleep_until(Instant::now() + HEAD_TIMEOUT));
-            self.phase = Phase::Head { deadline, newlines: 0 };
+            self.phase = Phase::Head { newlines: 0 };
+            self.deadline_set = false;
         }
         let Phase::Head { newlines, .. } = &mut self.phase else { return };
         for &byte in bytes {
@@ -141,24 +146,30 @@ impl Guarded {
 }
 
 impl AsyncRead for Guarded {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if let Phase::Head { deadline, .. } = &mut self.phase
-            && deadline.as_mut().poll(cx).is_ready()
-        {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "request head not received in time",
-            )));
-        }
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        ready!(Pin::new(&mut this.stream).poll_read(cx, buf))?;
-        this.observe_read(&buf.filled()[before..]);
-        Poll::Ready(Ok(()))
+        match Pin::new(&mut this.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                this.observe_read(&buf.filled()[before..]);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending if matches!(this.phase, Phase::Head { .. }) => {
+                // The head did not come whole: from now on it has HEAD_TIMEOUT to end.
+                let deadline = Instant::now() + HEAD_TIMEOUT;
+                let timer = this.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !this.deadline_set {
+                    timer.as_mut().reset(deadline);
+                    this.deadline_set = true;
+                }
+                if timer.as_mut().poll(cx).is_ready() {
+                    let late = io::Error::new(io::ErrorKind::TimedOut, "request head not received in time");
+                    return Poll::Ready(Err(late));
+                }
+                Poll::Pending
+            }
+            other => other,
+        }
     }
 }
 
