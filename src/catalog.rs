@@ -3,18 +3,18 @@
 //! [`crate::replica`]). It never decides whether a write is allowed; the store of record did
 //! that before the change reached the feed.
 
+mod cache;
 mod details;
+mod file;
 pub(crate) mod product;
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use arc_swap::ArcSwap;
 use data_gen::Product;
 use tokio::sync::watch;
 
@@ -22,9 +22,11 @@ use crate::keys::{ApiKey, KeyRing};
 use crate::observability;
 use crate::search::highlight;
 use crate::search::{Facets, MatchingOptions, SearchIndex, SearchRequest, analyzer};
-use crate::store::{Change, Entry, now_epoch_seconds};
+use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
+use cache::ResultCache;
 
 pub use details::{DetailsError, ProductDetails};
+pub use file::load_jsonl;
 pub use product::{MAX_PRODUCT_ID, product_from_json};
 
 /// A page of search results with the exact number of matches, and facets if asked for.
@@ -55,53 +57,45 @@ pub struct Highlights {
 type ById = HashMap<u64, Arc<Product>, foldhash::fast::RandomState>;
 
 pub struct Catalog {
-    products: RwLock<ById>,
-    index: SearchIndex,
-    /// The feed version applied last; every change up to it is in `products` and the index.
+    /// The products and their index, replaced whole when the catalogue is loaded again: a
+    /// search takes both from one generation.
+    contents: ArcSwap<Contents>,
+    /// The feed version applied last; every change up to it is in the contents and keys.
     version: watch::Sender<u64>,
-    /// Held while a batch of changes is applied, so batches apply one at a time, in order.
+    /// Held while changes are applied or the contents replaced, so they happen one at a
+    /// time, in order.
     applying: Mutex<()>,
     cache: ResultCache,
     keys: KeyRing,
+    /// How searches read their words, for contents built again.
+    options: MatchingOptions,
 }
 
-/// Whole search results by request, for repeated queries; every write empties it.
-struct ResultCache {
-    capacity: usize,
-    /// Bumped by every write; a result computed under an older generation is not stored.
-    generation: AtomicU64,
-    entries: Mutex<HashMap<String, Arc<SearchResults>>>,
+/// The products and the index over them.
+struct Contents {
+    products: RwLock<ById>,
+    index: SearchIndex,
 }
 
-impl ResultCache {
-    fn new(capacity: usize) -> Self {
-        Self { capacity, generation: AtomicU64::new(0), entries: Mutex::default() }
+impl Contents {
+    /// Indexes `products`; ids must be unique.
+    fn build(products: Vec<Product>, options: MatchingOptions) -> anyhow::Result<Self> {
+        // Ids are checked while the map is built, after indexing: checking them first needs a
+        // set whose memory stays in the process through the indexing peak.
+        let index = SearchIndex::build(&products, options)?;
+        let mut by_id = ById::with_capacity_and_hasher(products.len(), Default::default());
+        for product in products {
+            let id = product.product_id;
+            if by_id.insert(id, Arc::new(product)).is_some() {
+                bail!("product id {id} appears more than once");
+            }
+        }
+        Ok(Self { products: RwLock::new(by_id), index })
     }
 
-    fn get(&self, key: &str) -> Option<Arc<SearchResults>> {
-        let found = self.entries.lock().ok()?.get(key).cloned();
-        let name = if found.is_some() { observability::CACHE_HITS } else { observability::CACHE_MISSES };
-        metrics::counter!(name).increment(1);
-        found
-    }
-
-    fn put(&self, key: String, generation: u64, results: Arc<SearchResults>) {
-        let Ok(mut entries) = self.entries.lock() else { return };
-        // Checked under the lock that `invalidate` also takes: no stale result slips in.
-        if self.generation.load(Ordering::SeqCst) != generation {
-            return;
-        }
-        if entries.len() >= self.capacity {
-            entries.clear();
-        }
-        entries.insert(key, results);
-    }
-
-    fn invalidate(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            self.generation.fetch_add(1, Ordering::SeqCst);
-            entries.clear();
-        }
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ById> {
+        // The map is only changed entry by entry, so a panic elsewhere cannot leave it torn.
+        self.products.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -119,23 +113,14 @@ impl Catalog {
         cache_entries: usize,
         options: MatchingOptions,
     ) -> anyhow::Result<Self> {
-        // Ids are checked while the map is built, after indexing: checking them first needs a
-        // set whose memory stays in the process through the indexing peak.
-        let index = SearchIndex::build(&products, options)?;
-        let mut by_id = ById::with_capacity_and_hasher(products.len(), Default::default());
-        for product in products {
-            let id = product.product_id;
-            if by_id.insert(id, Arc::new(product)).is_some() {
-                bail!("product id {id} appears more than once");
-            }
-        }
+        let contents = Contents::build(products, options.clone())?;
         Ok(Self {
-            products: RwLock::new(by_id),
-            index,
+            contents: ArcSwap::from_pointee(contents),
             version: watch::Sender::new(version),
             applying: Mutex::new(()),
             cache: ResultCache::new(cache_entries),
             keys: KeyRing::default(),
+            options,
         })
     }
 
@@ -151,7 +136,7 @@ impl Catalog {
     }
 
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.contents.load().read().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -159,12 +144,12 @@ impl Catalog {
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<Product>> {
-        self.read().get(&id).cloned()
+        self.contents.load().read().get(&id).cloned()
     }
 
     /// Every product, by id: a snapshot that later changes do not touch.
     pub fn products(&self) -> Vec<Arc<Product>> {
-        let mut products: Vec<Arc<Product>> = self.read().values().cloned().collect();
+        let mut products: Vec<Arc<Product>> = self.contents.load().read().values().cloned().collect();
         products.sort_unstable_by_key(|p| p.product_id);
         products
     }
@@ -203,18 +188,18 @@ impl Catalog {
         let mut keys: Vec<&Arc<ApiKey>> = Vec::new();
         for change in &fresh {
             match &change.entry {
-                Entry::Product { id, product } => latest.insert(*id, product.as_ref()),
-                Entry::Key(key) => {
-                    keys.push(key);
-                    None
+                Entry::Product { id, product } => {
+                    latest.insert(*id, product.as_ref());
                 }
-            };
+                Entry::Key(key) => keys.push(key),
+            }
         }
         if !latest.is_empty() {
+            let contents = self.contents.load();
             let deleted: Vec<u64> = latest.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| *id).collect();
             let upserted: Vec<&Product> = latest.values().flatten().map(|p| p.as_ref()).collect();
-            self.index.apply(&upserted, &deleted).context("updating the index")?;
-            let mut products = self.products.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            contents.index.apply(&upserted, &deleted).context("updating the index")?;
+            let mut products = contents.products.write().unwrap_or_else(|poisoned| poisoned.into_inner());
             for (id, product) in latest {
                 match product {
                     Some(product) => products.insert(id, Arc::clone(product)),
@@ -232,9 +217,31 @@ impl Catalog {
         for change in &fresh {
             metrics::histogram!(observability::FEED_DELAY).record((now - change.committed_at).max(0.0));
         }
-        metrics::gauge!(observability::CATALOG_VERSION).set(last as f64);
-        self.version.send_replace(last);
+        self.publish(last);
         Ok(())
+    }
+
+    /// Replaces everything with `snapshot`, a later state of the store than this catalogue's
+    /// (a replica that fell behind what the feed still holds loads one). The new index is
+    /// built while searches go on with the old one; then both are swapped at once.
+    pub fn reload(&self, snapshot: Snapshot) -> anyhow::Result<()> {
+        let contents = Contents::build(snapshot.products, self.options.clone())?;
+        let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
+        if snapshot.version < self.version() {
+            bail!("a snapshot at version {} is older than version {}", snapshot.version, self.version());
+        }
+        let count = contents.read().len();
+        self.contents.store(Arc::new(contents));
+        self.keys.replace(snapshot.keys);
+        self.cache.invalidate();
+        metrics::gauge!(observability::INDEX_DOCUMENTS).set(count as f64);
+        self.publish(snapshot.version);
+        Ok(())
+    }
+
+    fn publish(&self, version: u64) {
+        metrics::gauge!(observability::CATALOG_VERSION).set(version as f64);
+        self.version.send_replace(version);
     }
 
     /// Runs a search and resolves its page of ids to products; repeated requests are
@@ -254,9 +261,10 @@ impl Catalog {
     }
 
     fn run_search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
-        let hits = self.index.search(request)?;
+        let contents = self.contents.load();
+        let hits = contents.index.search(request)?;
         let products: Vec<Arc<Product>> = {
-            let products = self.read();
+            let products = contents.read();
             hits.ids.iter().filter_map(|id| products.get(id).cloned()).collect()
         };
         let hits_out = if request.highlight {
@@ -285,30 +293,6 @@ impl Catalog {
             not_required: hits.not_required,
         })
     }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, ById> {
-        // The map is only changed entry by entry, so a panic elsewhere cannot leave it torn.
-        self.products.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// Reads a catalogue of one JSON product per line; blank lines are skipped.
-pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
-    let file = File::open(path).with_context(|| format!("opening catalogue {}", path.display()))?;
-    let mut products = Vec::new();
-    for (number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("reading {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let product: Product = serde_json::from_str(&line)
-            .with_context(|| format!("{} line {}: not a product", path.display(), number + 1))?;
-        if let Err(error) = product::check_product(&product) {
-            bail!("{} line {}: {error}", path.display(), number + 1);
-        }
-        products.push(product);
-    }
-    Ok(products)
 }
 
 #[cfg(test)]

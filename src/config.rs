@@ -122,6 +122,17 @@ pub struct Config {
     #[arg(long, env = "FEED_POLL_MS", default_value_t = 1_000)]
     pub feed_poll_ms: u64,
 
+    /// With PostgreSQL: how many versions the change feed keeps (0: all of them). Older
+    /// ones are pruned, but never one a replica heard from within `--feed-replica-ttl-ms`
+    /// still needs; a replica that falls further behind loads a snapshot instead.
+    #[arg(long, env = "FEED_RETENTION_VERSIONS", default_value_t = 0)]
+    pub feed_retention_versions: u64,
+
+    /// How long a replica that stopped reporting its progress keeps the feed from being
+    /// pruned past it (replicas report every 5 s, or a third of this when shorter).
+    #[arg(long, env = "FEED_REPLICA_TTL_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(300..))]
+    pub feed_replica_ttl_ms: u64,
+
     /// Least time between two index commits: writes arriving closer together share one
     /// commit, so a steady write load does not slow searches down. Bounds how much later a
     /// write becomes visible under load.
@@ -242,6 +253,10 @@ impl Config {
 
     pub fn feed_poll(&self) -> Duration {
         Duration::from_millis(self.feed_poll_ms.max(10))
+    }
+
+    pub fn feed_replica_ttl(&self) -> Duration {
+        Duration::from_millis(self.feed_replica_ttl_ms)
     }
 
     pub fn index_commit_interval(&self) -> Duration {

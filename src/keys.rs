@@ -229,6 +229,12 @@ impl KeyRing {
         keys.by_id.insert(key.id.clone(), key);
     }
 
+    /// Holds `keys` and no other, from one moment to the next.
+    pub fn replace(&self, keys: Vec<ApiKey>) {
+        let replacement = Self::with(keys).keys.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = replacement;
+    }
+
     /// The key whose secret is `secret`, if it is known and not revoked.
     pub fn find(&self, secret: &str) -> Option<Arc<ApiKey>> {
         let keys = self.read();

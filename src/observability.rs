@@ -21,6 +21,10 @@ pub const CATALOG_VERSION: &str = "catalog_version";
 pub const FEED_LAG: &str = "catalog_feed_lag_versions";
 pub const FEED_LAG_SECONDS: &str = "catalog_feed_lag_seconds";
 pub const FEED_DELAY: &str = "catalog_feed_delay_seconds";
+pub const FEED_HORIZON: &str = "catalog_feed_horizon_version";
+pub const FEED_VERSIONS: &str = "catalog_feed_versions";
+pub const FEED_BYTES: &str = "catalog_feed_bytes";
+pub const SNAPSHOT_RELOADS: &str = "catalog_snapshot_reloads_total";
 pub const DB_ERRORS: &str = "database_errors_total";
 pub const DB_BREAKER_OPEN: &str = "database_breaker_open";
 pub const RESIDENT_MEMORY: &str = "process_resident_memory_bytes";
@@ -42,6 +46,10 @@ pub const SERIES: &[&str] = &[
     FEED_LAG,
     FEED_LAG_SECONDS,
     FEED_DELAY,
+    FEED_HORIZON,
+    FEED_VERSIONS,
+    FEED_BYTES,
+    SNAPSHOT_RELOADS,
     DB_ERRORS,
     DB_BREAKER_OPEN,
     RESIDENT_MEMORY,
@@ -100,10 +108,21 @@ pub fn describe() {
         Unit::Seconds,
         "Time from a change's commit in the store to its application on this replica"
     );
+    describe_gauge!(FEED_HORIZON, "The version the change feed has been pruned through (0: never pruned)");
+    describe_gauge!(FEED_VERSIONS, "Versions the change feed holds (from its horizon to its head)");
+    describe_gauge!(
+        FEED_BYTES,
+        Unit::Bytes,
+        "Size of the change feed's table in the database, indexes included"
+    );
+    describe_counter!(
+        SNAPSHOT_RELOADS,
+        "Times this replica fell behind the pruned feed and loaded a snapshot of the store instead"
+    );
     describe_counter!(DB_ERRORS, "Database calls that failed, by operation (write, feed)");
     describe_gauge!(DB_BREAKER_OPEN, "1 while the database circuit breaker refuses writes, else 0");
     // Counters that may stay at zero still exist from the start, so rates are 0, not absent.
-    for name in [SEARCHES_SHED, CACHE_HITS, CACHE_MISSES] {
+    for name in [SEARCHES_SHED, CACHE_HITS, CACHE_MISSES, SNAPSHOT_RELOADS] {
         metrics::counter!(name).increment(0);
     }
     for operation in ["write", "feed"] {

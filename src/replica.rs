@@ -25,16 +25,27 @@ use crate::store::{
 /// without reading them back from the store, as soon as every version before them is in.
 type Pending = Arc<Mutex<BTreeMap<u64, Vec<Change>>>>;
 
-/// How the follower paces itself.
+/// How the follower paces itself, and how the feed is kept.
 #[derive(Debug, Clone, Copy)]
-pub struct FeedTiming {
+pub struct FeedSettings {
     /// Read the feed at least this often, notified or not.
     pub poll: Duration,
     /// Commit the index at most once per this long: changes arriving meanwhile share the
     /// next commit. Each commit makes a segment whose terms every search must read once
     /// more, so under a steady write load this keeps search fast.
     pub commit_interval: Duration,
+    /// Versions the feed keeps (0: all); see `--feed-retention-versions`.
+    pub retention: u64,
+    /// How long a silent replica keeps the feed from being pruned past it.
+    pub replica_ttl: Duration,
+    /// This replica's name in the list of replicas the feed waits for.
+    pub replica: uuid::Uuid,
 }
+
+/// How often a replica reports its progress, prunes the feed and reads its size, at most:
+/// it reports at least three times per `--feed-replica-ttl-ms`, so a live replica is
+/// never taken for a silent one.
+const UPKEEP: Duration = Duration::from_secs(5);
 
 pub struct Replica {
     store: Arc<Store>,
@@ -51,6 +62,7 @@ impl Replica {
     /// Opens the store named by `config` (memory, or PostgreSQL: migrated, seeded if empty),
     /// builds the catalogue from it and starts following its feed.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let replica = uuid::Uuid::new_v4();
         let (store, catalog) = match &config.database_url {
             None => {
                 let config = config.clone();
@@ -77,6 +89,8 @@ impl Replica {
                     tracing::info!("seeded the empty database");
                 }
                 let snapshot = store.snapshot().await?;
+                // Said before the index is built, so the feed keeps what follows the snapshot.
+                store.heartbeat(replica, snapshot.version).await?;
                 let cache = config.result_cache_size;
                 let catalog = tokio::task::spawn_blocking(move || {
                     Catalog::at_version(snapshot.products, snapshot.version, cache, options)
@@ -86,13 +100,19 @@ impl Replica {
                 (Store::Postgres(store), catalog)
             }
         };
-        let feed = FeedTiming { poll: config.feed_poll(), commit_interval: config.index_commit_interval() };
+        let feed = FeedSettings {
+            poll: config.feed_poll(),
+            commit_interval: config.index_commit_interval(),
+            retention: config.feed_retention_versions,
+            replica_ttl: config.feed_replica_ttl(),
+            replica,
+        };
         Ok(Self::follow(store, catalog, feed))
     }
 
     /// Starts following `store`'s feed into `catalog`, reading it every `feed.poll` at
     /// least and committing the index at most once per `feed.commit_interval`.
-    pub fn follow(store: Store, catalog: Catalog, feed: FeedTiming) -> Self {
+    pub fn follow(store: Store, catalog: Catalog, feed: FeedSettings) -> Self {
         let store = Arc::new(store);
         let catalog = Arc::new(catalog);
         let nudge = Arc::new(Notify::new());
@@ -110,6 +130,7 @@ impl Replica {
         let mut tasks = vec![tokio::spawn(follower.run())];
         if let Store::Postgres(pg) = store.as_ref() {
             tasks.push(pg.listen(Arc::clone(&nudge), Arc::clone(&head)));
+            tasks.push(tokio::spawn(upkeep(Arc::clone(&store), Arc::clone(&catalog), feed)));
         }
         Self { store, catalog, nudge, head, pending, tasks }
     }
@@ -167,6 +188,33 @@ impl Drop for Replica {
     }
 }
 
+/// Every [`UPKEEP`] (or a third of the replica time-to-live), with PostgreSQL: reports this replica's progress (so the feed keeps
+/// what it needs), prunes the feed to its retention, and reads the feed's size for the
+/// metrics. Failures are logged and tried again next time: none of it is urgent.
+async fn upkeep(store: Arc<Store>, catalog: Arc<Catalog>, feed: FeedSettings) {
+    let Store::Postgres(pg) = store.as_ref() else { return };
+    loop {
+        if let Err(error) = pg.heartbeat(feed.replica, catalog.version()).await {
+            tracing::debug!(error = format!("{error:#}"), "reporting progress failed");
+        }
+        if feed.retention > 0
+            && let Err(error) = pg.prune(feed.retention, feed.replica_ttl).await
+        {
+            tracing::warn!(error = format!("{error:#}"), "pruning the feed failed");
+        }
+        match pg.feed_stats().await {
+            Ok(stats) => {
+                metrics::gauge!(observability::FEED_HORIZON).set(stats.horizon as f64);
+                metrics::gauge!(observability::FEED_VERSIONS)
+                    .set(stats.head.saturating_sub(stats.horizon) as f64);
+                metrics::gauge!(observability::FEED_BYTES).set(stats.bytes as f64);
+            }
+            Err(error) => tracing::debug!(error = format!("{error:#}"), "reading the feed's size failed"),
+        }
+        tokio::time::sleep(UPKEEP.min(feed.replica_ttl / 3)).await;
+    }
+}
+
 /// The catalogue to start from: a JSONL file, or the generator.
 fn initial_products(config: &Config) -> anyhow::Result<Vec<Product>> {
     match &config.catalog {
@@ -186,7 +234,7 @@ struct Follower {
     nudge: Arc<Notify>,
     head: Arc<AtomicU64>,
     pending: Pending,
-    timing: FeedTiming,
+    timing: FeedSettings,
 }
 
 impl Follower {
@@ -207,6 +255,19 @@ impl Follower {
                 if changes.is_empty() {
                     changes = match self.store.changes_since(applied).await {
                         Ok(changes) => changes,
+                        Err(WriteError::BehindHorizon { horizon, .. }) => {
+                            tracing::warn!(applied, horizon, "behind the pruned feed: loading a snapshot");
+                            if let Err(error) = self.reload().await {
+                                tracing::error!(
+                                    error = format!("{error:#}"),
+                                    "loading a snapshot failed; retrying"
+                                );
+                                tokio::time::sleep(backoff).await;
+                                backoff = (backoff * 2).min(Duration::from_secs(2));
+                                break;
+                            }
+                            continue;
+                        }
                         Err(error) => {
                             tracing::debug!(error = %error, "reading the feed failed; retrying");
                             tokio::time::sleep(backoff).await;
@@ -252,6 +313,19 @@ impl Follower {
         }
     }
 
+    /// Loads the store's snapshot into the catalogue; searches go on with what it has
+    /// until the new index is built.
+    async fn reload(&self) -> anyhow::Result<()> {
+        let snapshot = self.store.snapshot().await?;
+        let version = snapshot.version;
+        let catalog = Arc::clone(&self.catalog);
+        tokio::task::spawn_blocking(move || catalog.reload(snapshot)).await??;
+        self.head.fetch_max(version, Ordering::Relaxed);
+        metrics::counter!(observability::SNAPSHOT_RELOADS).increment(1);
+        tracing::info!(version, "snapshot loaded");
+        Ok(())
+    }
+
     /// This replica's own changes that come next after `applied`, in order, if any.
     fn take_pending(&self, applied: u64) -> Vec<Change> {
         let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -274,7 +348,13 @@ mod tests {
         let products = data_gen::generate(1, 10);
         let store = MemoryStore::new(products.iter().cloned().map(Arc::new)).unwrap();
         let catalog = Catalog::build(products).unwrap();
-        let timing = FeedTiming { poll: Duration::from_millis(20), commit_interval: Duration::ZERO };
+        let timing = FeedSettings {
+            poll: Duration::from_millis(20),
+            commit_interval: Duration::ZERO,
+            retention: 0,
+            replica_ttl: Duration::from_secs(60),
+            replica: uuid::Uuid::new_v4(),
+        };
         Replica::follow(Store::Memory(store), catalog, timing)
     }
 

@@ -18,7 +18,7 @@ use crate::keys::ApiKey;
 use crate::search::sku_key;
 
 pub use memory::MemoryStore;
-pub use postgres::{PgSettings, PgStore};
+pub use postgres::{FeedStats, PgSettings, PgStore};
 
 /// One write, as a client asked for it. Every write is all or nothing.
 #[derive(Debug, Clone)]
@@ -104,6 +104,10 @@ pub enum WriteError {
          the versions before it yet; read it with min-catalog-version: {0}"
     )]
     NotAppliedYet(u64),
+    /// The feed no longer holds the versions after `applied`: a replica that far behind
+    /// loads a snapshot instead.
+    #[error("the feed was pruned through version {horizon}, past version {applied}")]
+    BehindHorizon { applied: u64, horizon: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -162,6 +166,15 @@ impl Store {
         match self {
             Self::Memory(_) => DatabaseState::None,
             Self::Postgres(store) => store.state(),
+        }
+    }
+
+    /// Everything the store holds, as of one version. The memory store's feed is never
+    /// pruned, so its follower never needs one.
+    pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        match self {
+            Self::Memory(_) => anyhow::bail!("the memory store keeps its whole feed: no snapshot is needed"),
+            Self::Postgres(store) => store.snapshot().await,
         }
     }
 }

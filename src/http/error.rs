@@ -172,6 +172,7 @@ impl From<WriteError> for ApiError {
                 Self::DependencyUnavailable(e.to_string())
             }
             WriteError::Internal(cause) => Self::Internal(cause),
+            WriteError::BehindHorizon { .. } => Self::Internal(anyhow::anyhow!(e)),
         }
     }
 }

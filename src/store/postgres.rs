@@ -30,6 +30,10 @@ use crate::search::sku_key;
 const CHANNEL: &str = "catalog_changes";
 /// Held (per transaction) by the replica that seeds an empty database, so only one does.
 const SEED_LOCK: i64 = 0x7072_6f64_7563_7473; // "products"
+/// Held (per transaction) by the replica pruning the feed, so only one does.
+const PRUNE_LOCK: i64 = 0x7072_756e_6566_6565; // "prunefee"
+/// Most versions pruned in one transaction.
+const PRUNE_STEP: i64 = 10_000;
 /// Failures in a row that open the breaker, and how long it stays open.
 const BREAKER_THRESHOLD: u32 = 3;
 const BREAKER_COOL_DOWN: Duration = Duration::from_secs(1);
@@ -42,6 +46,17 @@ const BULK_PIECE: usize = 2_000;
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The feed as its metrics show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedStats {
+    /// The last version committed.
+    pub head: u64,
+    /// The version the feed was pruned through (0: never pruned).
+    pub horizon: u64,
+    /// The change table's size on disk, indexes included.
+    pub bytes: u64,
+}
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -515,12 +530,99 @@ impl PgStore {
         }
         // A feed that answers means a database that answers: writes may try again.
         self.breaker.succeeded();
+        // Nothing new, or not the next version: the versions after `after` may have been
+        // pruned, which only the horizon tells.
+        if rows.first().is_none_or(|row| row.0 as u64 != after + 1) {
+            let horizon = self.horizon().await.map_err(|error| self.feed_failed(error))?;
+            if horizon > after {
+                return Err(WriteError::BehindHorizon { applied: after, horizon });
+            }
+        }
         rows.into_iter()
             .map(|(version, kind, product_id, entity, doc, committed_at)| {
                 let row = Row { kind: Row::kind_named(&kind)?, product_id, entity, doc };
                 Ok(row.change(version as u64, committed_at)?)
             })
             .collect()
+    }
+
+    /// The version the feed has been pruned through.
+    async fn horizon(&self) -> Result<u64, WriteError> {
+        let read =
+            sqlx::query_scalar::<_, i64>("SELECT pruned_through FROM catalog_head").fetch_one(&self.pool);
+        match tokio::time::timeout(self.timeout, read).await {
+            Ok(Ok(horizon)) => Ok(horizon as u64),
+            Ok(Err(error)) => Err(db_error(error)),
+            Err(_) => Err(WriteError::Unavailable("reading the feed's horizon timed out".into())),
+        }
+    }
+
+    /// Records that replica `id` has applied `applied`: the feed keeps what it still needs.
+    pub async fn heartbeat(&self, id: uuid::Uuid, applied: u64) -> anyhow::Result<()> {
+        let beat = sqlx::query(
+            "INSERT INTO replicas (id, applied, seen_at) VALUES ($1, $2, clock_timestamp())
+             ON CONFLICT (id) DO UPDATE SET applied = EXCLUDED.applied, seen_at = EXCLUDED.seen_at",
+        )
+        .bind(id)
+        .bind(applied as i64)
+        .execute(&self.pool);
+        tokio::time::timeout(self.timeout, beat).await.context("the heartbeat timed out")??;
+        Ok(())
+    }
+
+    /// Prunes the feed to keep `retention` versions, but never past what a replica heard
+    /// from within `replica_ttl` has yet to apply; a few thousand versions per transaction,
+    /// so no lock is held long. One replica prunes at a time. Returns the horizon.
+    pub async fn prune(&self, retention: u64, replica_ttl: Duration) -> anyhow::Result<u64> {
+        loop {
+            let mut tx = self.pool.begin().await.context("pruning: starting a transaction")?;
+            let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                .bind(PRUNE_LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+            let (head, horizon): (i64, i64) =
+                sqlx::query_as("SELECT version, pruned_through FROM catalog_head")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !ours {
+                return Ok(horizon as u64);
+            }
+            let needed: Option<i64> = sqlx::query_scalar(
+                "SELECT min(applied) FROM replicas WHERE seen_at > clock_timestamp() - make_interval(secs => $1)",
+            )
+            .bind(replica_ttl.as_secs_f64())
+            .fetch_one(&mut *tx)
+            .await?;
+            let target = (head - retention as i64).min(needed.unwrap_or(head)).min(horizon + PRUNE_STEP);
+            if target <= horizon {
+                // Replicas silent for a day are gone for good.
+                sqlx::query("DELETE FROM replicas WHERE seen_at < clock_timestamp() - interval '1 day'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(horizon as u64);
+            }
+            sqlx::query("DELETE FROM changes WHERE version > $1 AND version <= $2")
+                .bind(horizon)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            // Last, so the head's row is locked only for the commit.
+            sqlx::query("UPDATE catalog_head SET pruned_through = $1").bind(target).execute(&mut *tx).await?;
+            tx.commit().await.context("pruning: commit")?;
+            tracing::debug!(from = horizon, through = target, "feed pruned");
+        }
+    }
+
+    /// The feed's head, horizon and size on disk, for its metrics.
+    pub async fn feed_stats(&self) -> anyhow::Result<FeedStats> {
+        let read = sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT version, pruned_through, pg_total_relation_size('changes') FROM catalog_head",
+        )
+        .fetch_one(&self.pool);
+        let (head, horizon, bytes) =
+            tokio::time::timeout(self.timeout, read).await.context("timed out")??;
+        Ok(FeedStats { head: head as u64, horizon: horizon as u64, bytes: bytes as u64 })
     }
 
     fn feed_failed(&self, error: WriteError) -> WriteError {

@@ -2,6 +2,7 @@
 
 mod browser;
 mod errors;
+mod feed;
 mod health;
 mod helpers;
 mod keys;

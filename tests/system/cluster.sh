@@ -8,12 +8,16 @@
 #   3. PostgreSQL stopped for a few seconds: reads never fail, writes answer 503
 #      DEPENDENCY_UNAVAILABLE quickly, and afterwards both replicas serve the same
 #      catalog-version and the same totals;
+#   4. a replica paused (SIGSTOP) while the feed is pruned past it: resumed, it loads a
+#      snapshot and answers at the latest version;
 #   and in every run the read-your-writes client never reads a stale value; then the
 #   product API Locust plan, with its read-your-writes users, ends with zero failures.
+# The replicas keep 20 versions of the feed and wait 3 s for a silent replica.
 source "$(dirname "$0")/lib.sh"
 # The database server runs as the postgres user, who must reach its folder.
 chmod 755 "$work"
 export CLUSTER_DIR="$work/cluster" CATALOG_COUNT=20000
+export REPLICA_FLAGS="--feed-retention-versions 20 --feed-replica-ttl-ms 3000"
 # A free block of ports: the load balancer, PostgreSQL and two replicas (API + metrics).
 CLUSTER_PORT=$(python3 -c '
 import socket
@@ -143,7 +147,39 @@ for q in lamp wireless%20headphones tent; do
   [[ $t1 == "$t2" ]] || { echo "FAIL: replicas disagree on $q: $t1 / $t2"; exit 1; }
 done
 echo "  both replicas at version $v1 with the same totals and facets"
-echo "-- 4. the product API Locust plan and read-your-writes users through the load balancer"
+echo "-- 4. replica-2 paused while the feed is pruned past it"
+metric_of() { # ROLE SERIES: the value of a series on a replica's metrics port
+  local url
+  url=$(url_of "$1")
+  curl -s "http://127.0.0.1:$((${url##*:} + 1))/metrics" | awk -v s="$2" '$1 == s {print $2}'
+}
+paused_at=$(curl -s "$(url_of replica-2)/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["catalog_version"])')
+kill -STOP "$(pid_of replica-2)"
+for i in $(seq 60); do
+  last=$(curl -s -D - -o /dev/null -X PUT "$(url_of replica-1)/products/7" -d "{\"product_id\":7,\"name\":\"Paused lamp $i\"}" |
+    awk -F': *' 'tolower($1) == "catalog-version" {print $2}' | tr -d '\r')
+done
+for _ in $(seq 150); do
+  horizon=$(metric_of replica-1 catalog_feed_horizon_version)
+  [[ -n $horizon ]] && python3 -c "import sys; sys.exit(0 if float('$horizon') > $paused_at else 1)" && break
+  sleep 0.1
+done
+python3 -c "import sys; sys.exit(0 if float('${horizon:-0}') > $paused_at else 1)" ||
+  { echo "FAIL: the feed was not pruned past replica-2's version $paused_at (horizon ${horizon:-none})"; exit 1; }
+kill -CONT "$(pid_of replica-2)"
+# It answers CATALOG_BEHIND (503) while the snapshot's index is built, then the product.
+for _ in $(seq 30); do
+  name=$(curl -s -H "min-catalog-version: $last" "$(url_of replica-2)/products/7" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("name"))')
+  [[ $name == "Paused lamp 60" ]] && break
+  sleep 0.5
+done
+[[ $name == "Paused lamp 60" ]] || { echo "FAIL: replica-2 answered $name at version $last"; exit 1; }
+reloads=$(metric_of replica-2 catalog_snapshot_reloads_total)
+[[ $reloads == 1 ]] || { echo "FAIL: replica-2 loaded ${reloads:-no} snapshots, expected 1"; exit 1; }
+echo "  paused at version $paused_at, pruned through $horizon; resumed, it loaded a snapshot and read version $last"
+
+echo "-- 5. the product API Locust plan and read-your-writes users through the load balancer"
 "$root/benches/locust/run.sh" "$root/benches/locust/products_api.py" "$lb" 8 "$work/locust" 20 10 \
   ProductApiFastUser ReadYourWritesUser >"$work/locust.txt" 2>&1 ||
   { cat "$work/locust.txt"; echo "FAIL: Locust through the load balancer had failures"; exit 1; }
