@@ -57,6 +57,10 @@ pub enum ApiError {
     /// this replica has not applied within the wait allowed.
     #[error("this replica has applied catalogue version {applied}; version {wanted} was asked for")]
     CatalogBehind { applied: u64, wanted: u64 },
+    /// 408 `REQUEST_TIMEOUT`: the request's body had not all arrived within the request
+    /// timeout.
+    #[error("the request's body did not arrive within the request timeout")]
+    RequestTimeout,
     /// 504 `TIMEOUT`: the request took longer than the configured limit.
     #[error("the request took too long")]
     Timeout,
@@ -83,6 +87,7 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    RequestTimeout,
     Conflict,
     PayloadTooLarge,
     /// 414: written by the connection layer (see `http::server`), never by a handler.
@@ -109,6 +114,7 @@ impl ApiError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
             Self::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),

@@ -16,7 +16,7 @@ mod server;
 mod ui;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -272,10 +272,51 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
+/// Answers a request still unanswered after `limit`: 408 if the handler was still waiting
+/// for the rest of its body (the client is too slow), 504 otherwise (we are).
 async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
+    let (parts, body) = request.into_parts();
+    let (body, awaited) = if http_body::Body::is_end_stream(&body) {
+        (body, None)
+    } else {
+        let awaited = Arc::new(AtomicBool::new(false));
+        (axum::body::Body::new(Arriving { body, awaited: Arc::clone(&awaited) }), Some(awaited))
+    };
+    match tokio::time::timeout(limit, next.run(Request::from_parts(parts, body))).await {
         Ok(response) => response,
+        Err(_) if awaited.is_some_and(|awaited| awaited.load(Ordering::Relaxed)) => {
+            ApiError::RequestTimeout.into_response()
+        }
         Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// A request body that says whether it is being waited for: read, and not all arrived.
+struct Arriving {
+    body: axum::body::Body,
+    awaited: Arc<AtomicBool>,
+}
+
+impl http_body::Body for Arriving {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        let done = matches!(polled, std::task::Poll::Ready(None)) || self.body.is_end_stream();
+        self.awaited.store(!done, Ordering::Relaxed);
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -132,9 +132,14 @@ fn share_keyed(operation: &mut Operation, action: Action) {
     responses.insert("429".into(), limited);
 }
 
-/// What every write may meet beyond its own errors: the origin, the database.
+/// What every write may meet beyond its own errors: a body too slow, the origin, the
+/// database.
 fn share_write(operation: &mut Operation) {
     let responses = &mut operation.responses.responses;
+    responses.insert(
+        "408".into(),
+        error("REQUEST_TIMEOUT: the request's body did not arrive within the request timeout"),
+    );
     responses.insert(
         "403".into(),
         error(
@@ -276,6 +281,7 @@ mod tests {
             ErrorCode::Forbidden,
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
+            ErrorCode::RequestTimeout,
             ErrorCode::Conflict,
             ErrorCode::PayloadTooLarge,
             ErrorCode::UriTooLong,

@@ -138,7 +138,7 @@ fn uuid_like(id: &str) -> bool {
 }
 
 #[tokio::test]
-async fn a_request_over_the_timeout_is_a_json_504() {
+async fn a_body_that_does_not_arrive_within_the_timeout_is_a_json_408() {
     let app = spawn_app_with(&["--request-timeout-ms", "200"]).await;
     // Promise a body and never send it: the handler waits past the limit.
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
@@ -162,8 +162,27 @@ async fn a_request_over_the_timeout_is_a_json_504() {
 
     assert!(read.is_ok(), "no answer within 10 s");
     let text = String::from_utf8_lossy(&response);
-    assert!(text.starts_with("HTTP/1.1 504"), "{text}");
-    assert!(text.contains(r#"{"error":"TIMEOUT","message":"the request took too long"}"#), "{text}");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let body = r#"{"error":"REQUEST_TIMEOUT","message":"the request's body did not arrive within the request timeout"}"#;
+    assert!(text.contains(body), "{text}");
+}
+
+#[tokio::test]
+async fn a_handler_over_the_timeout_is_a_json_504() {
+    async fn slow() -> &'static str {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        "late"
+    }
+    let routes = Router::new().route("/slow", axum::routing::post(slow));
+    let app = product_search::http::with_middleware(routes, Duration::from_millis(100));
+
+    let request = Request::post("/slow").body(Body::from("a body that has all arrived")).unwrap();
+    let response = app.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), 504);
+    let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json, serde_json::json!({"error": "TIMEOUT", "message": "the request took too long"}));
 }
 
 #[tokio::test]
