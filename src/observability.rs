@@ -131,7 +131,7 @@ pub fn describe() {
     for scope in ["client", "key"] {
         metrics::counter!(RATE_LIMITED, "scope" => scope).increment(0);
     }
-    for name in [FEED_LAG, FEED_LAG_SECONDS, DB_BREAKER_OPEN] {
+    for name in [FEED_LAG, FEED_LAG_SECONDS, DB_BREAKER_OPEN, FEED_HORIZON, FEED_VERSIONS, FEED_BYTES] {
         metrics::gauge!(name).increment(0.0);
     }
 }

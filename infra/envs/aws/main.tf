@@ -68,6 +68,7 @@ module "service" {
   health_check                    = module.settings.health_check
   stop_timeout_seconds            = module.settings.stop_timeout_seconds
   write_token_secret_arn          = var.write_token_secret_arn
+  master_key_secret_arn           = var.master_key_secret_arn
   database = {
     url                 = module.database.url
     password_secret_arn = module.database.master_user_secret_arn

@@ -28,6 +28,12 @@ variable "write_token_secret_arn" {
   default     = null
 }
 
+variable "master_key_secret_arn" {
+  description = "ARN of an existing Secrets Manager secret holding the master key (API keys are made with it); null: no master key."
+  type        = string
+  default     = null
+}
+
 variable "min_tasks" {
   description = "Fewest tasks."
   type        = number

@@ -34,8 +34,8 @@ data "aws_iam_policy_document" "assume_ecs_tasks" {
   }
 }
 
-# Used by ECS to start the task: pull the image, write logs, read the write token and the
-# database password (only those secrets).
+# Used by ECS to start the task: pull the image, write logs, read the write token, the
+# master key and the database password (only those secrets).
 resource "aws_iam_role" "execution" {
   name               = "${var.name}-execution"
   assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
@@ -61,6 +61,14 @@ data "aws_iam_policy_document" "execution" {
     for_each = var.write_token_secret_arn == null ? [] : [var.write_token_secret_arn]
     content {
       sid       = "ReadWriteToken"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.master_key_secret_arn == null ? [] : [var.master_key_secret_arn]
+    content {
+      sid       = "ReadMasterKey"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
     }
@@ -110,6 +118,9 @@ resource "aws_ecs_task_definition" "this" {
     secrets = concat(
       var.write_token_secret_arn == null ? [] : [
         { name = "WRITE_TOKEN", valueFrom = var.write_token_secret_arn }
+      ],
+      var.master_key_secret_arn == null ? [] : [
+        { name = "MASTER_KEY", valueFrom = var.master_key_secret_arn }
       ],
       # The password alone, taken from the secret's JSON: never a plain environment variable.
       var.database == null ? [] : [

@@ -70,6 +70,12 @@ variable "write_token_secret_arn" {
   default     = null
 }
 
+variable "master_key_secret_arn" {
+  description = "Secrets Manager secret holding the master key; with it every search and write needs an API key. Null: no master key."
+  type        = string
+  default     = null
+}
+
 variable "database" {
   description = "The store of record: a postgres:// URL without password, the Secrets Manager secret whose JSON `password` key holds it, and the database's security group (the tasks may reach it on 5432). Null: each task keeps its own in-memory catalogue."
   type = object({

@@ -16,5 +16,9 @@ locals {
     # Long enough for a load balancer to see /health turn 503 and stop routing here.
     SHUTDOWN_DELAY_MS  = "10000"
     REQUEST_TIMEOUT_MS = "10000"
+    # One proxy in front appends the client's address to X-Forwarded-For: the ALB on AWS,
+    # API Gateway on LocalStack. Rate limits count that address, not the proxy's.
+    FORWARDED_HOPS        = "1"
+    RATE_LIMIT_PER_CLIENT = tostring(var.rate_limit_per_client)
   }
 }

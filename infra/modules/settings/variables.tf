@@ -16,6 +16,12 @@ variable "catalog_count" {
   default     = 100000
 }
 
+variable "rate_limit_per_client" {
+  description = "Requests per second each client address may make; 0 turns the limit off."
+  type        = number
+  default     = 0
+}
+
 variable "catalog_seed" {
   description = "Seed of the generated catalogue: every task serves the same products."
   type        = number
