@@ -41,6 +41,14 @@ impl Proxy {
 
     /// Forwards one request and returns the target's answer, or a JSON 502/504.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let started = std::time::Instant::now();
+        let (method, path) = (request.method().clone(), request.raw_http_path().to_owned());
+        let response = self.answer(request).await;
+        tracing::info!(%method, path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "forwarded");
+        response
+    }
+
+    async fn answer(&self, request: Request) -> Response<Body> {
         match self.forward(request).await {
             Ok(response) => response,
             Err(error) if error.is_timeout() => {
@@ -63,6 +71,10 @@ impl Proxy {
         let (parts, body) = request.into_parts();
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers);
+        // The service's answer comes back as text: a gzip body would reach API Gateway as
+        // base64 that a REST API without binary media types passes on undecoded. Compression
+        // belongs to the gateway (`minimum_compression_size`).
+        headers.remove(header::ACCEPT_ENCODING);
         let body = match body {
             Body::Empty => Vec::new(),
             Body::Text(text) => text.into_bytes(),

@@ -100,6 +100,21 @@ async fn a_get_with_query_strings_and_multi_value_headers_reaches_the_service_wi
 }
 
 #[tokio::test]
+async fn the_answer_comes_back_uncompressed_whatever_the_client_accepts() {
+    let addr = spawn_service().await;
+    let proxy = Proxy::new(&format!("http://{addr}"), Duration::from_secs(5)).unwrap();
+    let headers = json!({"Accept-Encoding": ["gzip, deflate"]});
+
+    let response =
+        proxy.handle(event("GET", "/products/search", json!({"q": ["the"]}), headers, None, false)).await;
+
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("content-encoding").is_none());
+    assert!(matches!(response.body(), Body::Text(_)), "a text body API Gateway passes on as it is");
+    assert!(json_body(&response)["total_found"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
 async fn a_post_with_a_json_body_writes_and_the_next_get_sees_it() {
     let addr = spawn_service().await;
     let proxy = Proxy::new(&format!("http://{addr}"), Duration::from_secs(5)).unwrap();
