@@ -98,14 +98,14 @@ resource "aws_lambda_function" "proxy" {
   handler                        = "bootstrap"
   architectures                  = ["x86_64"]
   memory_size                    = 256
-  timeout                        = 30
+  timeout                        = var.function_timeout_seconds
   reserved_concurrent_executions = 100
 
   environment {
     variables = {
       TARGET_URL = var.target_url
       # Below the function's own timeout, so a slow service becomes a JSON 504.
-      TARGET_TIMEOUT_MS = "25000"
+      TARGET_TIMEOUT_MS = tostring(var.target_timeout_ms)
     }
   }
 

@@ -5,7 +5,7 @@ output "invoke_url" {
 
 output "localstack_url" {
   description = "The stage's URL on LocalStack's edge port: the base URL for load tests."
-  value       = "http://localhost:4566/restapis/${aws_api_gateway_rest_api.this.id}/${var.stage}/_user_request_"
+  value       = "${var.localstack_endpoint}/restapis/${aws_api_gateway_rest_api.this.id}/${var.stage}/_user_request_"
 }
 
 output "api_port" {

@@ -23,9 +23,27 @@ variable "proxy_zip" {
 }
 
 variable "target_url" {
-  description = "Where the proxy forwards requests: the service container on the shared Docker network."
+  description = "Where the proxy forwards requests: the service container on the shared Docker network, or the service on this host (host.sh passes it)."
   type        = string
   default     = "http://product-search:8080"
+}
+
+variable "localstack_endpoint" {
+  description = "LocalStack's edge URL, for the stage URL in the outputs only (tflocal points the provider at LocalStack itself)."
+  type        = string
+  default     = "http://localhost:4566"
+}
+
+variable "function_timeout_seconds" {
+  description = "The proxy function's timeout."
+  type        = number
+  default     = 30
+}
+
+variable "target_timeout_ms" {
+  description = "How long the proxy waits for the service; below the function's timeout, a slow service becomes a JSON 504."
+  type        = number
+  default     = 25000
 }
 
 variable "stage" {
