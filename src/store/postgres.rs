@@ -758,3 +758,23 @@ fn csv_field(buffer: &mut Vec<u8>, text: &str) {
     }
     buffer.push(b'"');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(count: u64) -> Write {
+        let products: Vec<Product> = (1..=count).map(Product::bare).collect();
+        let lines = (1..=count as usize).collect();
+        Write::Bulk { products, lines }
+    }
+
+    #[test]
+    fn a_bulks_time_budget_grows_with_its_statements() {
+        assert_eq!(pieces(&Write::Delete(1)), 1);
+        assert_eq!(pieces(&bulk(1)), 1);
+        assert_eq!(pieces(&bulk(BULK_PIECE as u64)), 1);
+        assert_eq!(pieces(&bulk(BULK_PIECE as u64 + 1)), 2);
+        assert_eq!(pieces(&bulk(40_000)), 20);
+    }
+}

@@ -227,6 +227,20 @@ async fn details_keep_the_transcript_contract(app: TestApp) {
     assert_error(response, 409, "CONFLICT", &format!("sku {taken} is already used by product 2")).await;
 }
 
+async fn a_bulk_of_several_statements_commits_whole_at_one_version(app: TestApp) {
+    // 4,500 products: three statements of 2,000 at most with PostgreSQL.
+    let body: String =
+        (1..=4_500u64).map(|id| format!("{{\"product_id\": {id}, \"name\": \"Piece {id}\"}}\n")).collect();
+    let response = bulk(&app, &body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"written": 4_500, "catalog_version": 1}));
+    for id in [1, 2_000, 2_001, 4_000, 4_001, 4_500] {
+        let product: Value = app.get(&format!("/products/{id}")).await.json().await.unwrap();
+        assert_eq!(product, json!({"product_id": id, "name": format!("Piece {id}")}));
+    }
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["products"], 4_500);
+}
+
 async fn a_nul_character_in_any_text_is_refused_naming_the_field(app: TestApp) {
     let before = app.get("/products/export").await.text().await.unwrap();
     let message = |field: &str| format!("{field} must not contain the NUL character (\\u0000)");
@@ -351,4 +365,5 @@ on_both_stores!(
     a_request_for_a_version_not_yet_applied_waits_then_is_503,
     details_keep_the_transcript_contract,
     a_nul_character_in_any_text_is_refused_naming_the_field,
+    a_bulk_of_several_statements_commits_whole_at_one_version,
 );
