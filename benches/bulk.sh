@@ -11,26 +11,10 @@ sizes=("$@")
 ((${#sizes[@]})) || sizes=(5000 10000 20000 40000 60000)
 largest=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
 cargo build --release --quiet -p product-search -p data-gen
-source scripts/pg.sh
-work=$(mktemp -d)
-chmod 755 "$work"
+source benches/lib.sh
 port=${PORT:-18231}
-pg_port=$((port + 1))
-pid=""
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  pg_stop "$work/pg" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-pg_start "$work/pg" "$pg_port"
-RUST_LOG=warn target/release/product-search --listen "127.0.0.1:$port" --metrics-listen 127.0.0.1:0 \
-  --count "$largest" --database-url "$(pg_url "$pg_port")" >"$work/service.log" 2>&1 &
-pid=$!
-until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
-  kill -0 "$pid" 2>/dev/null || { cat "$work/service.log" >&2; exit 1; }
-  sleep 0.1
-done
+bench_pg $((port + 1))
+bench_service "$port" --count "$largest" --database-url "$(pg_url $((port + 1)))"
 target/release/data-gen --count "$largest" --seed 42 --out "$work/catalogue.jsonl" 2>/dev/null
 echo "| products | body | status | seconds |"
 echo "| ---: | ---: | --- | ---: |"

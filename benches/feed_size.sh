@@ -8,30 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 writes=${1:-100000} retention=${2:-10000}
 cargo build --release --quiet -p product-search
-source scripts/pg.sh
-work=$(mktemp -d)
-chmod 755 "$work"
+source benches/lib.sh
 port=${PORT:-18241}
 pg_port=$((port + 1))
-pid=""
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  pg_stop "$work/pg" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-pg_start "$work/pg" "$pg_port"
+bench_pg "$pg_port"
 echo "machine: $(nproc) cores; date: $(date -u +%Y-%m-%d); $writes writes per run"
 echo "| retention | versions kept | rows | bytes on disk | writes/s |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 for keep in 0 "$retention"; do
   db="feed_$keep"
   "$(pg_bin)/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE $db" postgres
-  RUST_LOG=warn target/release/product-search --listen "127.0.0.1:$port" --metrics-listen 127.0.0.1:0 \
-    --count 20000 --database-url "$(pg_url "$pg_port" "$db")" --feed-retention-versions "$keep" \
-    >"$work/service.log" 2>&1 &
-  pid=$!
-  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.1; done
+  bench_service "$port" --count 20000 --database-url "$(pg_url "$pg_port" "$db")" --feed-retention-versions "$keep"
   rate=$(python3 - "$port" "$writes" <<'PY'
 import http.client, json, sys, threading, time
 port, total = int(sys.argv[1]), int(sys.argv[2])
@@ -56,9 +43,7 @@ PY
   sleep 12
   read -r versions rows bytes < <("$(pg_bin)/psql" -At -F ' ' -h 127.0.0.1 -p "$pg_port" -U postgres -d "$db" -c \
     "SELECT count(DISTINCT version), count(*), pg_total_relation_size('changes') FROM changes")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-  pid=""
+  bench_stop_services
   label=$([[ $keep == 0 ]] && echo "all versions" || echo "$keep versions")
   awk -v l="$label" -v v="$versions" -v r="$rows" -v b="$bytes" -v w="$rate" \
     'BEGIN { printf "| %s | %d | %d | %.1f MB | %d |\n", l, v, r, b / 1e6, w }'

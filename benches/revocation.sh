@@ -8,24 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
 cargo build --release --quiet -p product-search
-source scripts/pg.sh
-work=$(mktemp -d)
-chmod 755 "$work"
+source benches/lib.sh
 port=${PORT:-18251}
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  pg_stop "$work/pg" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-pg_start "$work/pg" $((port + 10))
+bench_pg $((port + 10))
 master=revocation-bench-master
 for replica in 0 1; do
-  RUST_LOG=warn target/release/product-search --listen "127.0.0.1:$((port + replica))" --metrics-listen 127.0.0.1:0 \
-    --count 20000 --database-url "$(pg_url $((port + 10)))" --master-key "$master" >"$work/replica-$replica.log" 2>&1 &
-  pids+=($!)
-  until curl -sf "http://127.0.0.1:$((port + replica))/health" >/dev/null; do sleep 0.1; done
+  bench_service $((port + replica)) --count 20000 --database-url "$(pg_url $((port + 10)))" --master-key "$master"
 done
 echo "machine: $(nproc) cores; date: $(date -u +%Y-%m-%d); $rounds rounds"
 python3 - "$port" "$master" "$rounds" <<'PY'

@@ -19,19 +19,7 @@ chmod 755 "$work"
 export CLUSTER_DIR="$work/cluster" CATALOG_COUNT=20000
 export REPLICA_FLAGS="--feed-retention-versions 20 --feed-replica-ttl-ms 3000"
 # A free block of ports: the load balancer, PostgreSQL and two replicas (API + metrics).
-CLUSTER_PORT=$(python3 -c '
-import socket
-for base in range(20000, 60000, 97):
-    sockets = []
-    try:
-        for port in [base, base + 1, base + 10, base + 11, base + 12, base + 13]:
-            s = socket.socket(); s.bind(("127.0.0.1", port)); sockets.append(s)
-        print(base); break
-    except OSError:
-        pass
-    finally:
-        for s in sockets: s.close()
-')
+CLUSTER_PORT=$(free_ports_from 0 1 10 11 12 13)
 export CLUSTER_PORT
 cluster="$root/scripts/cluster.sh"
 stop_cluster() { "$cluster" stop || true; }

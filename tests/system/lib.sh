@@ -17,6 +17,26 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# free_ports_from OFFSET...: a base port such that base+OFFSET is free for every OFFSET.
+free_ports_from() {
+  python3 - "$@" <<'PY'
+import socket, sys
+offsets = [int(o) for o in sys.argv[1:]]
+for base in range(20000, 60000, 97):
+    sockets = []
+    try:
+        for offset in offsets:
+            s = socket.socket(); s.bind(("127.0.0.1", base + offset)); sockets.append(s)
+        print(base)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in sockets:
+            s.close()
+PY
+}
+
 # start_service API_PORT METRICS_PORT [flags...]: the release build over 100,000 products.
 start_service() {
   local port=$1 metrics=$2

@@ -13,19 +13,8 @@ chmod 755 "$work"
 export STATE_DIR="$work/localstack" CATALOG_COUNT=20000
 export LOCALSTACK_PORT SERVICE_PORT
 LOCALSTACK_PORT=$(free_port)
-SERVICE_PORT=$(python3 -c '
-import socket
-for base in range(30000, 60000, 89):
-    sockets = []
-    try:
-        for port in [base, base + 1, base + 2]:
-            s = socket.socket(); s.bind(("127.0.0.1", port)); sockets.append(s)
-        print(base); break
-    except OSError:
-        pass
-    finally:
-        for s in sockets: s.close()
-')
+# The service, PostgreSQL and the service's metrics.
+SERVICE_PORT=$(free_ports_from 0 1 2)
 # A short function timeout with a longer wait for the service, so that a hung service ends
 # as a Lambda timeout (the proxy would otherwise answer 504 first).
 export TF_EXTRA_VARS="-var function_timeout_seconds=5 -var target_timeout_ms=20000"

@@ -1,0 +1,43 @@
+# What the benchmarks on a database share, sourced from the repository root: a work folder,
+# a throwaway PostgreSQL server in it (scripts/pg.sh), release builds of the service on it,
+# and everything stopped, by its PID, when the script exits.
+#   bench_pg PORT                 PostgreSQL on 127.0.0.1:PORT (its URL: pg_url PORT [DB])
+#   bench_service PORT FLAGS...   the release build on 127.0.0.1:PORT, waited for
+#   bench_stop_services           stops the services started so far
+source scripts/pg.sh
+work=$(mktemp -d)
+# The database server runs as the postgres user, who must reach its folder.
+chmod 755 "$work"
+bench_pids=()
+
+bench_stop_services() {
+  local pid
+  for pid in "${bench_pids[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  bench_pids=()
+}
+
+bench_cleanup() {
+  bench_stop_services
+  pg_stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+bench_pg() {
+  pg_start "$work/pg" "$1"
+}
+
+bench_service() {
+  local port=$1
+  shift
+  RUST_LOG=warn target/release/product-search --listen "127.0.0.1:$port" --metrics-listen 127.0.0.1:0 "$@" \
+    >"$work/service-$port.log" 2>&1 &
+  local pid=$!
+  bench_pids+=("$pid")
+  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/service-$port.log" >&2; return 1; }
+    sleep 0.1
+  done
+}
