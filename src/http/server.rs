@@ -202,6 +202,27 @@ impl AsyncWrite for Guarded {
         Poll::Ready(Ok(buf.len()))
     }
 
+    /// Vectored writes go straight to the socket (an answer's head and body without a copy),
+    /// but for hyper's error head, which comes alone and is rewritten as above.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &**b);
+        if self.rewritten.is_some() || bodiless_error(first) {
+            return self.poll_write(cx, first);
+        }
+        if final_response_head(first) {
+            self.phase = Phase::Answering;
+        }
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_flush(cx)
     }
