@@ -27,16 +27,13 @@ use super::{
 const MAX_VERSION: u64 = i64::MAX as u64;
 
 pub async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let mut response = match checks(&state, &mut request).await {
+    let (mut response, applied) = match checks(&state, &mut request).await {
         Ok(()) => {
             let applied = state.catalog().version();
-            let mut response = next.run(request).await;
-            response.headers_mut().entry(CATALOG_VERSION).or_insert(HeaderValue::from(applied));
-            response
+            (next.run(request).await, applied)
         }
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => (refusal.into_response(), state.catalog().version()),
     };
-    let applied = state.catalog().version();
     response.headers_mut().entry(CATALOG_VERSION).or_insert(HeaderValue::from(applied));
     response
 }
