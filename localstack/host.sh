@@ -45,20 +45,16 @@ find_python() {
   return 1
 }
 
-# The virtualenv: localstack-core and its pins, tflocal, awslocal, and our executor.
+# The virtualenv: localstack-core and its pins, tflocal, awslocal, and our executor; kept in
+# a cache folder by the hash of all of those (scripts/venv-cache.sh), linked as .venv.
 ensure_venv() {
-  local stamp="$venv/.installed" wanted
-  wanted=$(cat "$here/requirements.txt" "$here"/host-executor/pyproject.toml "$here"/host-executor/lambda_host_executor/*.py | sha256sum)
-  if [[ -x $venv/bin/python && -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
-    return 0
-  fi
   local python
   python=$(find_python) || fail "LocalStack needs Python 3.13 or later: none found (set LOCALSTACK_PYTHON, or install one, e.g. with pyenv)"
-  echo "installing LocalStack into $venv with $python" >&2
-  "$python" -m venv "$venv" || fail "could not create the virtualenv $venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt" "$here/host-executor" ||
-    fail "installing LocalStack failed (see pip's output above)"
-  echo "$wanted" >"$stamp"
+  # shellcheck source=../scripts/venv-cache.sh
+  source "$root/scripts/venv-cache.sh"
+  cached_venv localstack "$venv" "$python" "$here/requirements.txt" "$here"/host-executor/pyproject.toml \
+    "$here"/host-executor/lambda_host_executor/*.py -- -r "$here/requirements.txt" "$here/host-executor" ||
+    fail "installing LocalStack with $python failed (see pip's output above)"
 }
 
 port_free() {

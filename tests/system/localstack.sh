@@ -2,7 +2,8 @@
 # The LocalStack root applied to a real LocalStack running on this machine, without Docker
 # (localstack/host.sh: LocalStack in its own virtualenv, Lambda environments as host
 # processes, the release build on PostgreSQL behind them): tflocal apply; the smoke test
-# through the API Gateway stage; a short Locust run through it with zero failures; the
+# through the API Gateway stage; the report's Locust plan through it and directly
+# (benches/compare.sh: zero failures, the table and chart written); the
 # service gone (the proxy's 502 JSON comes back through API Gateway) and the service hung
 # (the function's timeout ends the invocation: an answer, not a hung request); destroy, and
 # nothing of the stack left; stop, and no process left.
@@ -37,10 +38,13 @@ echo "stage: $url"
 echo "-- smoke test through API Gateway -> Lambda -> the service"
 "$root/localstack/smoke.sh" "$url"
 
-echo "-- Locust through the stage: 20 users for 15 s"
-"$root/benches/locust/run.sh" "$root/benches/locust/search_ramp.py" "$url" 15 "$work/locust" 20 5 >"$work/locust.txt" 2>&1 ||
-  { cat "$work/locust.txt"; echo "FAIL: Locust through the stage had failures"; exit 1; }
-sed -n '/^name/,/Aggregated/p' "$work/locust.txt" | sed 's/^/  /'
+echo "-- the report's search plan, the service directly and through the stage (benches/compare.sh)"
+"$root/benches/compare.sh" direct "http://127.0.0.1:$SERVICE_PORT" localstack "$url" 10 "$work/compare" 20 5 \
+  >"$work/compare.txt" 2>&1 || { cat "$work/compare.txt"; echo "FAIL: compare"; exit 1; }
+sed 's/^/  /' "$work/compare/comparison.md"
+[[ -s $work/compare/comparison.png ]] || { echo "FAIL: no comparison chart"; exit 1; }
+grep -q "| failure rate | 0.00% | 0.00% |" "$work/compare/comparison.md" ||
+  { echo "FAIL: failures directly or through the stage"; exit 1; }
 echo "-- the proxy's lines reach CloudWatch Logs"
 AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" "$root/localstack/.venv/bin/awslocal" logs filter-log-events \
   --log-group-name /aws/lambda/product-search-proxy --query 'events[].message' --output text >"$work/logs.txt"
