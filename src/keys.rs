@@ -145,11 +145,13 @@ impl NewKey {
         Ok(Self { actions, description, rate_limit })
     }
 
-    /// The key to store, with a fresh id, and its secret (shown once, never stored).
+    /// The key to store, with a fresh id, and its secret (shown once, never stored). Ids are
+    /// time-ordered (UUID version 7), so keys made within one second still list in the order
+    /// they were made.
     pub fn issue(self, now: u64) -> (ApiKey, String) {
         let secret = random_hex();
         let key = ApiKey {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: uuid::Uuid::now_v7().to_string(),
             hash: hash(&secret),
             actions: self.actions,
             description: self.description,
@@ -298,6 +300,16 @@ mod tests {
         ring.set(Arc::new(ApiKey { revoked_at: Some(2), ..key }));
         assert!(ring.find(&secret).is_none() && ring.list().is_empty());
         assert!(ring.ever_held_keys(), "a revoked key still says keys are in use");
+    }
+
+    #[test]
+    fn keys_made_within_one_second_list_in_the_order_they_were_made() {
+        let made: Vec<ApiKey> = (0..50)
+            .map(|_| NewKey { actions: vec![Action::Search], description: None, rate_limit: None }.issue(7).0)
+            .collect();
+        let ring = KeyRing::with(made.iter().rev().cloned());
+        let listed: Vec<String> = ring.list().iter().map(|key| key.id.clone()).collect();
+        assert_eq!(listed, made.iter().map(|key| key.id.clone()).collect::<Vec<_>>());
     }
 
     #[test]
