@@ -10,7 +10,8 @@ heads, and concurrent gzip exports, while a separate process asks /health every 
 Fails (exit 1) on: a 5xx other than 503 OVERLOADED, DEPENDENCY_UNAVAILABLE or
 CATALOG_BEHIND; a failure without the JSON error body; an answer without catalog-version; a
 change to the data (the export and the applied version before and after); /metrics grown
-past its bound; /health slower than 100 ms, or not answering, at any time.
+past its bound; /health stalled (over a second) or not answering, at any time. The
+slowest /health is printed: how fast it answers is measured by the benchmarks, not here.
 """
 
 import gzip
@@ -26,7 +27,9 @@ from urllib.parse import quote, urlparse
 ALLOWED_503 = {"OVERLOADED", "DEPENDENCY_UNAVAILABLE", "CATALOG_BEHIND"}
 # /metrics may grow with the series real traffic creates, never with what a client makes up.
 METRICS_BOUND = 512 * 1024
-HEALTH_LIMIT_S = 0.100
+# A stall, not a speed goal: a worker blocked by a hostile request (an export compressed on
+# the async runtime, a body read without a timeout) holds /health for seconds.
+HEALTH_STALL_S = 1.0
 
 base = urlparse(sys.argv[1])
 metrics = urlparse(sys.argv[2])
@@ -288,7 +291,7 @@ def main():
                         f"export {len(before_export)} -> {len(after_export)} bytes")
     if after_metrics > METRICS_BOUND:
         problems.append(f"/metrics grew from {before_metrics} to {after_metrics} bytes")
-    if failures or slowest > HEALTH_LIMIT_S:
+    if failures or slowest > HEALTH_STALL_S:
         problems.append(f"/health: {failures} of {count} failed, slowest {slowest * 1000:.1f} ms")
     print(f"{sum(answered.values())} answers in {took:.1f} s: "
           + ", ".join(f"{status}: {n}" for status, n in sorted(answered.items())))
