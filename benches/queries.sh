@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 out=${1:?usage: benches/queries.sh DIR}
 mkdir -p "$out"
 if [[ -z ${RELEVANCE:-} ]]; then
-  cargo build --release --locked --quiet -p product-search --bin relevance
+  cargo build --release --locked --quiet -p relevance
 fi
 "${RELEVANCE:-target/release/relevance}" --count 100000 --per-class 150 --dump-queries "$out/queries.jsonl" >/dev/null
 python3 -c '

@@ -16,6 +16,7 @@ count=${1:-100000} runs=${2:-5} seconds=${3:-10} rate=${4:-50}
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 source scripts/pg.sh
 scripts/release-build.sh
+cargo build --release --locked --quiet -p relevance
 scripts/python-env.sh
 
 work=$(mktemp -d)

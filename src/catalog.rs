@@ -4,9 +4,7 @@
 //! that before the change reached the feed.
 
 mod cache;
-mod details;
 mod file;
-pub(crate) mod product;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -15,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use arc_swap::ArcSwap;
-use data_gen::Product;
+use product_model::Product;
 use tokio::sync::watch;
 
 use crate::keys::{ApiKey, KeyRing};
@@ -25,9 +23,7 @@ use crate::search::{Facets, MatchingOptions, SearchIndex, SearchRequest, analyze
 use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
 use cache::ResultCache;
 
-pub use details::{DetailsError, ProductDetails};
 pub use file::load_jsonl;
-pub use product::{MAX_PRODUCT_ID, product_from_json};
 
 /// A page of search results with the exact number of matches, and facets if asked for.
 #[derive(Debug, Clone)]

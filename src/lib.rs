@@ -16,8 +16,6 @@ pub mod keys;
 pub mod observability;
 /// A bounded pool that runs CPU-bound searches off the async workers.
 pub mod pool;
-/// The relevance benchmark: a labelled query set and its metrics.
-pub mod relevance;
 /// A replica: the store, the catalogue following its feed, and the one write path.
 pub mod replica;
 /// Full-text search: analysis, the tantivy index and search requests.

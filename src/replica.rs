@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use data_gen::Product;
+use product_model::Product;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 

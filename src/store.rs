@@ -7,15 +7,12 @@ mod breaker;
 mod memory;
 mod postgres;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use data_gen::Product;
+use product_model::{Product, ProductDetails};
 
-use crate::catalog::ProductDetails;
 use crate::keys::ApiKey;
-use crate::search::sku_key;
 
 pub use memory::MemoryStore;
 pub use postgres::{FeedStats, PgSettings, PgStore};
@@ -181,18 +178,4 @@ impl Store {
 
 pub(crate) fn now_epoch_seconds() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64()
-}
-
-/// The first product of `products` (in order) whose SKU another product holds once all of
-/// them are written, given each SKU key's owners after the write: the rule both stores apply
-/// to a bulk write. Names the product's position, its SKU and the other owner (the lowest id).
-pub(crate) fn first_sku_conflict(
-    products: &[Product],
-    owners: &HashMap<String, Vec<u64>>,
-) -> Option<(usize, String, u64)> {
-    products.iter().enumerate().find_map(|(i, product)| {
-        let sku = product.sku.as_deref()?;
-        let other = owners.get(&sku_key(sku))?.iter().copied().filter(|&o| o != product.product_id).min()?;
-        Some((i, sku.to_owned(), other))
-    })
 }

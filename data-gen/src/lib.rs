@@ -1,4 +1,4 @@
-//! Deterministic synthetic product catalogues.
+//! Deterministic synthetic product catalogues, of the service's own [`Product`]s.
 //!
 //! `generate(seed, count)` returns the same products for the same seed and count on any
 //! machine and with any number of threads: each product draws from its own RNG, derived from
@@ -8,84 +8,13 @@ pub mod taxonomy;
 
 use fake::Fake;
 use fake::faker::company::en::{CatchPhrase, CompanyName};
+use product_model::Product;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use taxonomy::{ADJECTIVES, BRANDS, CATEGORIES, COLOURS, MODEL_SERIES};
-
-/// One product of the catalogue.
-///
-/// Only `product_id` is always present: a product created through the details API has
-/// only its detail fields, and a real catalogue may lack any of the others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Product {
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64))]
-    pub product_id: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub brand: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub category: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10_000))]
-    pub description: Option<String>,
-    /// Price with two decimals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
-    pub price: Option<f64>,
-    /// Average rating from 1.0 to 5.0, one decimal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5))]
-    pub rating: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_stock: Option<bool>,
-    /// Stock keeping unit, unique in the catalogue, e.g. `ABC-123-XYZ`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
-    pub sku: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub manufacturer: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
-    pub category_id: Option<u64>,
-    /// Weight in grams.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
-    pub weight: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
-    pub some_other_id: Option<u64>,
-}
-
-impl Product {
-    /// A product that has nothing but its id.
-    pub fn bare(product_id: u64) -> Self {
-        Self {
-            product_id,
-            name: None,
-            brand: None,
-            category: None,
-            description: None,
-            price: None,
-            rating: None,
-            in_stock: None,
-            sku: None,
-            manufacturer: None,
-            category_id: None,
-            weight: None,
-            some_other_id: None,
-        }
-    }
-}
 
 /// Generates products `1..=count` for `seed`, in id order, using rayon's current pool.
 pub fn generate(seed: u64, count: u64) -> Vec<Product> {
@@ -202,6 +131,8 @@ fn splitmix64(mut x: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use product_model::{check_product, sku_key};
+
     use super::*;
     use std::collections::HashSet;
 
@@ -244,8 +175,9 @@ mod tests {
     #[test]
     fn skus_are_unique_and_shaped_like_abc_123_xyz() {
         let products = generate(42, 100_000);
+        let keys: HashSet<String> = products.iter().filter_map(|p| p.sku.as_deref().map(sku_key)).collect();
+        assert_eq!(keys.len(), products.len(), "two SKUs are the same by the catalogue's SKU rule");
         let skus: HashSet<&str> = products.iter().filter_map(|p| p.sku.as_deref()).collect();
-        assert_eq!(skus.len(), products.len());
         for sku in skus.iter().take(1_000) {
             let parts: Vec<&str> = sku.split('-').collect();
             assert_eq!(parts.len(), 3, "{sku}");
@@ -264,6 +196,7 @@ mod tests {
     #[test]
     fn every_field_is_present_and_within_its_range() {
         for p in generate(5, 2_000) {
+            assert_eq!(check_product(&p), Ok(()), "{p:?}");
             let price = p.price.unwrap();
             assert!(price > 0.0 && (price * 100.0).round() / 100.0 == price, "{price}");
             let rating = p.rating.unwrap();

@@ -5,9 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use data_gen::Product;
-
-use super::product;
+use product_model::{Product, check_product};
 
 /// Reads a catalogue of one JSON product per line; blank lines are skipped.
 pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
@@ -20,7 +18,7 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
         }
         let product: Product = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}: not a product", path.display(), number + 1))?;
-        if let Err(error) = product::check_product(&product) {
+        if let Err(error) = check_product(&product) {
             bail!("{} line {}: {error}", path.display(), number + 1);
         }
         products.push(product);

@@ -6,9 +6,9 @@ use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use product_model::FieldError;
 use serde::Serialize;
 
-use crate::catalog::DetailsError;
 use crate::pool::PoolError;
 use crate::search::InvalidRequest;
 use crate::store::WriteError;
@@ -161,8 +161,8 @@ impl From<InvalidRequest> for ApiError {
     }
 }
 
-impl From<DetailsError> for ApiError {
-    fn from(e: DetailsError) -> Self {
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
         Self::InvalidInput(e.0)
     }
 }

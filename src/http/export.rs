@@ -12,9 +12,9 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use data_gen::Product;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use product_model::Product;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::ApiError;

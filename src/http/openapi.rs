@@ -266,6 +266,34 @@ mod tests {
     }
 
     #[test]
+    fn product_bounds_are_the_ones_writes_are_checked_against() {
+        use product_model::bounds::*;
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        let product = &schemas["Product"]["properties"];
+        let texts = [
+            ("name", MAX_NAME_CHARS),
+            ("brand", MAX_LABEL_CHARS),
+            ("category", MAX_LABEL_CHARS),
+            ("description", MAX_DESCRIPTION_CHARS),
+            ("sku", MAX_SKU_CHARS),
+            ("manufacturer", MAX_MANUFACTURER_CHARS),
+        ];
+        for (field, max) in texts {
+            assert_eq!(
+                (product[field]["minLength"].clone(), product[field]["maxLength"].clone()),
+                (1.into(), max.into()),
+                "{field}"
+            );
+        }
+        assert_eq!(product["product_id"]["maximum"], MAX_PRODUCT_ID);
+        assert_eq!(product["rating"]["maximum"], MAX_RATING);
+        let details = &schemas["DetailsBody"]["properties"];
+        assert_eq!(details["sku"]["maxLength"], MAX_SKU_CHARS);
+        assert_eq!(details["manufacturer"]["maxLength"], MAX_MANUFACTURER_CHARS);
+    }
+
+    #[test]
     fn every_documented_sort_parses_and_every_error_code_is_listed() {
         let document = document();
         let sorts = document["components"]["schemas"]["Sort"]["enum"].as_array().unwrap();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use data_gen::Product;
+use product_model::Product;
 use serde_json::value::RawValue;
 
 use crate::kept::Kept;

@@ -12,11 +12,10 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use data_gen::Product;
+use product_model::{Product, ProductDetails, product_from_json};
 use serde::Serialize;
 
 use super::{ApiError, AppState, CATALOG_VERSION};
-use crate::catalog::{ProductDetails, product_from_json};
 use crate::store::{Committed, Write};
 
 /// The whole product.

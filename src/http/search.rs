@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use data_gen::Product;
+use product_model::Product;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 

@@ -11,7 +11,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use data_gen::Product;
+use product_model::{Product, sku_key};
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
@@ -121,12 +121,6 @@ fn schema() -> (Schema, Fields) {
         in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
     };
     (builder.build(), fields)
-}
-
-/// The SKU form used for whole-SKU matches: `ABC-123-XYZ`, `abc123xyz` and `ABC 123 XYZ`
-/// are all `abc123xyz`.
-pub fn sku_key(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// An in-memory, always-consistent full-text index of the catalogue.

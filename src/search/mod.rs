@@ -12,7 +12,7 @@ mod query;
 mod rank;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
-pub use index::{MatchingOptions, SearchIndex, sku_key};
+pub use index::{MatchingOptions, SearchIndex};
 pub use language::{Language, Synonyms, SynonymsError};
 pub use query::{
     DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest, MAX_FACET_VALUES,

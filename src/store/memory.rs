@@ -6,11 +6,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::bail;
-use data_gen::Product;
+use product_model::{Product, first_sku_conflict, sku_key};
 
-use super::{Change, Committed, Entry, FEED_PAGE, Write, WriteError, first_sku_conflict, now_epoch_seconds};
+use super::{Change, Committed, Entry, FEED_PAGE, Write, WriteError, now_epoch_seconds};
 use crate::keys::{ApiKey, MAX_KEYS};
-use crate::search::sku_key;
 
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -173,7 +172,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ProductDetails;
+    use product_model::ProductDetails;
 
     fn store(count: u64) -> MemoryStore {
         MemoryStore::new(data_gen::generate(1, count).into_iter().map(Arc::new)).unwrap()

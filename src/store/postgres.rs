@@ -12,19 +12,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use data_gen::Product;
 use futures_util::TryStreamExt;
+use product_model::{Product, first_sku_conflict, sku_key};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::breaker::Breaker;
-use super::{
-    Change, Committed, DatabaseState, Entry, FEED_PAGE, Snapshot, Write, WriteError, first_sku_conflict,
-};
+use super::{Change, Committed, DatabaseState, Entry, FEED_PAGE, Snapshot, Write, WriteError};
 use crate::keys::{ApiKey, MAX_KEYS};
 use crate::observability;
-use crate::search::sku_key;
 
 /// The channel every write notifies with its version once it commits.
 const CHANNEL: &str = "catalog_changes";

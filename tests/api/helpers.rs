@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use data_gen::Product;
+use product_model::Product;
 use product_search::config::Config;
 use product_search::startup::Application;
 use reqwest::{Client, Response};

@@ -13,7 +13,6 @@ mod pg;
 mod products;
 mod ranking;
 mod rate_limits;
-mod relevance;
 mod replicas;
 mod search;
 mod search_options;

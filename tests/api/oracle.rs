@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use data_gen::Product;
+use product_model::Product;
 use product_search::catalog::Catalog;
 use product_search::search::analyzer::stem;
 use product_search::search::{Filters, Language, MAX_LIMIT, Matching, SearchRequestBuilder, allowed_typos};

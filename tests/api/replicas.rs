@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use data_gen::Product;
+use product_model::Product;
 use product_search::search::Filters;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -160,7 +160,8 @@ async fn export_streams_the_catalogue_as_loadable_ndjson(app: TestApp) {
     assert_eq!(response.headers()["content-type"], "application/x-ndjson");
     assert_eq!(version_of(&response), 1);
     let text = response.text().await.unwrap();
-    let exported: Vec<data_gen::Product> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let exported: Vec<product_model::Product> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let mut expected = catalogue();
     expected.remove(2);
     assert_eq!(exported, expected, "every product, by id, as the generator made it");

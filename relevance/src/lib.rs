@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use data_gen::Product;
 use data_gen::taxonomy::classify;
+use product_model::Product;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::catalog::Catalog;
-use crate::search::{Filters, SearchRequest, SearchRequestBuilder};
+use product_search::catalog::Catalog;
+use product_search::search::{Filters, SearchRequest, SearchRequestBuilder};
 
 /// Results looked at for MRR.
 const DEPTH: usize = 100;
@@ -149,11 +149,14 @@ pub fn query_set(products: &[Product], seed: u64, per_class: usize) -> Vec<Label
         by_name.entry(p.name.as_deref().unwrap_or("")).or_default().push(p.product_id);
     }
     let grade = |ids: &[u64], g: u8| ids.iter().map(|&id| (id, g)).collect::<HashMap<u64, u8>>();
-    let synonyms = crate::search::Language::default();
+    let synonyms = product_search::search::Language::default();
     let synonym_of = |noun: &str| -> Option<String> {
-        let words = crate::search::analyzer::words(&mut crate::search::analyzer::word_analyzer(), noun);
+        let words = product_search::search::analyzer::words(
+            &mut product_search::search::analyzer::word_analyzer(),
+            noun,
+        );
         let stems: Vec<String> =
-            words.iter().map(|w| crate::search::analyzer::stem(w).into_owned()).collect();
+            words.iter().map(|w| product_search::search::analyzer::stem(w).into_owned()).collect();
         synonyms.synonyms().of(&stems).first().map(|member| member.join(" "))
     };
     let with_synonyms: Vec<(&Product, &'static str, &'static str)> =

@@ -1,13 +1,13 @@
 //! Criterion benches: catalogue generation, index build, and search per query class of the
-//! relevance set. `cargo bench --bench search`; `BENCH_PRODUCTS` sets the catalogue size
+//! relevance set. `cargo bench -p relevance --bench search`; `BENCH_PRODUCTS` sets the catalogue size
 //! for the search benches (default 100,000).
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use product_search::catalog::Catalog;
-use product_search::relevance::{QueryClass, query_set};
 use product_search::search::SearchIndex;
+use relevance::{QueryClass, query_set};
 
 fn products_for_search() -> u64 {
     std::env::var("BENCH_PRODUCTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)

@@ -1,8 +1,12 @@
-//! The detail fields of a product and their validation, with the exact messages of the
-//! product API: the first failing field is reported, in a fixed order.
+//! The detail fields of a product (`POST /products/{id}/details`) and their validation,
+//! with the exact messages of the product API: the first failing field is reported, in a
+//! fixed order.
 
-use data_gen::Product;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::bounds::{MAX_MANUFACTURER_CHARS, MAX_SKU_CHARS};
+use crate::fields::{FieldError, integer, text};
+use crate::product::Product;
 
 /// A validated body of `POST /products/{id}/details`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,23 +18,15 @@ pub struct ProductDetails {
     pub some_other_id: u64,
 }
 
-/// The first problem found in a details body, worded for the client.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DetailsError(pub String);
-
-pub(super) const MAX_SKU_CHARS: usize = 100;
-pub(super) const MAX_MANUFACTURER_CHARS: usize = 200;
-
 impl ProductDetails {
     /// Validates a parsed JSON body sent for product `path_id`. Unknown fields are ignored.
-    pub fn from_json(path_id: u64, body: &Value) -> Result<Self, DetailsError> {
+    pub fn from_json(path_id: u64, body: &Value) -> Result<Self, FieldError> {
         let Some(fields) = body.as_object() else {
-            return Err(DetailsError("Invalid JSON: expected a JSON object".into()));
+            return Err(FieldError("Invalid JSON: expected a JSON object".into()));
         };
         let product_id = integer(fields, "product_id", 1)?;
         if product_id != path_id {
-            return Err(DetailsError("product_id must equal productId".into()));
+            return Err(FieldError("product_id must equal productId".into()));
         }
         let sku = text(fields, "sku", MAX_SKU_CHARS)?;
         let manufacturer = text(fields, "manufacturer", MAX_MANUFACTURER_CHARS)?;
@@ -53,52 +49,8 @@ impl ProductDetails {
     }
 }
 
-pub(super) fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a Value, DetailsError> {
-    match fields.get(name) {
-        None | Some(Value::Null) => Err(DetailsError(format!("{name} is required"))),
-        Some(value) => Ok(value),
-    }
-}
-
-/// An integer field at least `min`. `1.0`, `"1"` and numbers beyond 64 bits are not integers.
-pub(super) fn integer(fields: &Map<String, Value>, name: &str, min: i64) -> Result<u64, DetailsError> {
-    let value = required(fields, name)?;
-    let number = match value {
-        Value::Number(n) if n.is_i64() || n.is_u64() => n,
-        _ => return Err(DetailsError(format!("{name} must be an integer"))),
-    };
-    match (number.as_i64(), number.as_u64()) {
-        (Some(n), _) if n < min => Err(DetailsError(format!("{name} must be >= {min}"))),
-        (_, Some(n)) => Ok(n),
-        _ => Err(DetailsError(format!("{name} must be an integer"))),
-    }
-}
-
-/// A string field of 1 to `max` characters.
-pub(super) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<String, DetailsError> {
-    let value = required(fields, name)?;
-    let Some(text) = value.as_str() else {
-        return Err(DetailsError(format!("{name} must be a string")));
-    };
-    check_text(name, text, max)?;
-    Ok(text.to_owned())
-}
-
-/// That `text` has 1 to `max` characters, none of them NUL: no store of record keeps it
-/// (PostgreSQL's `jsonb` refuses `\u0000`), and no shopper types it.
-pub(super) fn check_text(name: &str, text: &str, max: usize) -> Result<(), DetailsError> {
-    let chars = text.chars().count();
-    if chars == 0 || chars > max {
-        return Err(DetailsError(format!("{name} must be 1 to {max} characters")));
-    }
-    if text.contains('\0') {
-        return Err(DetailsError(format!("{name} must not contain the NUL character (\\u0000)")));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -181,7 +133,7 @@ mod tests {
     }
 
     /// Any JSON value, small; objects mostly use the details' own field names.
-    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    pub(crate) fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -239,22 +191,8 @@ mod tests {
                     proptest::prop_assert!((1..=MAX_MANUFACTURER_CHARS).contains(&details.manufacturer.chars().count()));
                     proptest::prop_assert!(details.category_id >= 1 && details.some_other_id >= 1);
                 }
-                Err(DetailsError(message)) => {
+                Err(FieldError(message)) => {
                     let named = FIELDS.iter().any(|field| message.starts_with(field)) || message.starts_with("Invalid JSON");
-                    proptest::prop_assert!(named, "{:?}", message);
-                }
-            }
-        }
-
-        /// The same for a whole product (`PUT`, a bulk line): valid ones pass the bounds check
-        /// a catalogue file's lines get.
-        #[test]
-        fn any_body_is_a_valid_product_or_names_the_first_bad_field(body in any_json()) {
-            match crate::catalog::product_from_json(&body, None) {
-                Ok(product) => proptest::prop_assert_eq!(crate::catalog::product::check_product(&product), Ok(())),
-                Err(DetailsError(message)) => {
-                    let named = message.starts_with("Invalid JSON")
-                        || message.split(' ').next().is_some_and(|field| body.get(field).is_some() || field == "product_id");
                     proptest::prop_assert!(named, "{:?}", message);
                 }
             }

@@ -4,7 +4,7 @@
 //! keep finding the product; typing a name key by key keeps it on the first page mostly.
 
 use product_search::catalog::Catalog;
-use product_search::relevance::{QueryClass, evaluate, query_set};
+use relevance::{QueryClass, evaluate, query_set};
 
 #[test]
 fn relevance_holds_its_floors() {

@@ -1,12 +1,12 @@
 //! Prints NDCG@10, MRR, zero-result rate and search latency per query class, over a
-//! generated catalogue: `cargo run --release --bin relevance -- --count 100000`.
+//! generated catalogue: `cargo run --release -p relevance -- --count 100000`.
 
 use std::io::Write;
 use std::time::Instant;
 
 use clap::Parser;
 use product_search::catalog::Catalog;
-use product_search::relevance::{evaluate, query_set, table};
+use relevance::{evaluate, query_set, table};
 
 /// Measure search relevance against the generator's ground truth.
 #[derive(Debug, Parser)]
