@@ -1,24 +1,26 @@
 # syntax=docker/dockerfile:1
 
 # Build stage: dependencies first, in their own layer, rebuilt only when a manifest changes.
+# Cargo reads every workspace member's manifest, so each gets one, with placeholder sources.
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
+COPY product-model/Cargo.toml product-model/
 COPY data-gen/Cargo.toml data-gen/
-RUN mkdir -p src/bin data-gen/src benches \
-    && echo 'fn main() {}' > src/main.rs \
-    && echo 'fn main() {}' > src/bin/relevance.rs \
-    && echo 'fn main() {}' > benches/search.rs \
-    && touch src/lib.rs data-gen/src/lib.rs \
-    && echo 'fn main() {}' > data-gen/src/main.rs \
+COPY relevance/Cargo.toml relevance/
+COPY localstack/proxy/Cargo.toml localstack/proxy/
+RUN for crate in . product-model data-gen relevance localstack/proxy; do \
+        mkdir -p "$crate/src" && touch "$crate/src/lib.rs" && echo 'fn main() {}' > "$crate/src/main.rs"; \
+    done \
+    && mkdir -p relevance/benches && echo 'fn main() {}' > relevance/benches/search.rs \
     && cargo build --release --locked -p product-search --bin product-search \
-    && rm -rf src data-gen/src benches
+    && rm -rf src product-model/src data-gen/src
 COPY src src
 COPY migrations migrations
+COPY product-model/src product-model/src
 COPY data-gen/src data-gen/src
-COPY benches/search.rs benches/search.rs
 # Touch the sources so cargo rebuilds them over the placeholder build above.
-RUN touch src/main.rs src/lib.rs data-gen/src/lib.rs \
+RUN touch src/main.rs src/lib.rs product-model/src/lib.rs data-gen/src/lib.rs \
     && cargo build --release --locked -p product-search --bin product-search
 
 # Final stage: the binary alone on a slim base, as a non-root user.

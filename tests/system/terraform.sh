@@ -3,7 +3,8 @@
 # fmt, init -backend=false and validate; then a real apply and destroy of the AWS root
 # against a local moto_server (the provider pointed at it by a test-only override file; ECS,
 # ELBv2 and RDS are not in LocalStack's free services: tests/system/localstack.sh applies the
-# LocalStack root to a real LocalStack); then checkov, hadolint and the parity of the roots.
+# LocalStack root to a real LocalStack); then checkov, hadolint, the Dockerfile's build stage
+# followed over its build context (tests/system/docker_build.py) and the parity of the roots.
 source "$(dirname "$0")/lib.sh"
 terraform=/usr/local/bin/terraform
 mirror=/opt/tf-plugins
@@ -96,6 +97,11 @@ grep -E "^(terraform|dockerfile) scan results" -A3 "$work/checkov.txt" | grep -E
 
 echo "-- hadolint"
 "$venv/hadolint" "$root/Dockerfile"
+
+echo "-- the Dockerfile's build stage over its build context (no Docker engine here)"
+python3 "$root/tests/system/docker_build.py" "$root" >"$work/docker_build.txt" ||
+  { cat "$work/docker_build.txt"; exit 1; }
+tail -1 "$work/docker_build.txt"
 
 echo "-- parity of the environment roots"
 "$venv/python" "$root/tests/system/parity.py" "$root/infra/envs/aws/main.tf" "$root/localstack/main.tf"
