@@ -95,6 +95,9 @@ async fn the_api_port_does_not_serve_metrics() {
 async fn the_grafana_dashboard_queries_only_series_we_export() {
     let app = spawn_app().await;
     app.search("q=alpha").await;
+    // A write, so the series only writes record (the feed's delay) are on /metrics too.
+    let written = app.post_json("/products/1/details", &crate::helpers::details(1, "GRAFANA-1")).await;
+    assert_eq!(written.status(), 204);
     let text = app.metrics().await;
     let dashboard: serde_json::Value =
         serde_json::from_str(include_str!("../../infra/grafana/product-search.json")).unwrap();
