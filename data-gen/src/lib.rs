@@ -4,6 +4,7 @@
 //! machine and with any number of threads: each product draws from its own RNG, derived from
 //! the seed and the product's index, so rayon may build them in any order.
 
+mod attributes;
 pub mod taxonomy;
 
 use fake::Fake;
@@ -60,6 +61,9 @@ pub fn product(seed: u64, id: u64) -> Product {
     let price = (rng.random_range(low..high) * 100.0).round() / 100.0;
     let rating = f64::from(rng.random_range(10u8..=50)) / 10.0;
     let (light, heavy) = kind.weight;
+    // Attributes draw from a stream of their own: the other fields never depend on them.
+    let mut attribute_rng = ChaCha8Rng::seed_from_u64(splitmix64(splitmix64(seed ^ ATTRIBUTE_STREAM) ^ id));
+    let attributes = attributes::attributes(&mut attribute_rng, category, kind, colour, material);
 
     Product {
         product_id: id,
@@ -75,8 +79,12 @@ pub fn product(seed: u64, id: u64) -> Product {
         category_id: Some(category.id),
         weight: Some(rng.random_range(light..=heavy)),
         some_other_id: Some(rng.random_range(1..=1_000_000)),
+        attributes,
     }
 }
+
+/// Tells the attributes' random stream apart from the product's own.
+const ATTRIBUTE_STREAM: u64 = 0xA771_B075;
 
 /// `text` holding no more memory than its length: `format!` leaves up to twice that, a
 /// third of a generated catalogue's text.
@@ -185,6 +193,34 @@ mod tests {
             assert!(parts[1].len() == 3 && parts[1].chars().all(|c| c.is_ascii_digit()), "{sku}");
             assert!(parts[2].len() == 3 && parts[2].chars().all(|c| c.is_ascii_uppercase()), "{sku}");
         }
+    }
+
+    #[test]
+    fn attributes_agree_with_the_description_and_some_hold_several_values() {
+        use product_model::AttributeValue;
+        let products = generate(8, 3_000);
+        let mut several = 0;
+        for p in &products {
+            let description = p.description.as_deref().unwrap();
+            let Some(AttributeValue::Text(material)) = p.attributes.get("material") else {
+                panic!("no material: {p:?}")
+            };
+            assert!(description.contains(&format!("made from {material}")), "{description}");
+            let coloured = CATEGORIES.iter().any(|c| c.coloured && Some(c.name) == p.category.as_deref());
+            match p.attributes.get("color") {
+                Some(AttributeValue::Text(colour)) => {
+                    assert!(coloured && description.contains(&format!(" in {colour}")), "{description}")
+                }
+                _ => assert!(!coloured, "{p:?}"),
+            }
+            several += p.attributes.iter().any(|(_, v)| matches!(v, AttributeValue::Texts(t) if t.len() > 1))
+                as usize;
+        }
+        assert!(
+            several > products.len() / 10,
+            "{several} of {} have a multi-valued attribute",
+            products.len()
+        );
     }
 
     #[test]

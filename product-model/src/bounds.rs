@@ -15,3 +15,11 @@ pub const MAX_SKU_CHARS: usize = 100;
 pub const MAX_MANUFACTURER_CHARS: usize = 200;
 /// Highest rating (the lowest is 0).
 pub const MAX_RATING: f64 = 5.0;
+/// Most attributes a product may hold.
+pub const MAX_ATTRIBUTES: usize = 64;
+/// Longest attribute name, in characters (lowercase letters, digits and `_`).
+pub const MAX_ATTRIBUTE_NAME_CHARS: usize = 64;
+/// Longest attribute string, in characters.
+pub const MAX_ATTRIBUTE_TEXT_CHARS: usize = 256;
+/// Most values in an attribute's array.
+pub const MAX_ATTRIBUTE_VALUES: usize = 32;

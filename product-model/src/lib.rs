@@ -1,4 +1,4 @@
-//! A catalogue's product: its fields ([`Product`]), the bounds every product served keeps
+//! A catalogue's product: its fields ([`Product`]) and the shop's own [`Attributes`], the bounds every product served keeps
 //! ([`bounds`]), the validation of a product or of its detail fields sent as JSON, with the
 //! first problem worded for the client ([`FieldError`]), and the rule that keeps SKUs
 //! unique ([`sku_key`]).
@@ -6,12 +6,14 @@
 //! The generator makes these products, catalogue files and the store hold them, the search
 //! index and the HTTP edge read them: this crate depends on none of them.
 
+mod attributes;
 pub mod bounds;
 mod details;
 mod fields;
 mod product;
 mod sku;
 
+pub use attributes::{AttributeValue, Attributes};
 pub use details::ProductDetails;
 pub use fields::FieldError;
 pub use product::{Product, check_product, product_from_json};

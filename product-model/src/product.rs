@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::attributes::Attributes;
 use crate::bounds::{
     MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_MANUFACTURER_CHARS, MAX_NAME_CHARS, MAX_PRODUCT_ID,
     MAX_RATING, MAX_SKU_CHARS,
@@ -60,6 +61,9 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub some_other_id: Option<u64>,
+    /// The shop's own attributes: colour, size, capacity, ...
+    #[serde(default, skip_serializing_if = "Attributes::is_empty")]
+    pub attributes: Attributes,
 }
 
 impl Product {
@@ -79,6 +83,7 @@ impl Product {
             category_id: None,
             weight: None,
             some_other_id: None,
+            attributes: Attributes::default(),
         }
     }
 }
@@ -110,6 +115,10 @@ pub fn product_from_json(body: &Value, path_id: Option<u64>) -> Result<Product, 
         category_id: optional(fields, "category_id", |f, n| integer(f, n, 1))?,
         weight: optional(fields, "weight", |f, n| integer(f, n, 0))?,
         some_other_id: optional(fields, "some_other_id", |f, n| integer(f, n, 1))?,
+        attributes: match fields.get("attributes") {
+            None | Some(Value::Null) => Attributes::default(),
+            Some(attributes) => Attributes::from_json(attributes)?,
+        },
     })
 }
 
@@ -143,7 +152,7 @@ pub fn check_product(product: &Product) -> Result<(), FieldError> {
             return Err(FieldError(format!("{name} must be >= 1")));
         }
     }
-    Ok(())
+    product.attributes.check()
 }
 
 #[cfg(test)]
@@ -157,7 +166,8 @@ mod tests {
             "product_id": 1, "name": "Acme Compact Lamp X-100", "brand": "Acme", "category": "Lighting",
             "description": "The Acme X-100 is a compact lamp, made from steel for reading.", "price": 39.99,
             "rating": 4.5, "in_stock": true, "sku": "ABC-123-XYZ", "manufacturer": "Acme Corporation",
-            "category_id": 456, "weight": 1250, "some_other_id": 789
+            "category_id": 456, "weight": 1250, "some_other_id": 789,
+            "attributes": {"color": "black", "material": "steel", "bulbs": ["E27", "E14"], "watts": 40}
         }))
         .unwrap()
     }
@@ -201,6 +211,10 @@ mod tests {
             error_for(json!({"product_id": u64::MAX})),
             format!("product_id must be <= {MAX_PRODUCT_ID}")
         );
+        assert_eq!(
+            error_for(json!({"product_id": 1, "attributes": {"size": ["S", 2]}})),
+            "attributes.size: an array holds only strings or only numbers"
+        );
     }
 
     #[test]
@@ -216,8 +230,14 @@ mod tests {
             check_product(&nul).unwrap_err().0,
             "description must not contain the NUL character (\\u0000)"
         );
-        let no_category = Product { category_id: Some(0), ..product };
+        let no_category = Product { category_id: Some(0), ..product.clone() };
         assert_eq!(check_product(&no_category).unwrap_err().0, "category_id must be >= 1");
+        let attributes = serde_json::from_value(json!({"color": "c".repeat(257)})).unwrap();
+        let long_colour = Product { attributes, ..product };
+        assert_eq!(
+            check_product(&long_colour).unwrap_err().0,
+            "attributes.color: a string holds 1 to 256 characters"
+        );
         assert!(check_product(&Product::bare(0)).is_err());
     }
 

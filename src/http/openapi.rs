@@ -291,6 +291,14 @@ mod tests {
         let details = &schemas["DetailsBody"]["properties"];
         assert_eq!(details["sku"]["maxLength"], MAX_SKU_CHARS);
         assert_eq!(details["manufacturer"]["maxLength"], MAX_MANUFACTURER_CHARS);
+        let attributes = &schemas["Attributes"];
+        assert_eq!(attributes["maxProperties"], MAX_ATTRIBUTES);
+        let lists = attributes["additionalProperties"]["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["type"] == "array");
+        assert!(lists.map(|list| &list["maxItems"]).all(|max| *max == MAX_ATTRIBUTE_VALUES));
     }
 
     #[test]

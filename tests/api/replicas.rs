@@ -108,19 +108,15 @@ async fn a_write_on_one_replica_is_read_on_the_other_with_min_catalog_version_an
 async fn put_delete_and_bulk_on_one_replica_reach_get_search_and_totals_on_the_other() {
     let url = pg::database().await;
     let (a, b) = tokio::join!(replica(&url, &[]), replica(&url, &[]));
-    let put = a
-        .client
-        .put(a.url("/products/3"))
-        .json(&json!({"product_id": 3, "name": "Wombat Velvet Armchair", "sku": "WOMBAT-1"}))
-        .send()
-        .await
-        .unwrap();
+    let armchair = json!({"product_id": 3, "name": "Wombat Velvet Armchair", "sku": "WOMBAT-1",
+                          "attributes": {"color": "moss", "seat_height_cm": 44, "legs": ["oak", "steel"]}});
+    let put = a.client.put(a.url("/products/3")).json(&armchair).send().await.unwrap();
     assert_eq!(put.status(), 200);
     let deleted = a.client.delete(a.url("/products/4")).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
     let lines = [
         json!({"product_id": COUNT + 1, "name": "Wombat Bulk Stool", "sku": "WOMBAT-2"}),
-        json!({"product_id": 5, "name": "Wombat Bulk Lamp", "sku": "WOMBAT-3"}),
+        json!({"product_id": 5, "name": "Wombat Bulk Lamp", "sku": "WOMBAT-3", "attributes": {"watts": [40, 60]}}),
     ];
     let bulk = a
         .client
@@ -141,6 +137,8 @@ async fn put_delete_and_bulk_on_one_replica_reach_get_search_and_totals_on_the_o
         .map(|p| p["product_id"].as_u64().unwrap())
         .collect();
     assert_eq!(found, BTreeSet::from([3, 5, COUNT + 1]));
+    assert_eq!(b.get("/products/3").await.json::<Value>().await.unwrap(), armchair, "attributes included");
+    assert_eq!(b.get("/products/5").await.json::<Value>().await.unwrap(), lines[1]);
     assert_eq!(b.get("/products/4").await.status(), 404);
     assert_eq!(health(&b).await["products"], COUNT, "one created, one deleted");
 }

@@ -71,6 +71,64 @@ async fn put_names_the_bad_field_and_changes_nothing(app: TestApp) {
     assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"], 0);
 }
 
+async fn attributes_travel_with_the_product_and_a_bad_one_is_named(app: TestApp) {
+    let mut lantern = product(COUNT + 1, "Quokka Solar Lantern", FREE_SKU);
+    lantern["attributes"] = json!({"color": "sage", "size": ["S", "M"], "capacity_l": 1.5, "solar": true});
+    assert_eq!(app.put_product(COUNT + 1, &lantern).await.json::<Value>().await.unwrap(), lantern);
+    let path = format!("/products/{}", COUNT + 1);
+    assert_eq!(app.get(&path).await.json::<Value>().await.unwrap(), lantern);
+    assert_eq!(app.search("q=quokka%20lantern").await["products"][0]["attributes"], lantern["attributes"]);
+    assert_eq!(
+        app.post_json(&format!("{path}/details"), &details(COUNT + 1, "ZZ-1-KEPT")).await.status(),
+        204
+    );
+    let detailed: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!((&detailed["sku"], &detailed["attributes"]), (&json!("ZZ-1-KEPT"), &lantern["attributes"]));
+    let stool =
+        json!({"product_id": COUNT + 2, "name": "Quokka Stool", "attributes": {"legs": 3, "wood": ["oak"]}});
+    assert_eq!(bulk(&app, &stool.to_string()).await.status(), 200);
+    assert_eq!(app.get(&format!("/products/{}", COUNT + 2)).await.json::<Value>().await.unwrap(), stool);
+
+    let version = app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"].clone();
+    let sizes: Vec<u32> = (30..63).collect();
+    let cases = [
+        (json!({"size": sizes}), "attributes.size: an array holds at most 32 values"),
+        (
+            json!({"Colour": "red"}),
+            "attributes: \"Colour\" is not an attribute name (1 to 64 lowercase letters, digits and _)",
+        ),
+        (json!({"size": ["S", 1]}), "attributes.size: an array holds only strings or only numbers"),
+        (
+            json!({"fit": {"eu": 1}}),
+            "attributes.fit: a value is a string, a number, a boolean or an array of strings or numbers",
+        ),
+        (json!("red"), "attributes must be an object"),
+    ];
+    for (attributes, message) in cases {
+        let mut bad = lantern.clone();
+        bad["attributes"] = attributes;
+        assert_error(app.put_product(COUNT + 1, &bad).await, 400, "INVALID_INPUT", message).await;
+    }
+    let mut bad = stool.clone();
+    bad["attributes"]["legs"] = json!("x".repeat(257));
+    let response = bulk(&app, &format!("{}\n{bad}", product(COUNT + 3, "Quokka Mat", "ZZ-3"))).await;
+    assert_error(
+        response,
+        400,
+        "INVALID_INPUT",
+        "line 2: attributes.legs: a string holds 1 to 256 characters",
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/products/{}", COUNT + 3)).await.status(),
+        404,
+        "nothing of the bulk was written"
+    );
+    assert_eq!(app.get("/health").await.json::<Value>().await.unwrap()["catalog_version"], version);
+    let kept: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(kept["attributes"], lantern["attributes"]);
+}
+
 async fn put_refuses_a_sku_held_by_another_product(app: TestApp) {
     let taken = catalogue()[1].sku.clone().unwrap();
     let response = app.put_product(1, &product(1, "Clash", &taken.to_lowercase())).await;
@@ -357,6 +415,7 @@ on_both_stores!(
     put_creates_or_replaces_the_whole_product_and_answers_with_it,
     put_names_the_bad_field_and_changes_nothing,
     put_refuses_a_sku_held_by_another_product,
+    attributes_travel_with_the_product_and_a_bad_one_is_named,
     delete_removes_the_product_from_get_search_totals_and_facets,
     bulk_upserts_every_line_in_one_version,
     bulk_names_the_first_bad_line_and_writes_nothing,

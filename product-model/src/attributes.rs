@@ -1,0 +1,447 @@
+//! A product's own attributes: what a shop describes its products by beyond the built-in
+//! fields (colour, size, material, capacity, ...). Each is named by lowercase letters,
+//! digits and `_`, and holds a string, a number, a boolean, or a list of strings or of
+//! numbers. They are kept sorted by name, one value per name, in as little memory as a
+//! catalogue of millions needs.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Number, Value};
+
+use crate::bounds::{
+    MAX_ATTRIBUTE_NAME_CHARS, MAX_ATTRIBUTE_TEXT_CHARS, MAX_ATTRIBUTE_VALUES, MAX_ATTRIBUTES,
+};
+use crate::fields::FieldError;
+
+/// One attribute's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttributeValue {
+    Text(Box<str>),
+    Number(Number),
+    Bool(bool),
+    /// A list of strings; an empty list is read back as this.
+    Texts(Box<[Box<str>]>),
+    Numbers(Box<[Number]>),
+}
+
+/// A product's attributes, sorted by name, each name once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attributes(Box<[(Box<str>, AttributeValue)]>);
+
+impl Attributes {
+    /// From name and value pairs in any order; a name given twice keeps its last value, as
+    /// a JSON object's does.
+    pub fn new(pairs: impl IntoIterator<Item = (Box<str>, AttributeValue)>) -> Self {
+        let mut pairs: Vec<(Box<str>, AttributeValue)> = pairs.into_iter().collect();
+        // Stable: of equal names, the last given ends last, and is the one kept.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(Box<str>, AttributeValue)> = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            match kept.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => kept.push(pair),
+            }
+        }
+        Self(kept.into_boxed_slice())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&AttributeValue> {
+        self.0.binary_search_by(|(key, _)| (**key).cmp(name)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Name and value, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &AttributeValue)> {
+        self.0.iter().map(|(name, value)| (&**name, value))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Reads `attributes` from a parsed JSON body, naming the first bad attribute. A `null`
+    /// value is no value: the attribute is left out.
+    pub fn from_json(value: &Value) -> Result<Self, FieldError> {
+        let Some(entries) = value.as_object() else {
+            return Err(FieldError("attributes must be an object".into()));
+        };
+        check_count(entries.values().filter(|value| !value.is_null()).count())?;
+        let mut pairs = Vec::with_capacity(entries.len());
+        for (name, value) in entries {
+            check_name(name)?;
+            let invalid = |what: &str| FieldError(format!("attributes.{name}: {what}"));
+            let value = match value {
+                Value::Null => continue,
+                Value::Bool(flag) => AttributeValue::Bool(*flag),
+                Value::Number(number) => AttributeValue::Number(number.clone()),
+                Value::String(text) => AttributeValue::Text(text.as_str().into()),
+                Value::Array(values) if values.iter().all(Value::is_string) => {
+                    AttributeValue::Texts(values.iter().filter_map(Value::as_str).map(Box::from).collect())
+                }
+                Value::Array(values) if values.iter().all(Value::is_number) => {
+                    AttributeValue::Numbers(values.iter().filter_map(|v| v.as_number().cloned()).collect())
+                }
+                Value::Array(_) => return Err(invalid("an array holds only strings or only numbers")),
+                Value::Object(_) => {
+                    return Err(invalid(
+                        "a value is a string, a number, a boolean or an array of strings or numbers",
+                    ));
+                }
+            };
+            check_value(name, &value)?;
+            pairs.push((Box::from(name.as_str()), value));
+        }
+        Ok(Self::new(pairs))
+    }
+
+    /// Holds attributes read as a typed value (a catalogue file's line) to the bounds
+    /// [`Attributes::from_json`] sets.
+    pub fn check(&self) -> Result<(), FieldError> {
+        check_count(self.len())?;
+        for (name, value) in self.iter() {
+            check_name(name)?;
+            check_value(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_count(count: usize) -> Result<(), FieldError> {
+    if count > MAX_ATTRIBUTES {
+        return Err(FieldError(format!("attributes holds at most {MAX_ATTRIBUTES} attributes")));
+    }
+    Ok(())
+}
+
+fn check_name(name: &str) -> Result<(), FieldError> {
+    let valid = (1..=MAX_ATTRIBUTE_NAME_CHARS).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        let shown: String = name.chars().take(MAX_ATTRIBUTE_NAME_CHARS).collect();
+        return Err(FieldError(format!(
+            "attributes: {shown:?} is not an attribute name (1 to {MAX_ATTRIBUTE_NAME_CHARS} lowercase letters, \
+             digits and _)"
+        )));
+    }
+    Ok(())
+}
+
+fn check_value(name: &str, value: &AttributeValue) -> Result<(), FieldError> {
+    let check_text = |text: &str| {
+        let chars = text.chars().count();
+        if chars == 0 || chars > MAX_ATTRIBUTE_TEXT_CHARS {
+            return Err(FieldError(format!(
+                "attributes.{name}: a string holds 1 to {MAX_ATTRIBUTE_TEXT_CHARS} characters"
+            )));
+        }
+        if text.contains('\0') {
+            return Err(FieldError(format!(
+                "attributes.{name}: must not contain the NUL character (\\u0000)"
+            )));
+        }
+        Ok(())
+    };
+    let too_many = |count: usize| {
+        (count > MAX_ATTRIBUTE_VALUES).then(|| {
+            FieldError(format!("attributes.{name}: an array holds at most {MAX_ATTRIBUTE_VALUES} values"))
+        })
+    };
+    match value {
+        AttributeValue::Text(text) => check_text(text),
+        AttributeValue::Number(_) | AttributeValue::Bool(_) => Ok(()),
+        AttributeValue::Texts(texts) => match too_many(texts.len()) {
+            Some(error) => Err(error),
+            None => texts.iter().try_for_each(|text| check_text(text)),
+        },
+        AttributeValue::Numbers(numbers) => too_many(numbers.len()).map_or(Ok(()), Err),
+    }
+}
+
+impl Serialize for AttributeValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::Number(number) => number.serialize(serializer),
+            Self::Bool(flag) => serializer.serialize_bool(*flag),
+            Self::Texts(texts) => {
+                let mut seq = serializer.serialize_seq(Some(texts.len()))?;
+                texts.iter().try_for_each(|text| seq.serialize_element(&**text))?;
+                seq.end()
+            }
+            Self::Numbers(numbers) => {
+                let mut seq = serializer.serialize_seq(Some(numbers.len()))?;
+                numbers.iter().try_for_each(|number| seq.serialize_element(number))?;
+                seq.end()
+            }
+        }
+    }
+}
+
+impl Serialize for Attributes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        self.iter().try_for_each(|(name, value)| map.serialize_entry(name, value))?;
+        map.end()
+    }
+}
+
+/// An element of a list: a string or a number.
+enum Element {
+    Text(Box<str>),
+    Number(Number),
+}
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(text) => Ok(Self::Text(text.into())),
+            Value::Number(number) => Ok(Self::Number(number)),
+            _ => Err(de::Error::custom("an array holds only strings or only numbers")),
+        }
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Option<AttributeValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string, a number, a boolean or an array of strings or numbers")
+    }
+
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+        Ok(Some(AttributeValue::Bool(flag)))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(Some(AttributeValue::Number(n.into())))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(Some(AttributeValue::Number(n.into())))
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+        Number::from_f64(n)
+            .map(|n| Some(AttributeValue::Number(n)))
+            .ok_or_else(|| E::custom("not a finite number"))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Some(AttributeValue::Text(text.into())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (mut texts, mut numbers) = (Vec::new(), Vec::new());
+        while let Some(element) = seq.next_element::<Element>()? {
+            match element {
+                Element::Text(text) => texts.push(text),
+                Element::Number(number) => numbers.push(number),
+            }
+        }
+        match (texts.is_empty(), numbers.is_empty()) {
+            (_, true) => Ok(Some(AttributeValue::Texts(texts.into_boxed_slice()))),
+            (true, false) => Ok(Some(AttributeValue::Numbers(numbers.into_boxed_slice()))),
+            (false, false) => Err(de::Error::custom("an array holds only strings or only numbers")),
+        }
+    }
+}
+
+/// A value that may be `null` (no value).
+struct MaybeValue(Option<AttributeValue>);
+
+impl<'de> Deserialize<'de> for MaybeValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor).map(Self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AttributesVisitor;
+
+        impl<'de> Visitor<'de> for AttributesVisitor {
+            type Value = Attributes;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of attributes")
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Attributes, E> {
+                Ok(Attributes::default())
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((name, MaybeValue(value))) = map.next_entry::<String, MaybeValue>()? {
+                    if let Some(value) = value {
+                        pairs.push((name.into_boxed_str(), value));
+                    }
+                }
+                Ok(Attributes::new(pairs))
+            }
+        }
+
+        deserializer.deserialize_any(AttributesVisitor)
+    }
+}
+
+#[cfg(feature = "openapi")]
+mod schema {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
+
+    use super::Attributes;
+    use crate::bounds::{
+        MAX_ATTRIBUTE_NAME_CHARS, MAX_ATTRIBUTE_TEXT_CHARS, MAX_ATTRIBUTE_VALUES, MAX_ATTRIBUTES,
+    };
+
+    fn text() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_ATTRIBUTE_TEXT_CHARS))
+    }
+
+    fn list(of: ObjectBuilder) -> ArrayBuilder {
+        ArrayBuilder::new().items(of).max_items(Some(MAX_ATTRIBUTE_VALUES))
+    }
+
+    impl utoipa::PartialSchema for Attributes {
+        fn schema() -> RefOr<Schema> {
+            let value = AnyOfBuilder::new()
+                .item(text())
+                .item(ObjectBuilder::new().schema_type(Type::Number))
+                .item(ObjectBuilder::new().schema_type(Type::Boolean))
+                .item(list(text()))
+                .item(list(ObjectBuilder::new().schema_type(Type::Number)));
+            let name = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^[a-z0-9_]{{1,{MAX_ATTRIBUTE_NAME_CHARS}}}$")));
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(
+                    "The shop's own attributes, by name (lowercase letters, digits and _): each a string, a \
+                     number, a boolean, or an array of strings or of numbers.",
+                ))
+                .property_names(Some(name))
+                .additional_properties(Some(RefOr::T(Schema::from(value))))
+                .max_properties(Some(MAX_ATTRIBUTES))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for Attributes {}
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn error_for(value: Value) -> String {
+        Attributes::from_json(&value).unwrap_err().0
+    }
+
+    #[test]
+    fn every_kind_of_value_is_read_and_written_back_the_same() {
+        let body = json!({"color": "red", "size": ["S", "M"], "capacity_l": 1.5, "pages": 320,
+                          "wireless": true, "screen_in": [13.3, 15], "tags": []});
+        let attributes = Attributes::from_json(&body).unwrap();
+        assert_eq!(serde_json::to_value(&attributes).unwrap(), body);
+        let typed: Attributes = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(typed, attributes);
+        assert_eq!(attributes.get("pages"), Some(&AttributeValue::Number(320.into())));
+        let names: Vec<&str> = attributes.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["capacity_l", "color", "pages", "screen_in", "size", "tags", "wireless"]);
+    }
+
+    #[test]
+    fn a_null_value_is_no_attribute() {
+        let attributes = Attributes::from_json(&json!({"color": null, "size": "M"})).unwrap();
+        assert_eq!((attributes.len(), attributes.get("color")), (1, None));
+        let typed: Attributes = serde_json::from_value(json!({"color": null})).unwrap();
+        assert!(typed.is_empty());
+    }
+
+    #[test]
+    fn a_bad_attribute_is_named_with_what_it_must_be() {
+        assert_eq!(error_for(json!([1])), "attributes must be an object");
+        assert_eq!(
+            error_for(json!({"Size": "M"})),
+            "attributes: \"Size\" is not an attribute name (1 to 64 lowercase letters, digits and _)"
+        );
+        assert!(error_for(json!({"": 1})).starts_with("attributes: \"\" is not an attribute name"));
+        assert!(error_for(json!({"a".repeat(65): 1})).contains("is not an attribute name"));
+        let many: Vec<u32> = (0..33).collect();
+        assert_eq!(error_for(json!({"size": many})), "attributes.size: an array holds at most 32 values");
+        assert_eq!(
+            error_for(json!({"size": ["S", 1]})),
+            "attributes.size: an array holds only strings or only numbers"
+        );
+        assert_eq!(
+            error_for(json!({"size": [["S"]]})),
+            "attributes.size: an array holds only strings or only numbers"
+        );
+        assert_eq!(
+            error_for(json!({"size": {"eu": 42}})),
+            "attributes.size: a value is a string, a number, a boolean or an array of strings or numbers"
+        );
+        assert_eq!(error_for(json!({"color": ""})), "attributes.color: a string holds 1 to 256 characters");
+        assert_eq!(
+            error_for(json!({"color": "r".repeat(257)})),
+            "attributes.color: a string holds 1 to 256 characters"
+        );
+        assert_eq!(
+            error_for(json!({"size": ["M", ""]})),
+            "attributes.size: a string holds 1 to 256 characters"
+        );
+        assert_eq!(
+            error_for(json!({"color": "r\u{0}"})),
+            "attributes.color: must not contain the NUL character (\\u0000)"
+        );
+        let too_many: serde_json::Map<String, Value> = (0..65).map(|i| (format!("a{i}"), json!(i))).collect();
+        assert_eq!(error_for(Value::Object(too_many)), "attributes holds at most 64 attributes");
+        let most: serde_json::Map<String, Value> = (0..64).map(|i| (format!("a{i}"), json!(i))).collect();
+        assert_eq!(Attributes::from_json(&Value::Object(most)).unwrap().len(), 64);
+    }
+
+    #[test]
+    fn typed_attributes_are_held_to_the_same_bounds() {
+        let read =
+            |value: Value| serde_json::from_value::<Attributes>(value).unwrap().check().map_err(|e| e.0);
+        assert_eq!(read(json!({"color": "red", "size": ["S"]})), Ok(()));
+        assert_eq!(read(json!({"Color": "red"})).unwrap_err(), error_for(json!({"Color": "red"})));
+        let many: Vec<u32> = (0..33).collect();
+        assert_eq!(
+            read(json!({"size": many})).unwrap_err(),
+            "attributes.size: an array holds at most 32 values"
+        );
+        assert_eq!(read(json!({"color": "r\u{0}"})).unwrap_err(), error_for(json!({"color": "r\u{0}"})));
+        assert!(serde_json::from_value::<Attributes>(json!({"size": ["S", 1]})).is_err());
+        assert!(serde_json::from_value::<Attributes>(json!({"size": {"eu": 1}})).is_err());
+    }
+
+    #[test]
+    fn a_name_given_twice_keeps_its_last_value() {
+        let attributes: Attributes = serde_json::from_str(r#"{"color": "red", "color": "blue"}"#).unwrap();
+        assert_eq!(attributes.get("color"), Some(&AttributeValue::Text("blue".into())));
+        assert_eq!(attributes.len(), 1);
+    }
+}
