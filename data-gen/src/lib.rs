@@ -213,7 +213,11 @@ mod tests {
                 }
                 _ => assert!(!coloured, "{p:?}"),
             }
-            several += p.attributes.iter().any(|(_, v)| matches!(v, AttributeValue::Texts(t) if t.len() > 1))
+            several += p
+                .attributes
+                .pairs()
+                .iter()
+                .any(|(_, v)| matches!(v, AttributeValue::Texts(t) if t.len() > 1))
                 as usize;
         }
         assert!(

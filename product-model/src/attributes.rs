@@ -9,6 +9,7 @@ use std::fmt;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Number, Value};
 
 use crate::bounds::{
@@ -27,9 +28,16 @@ pub enum AttributeValue {
     Numbers(Box<[Number]>),
 }
 
-/// A product's attributes, sorted by name, each name once.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Attributes(Box<[(Box<str>, AttributeValue)]>);
+/// A product's attributes, sorted by name, each name once. Kept as their compact JSON, one
+/// allocation a product: a catalogue holds them to write them back, and reads them seldom.
+#[derive(Debug, Clone, Default)]
+pub struct Attributes(Option<Box<RawValue>>);
+
+impl PartialEq for Attributes {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
 
 impl Attributes {
     /// From name and value pairs in any order; a name given twice keeps its last value, as
@@ -45,24 +53,39 @@ impl Attributes {
                 _ => kept.push(pair),
             }
         }
-        Self(kept.into_boxed_slice())
+        if kept.is_empty() {
+            return Self::default();
+        }
+        let json = serde_json::to_string(&Sorted(&kept)).expect("attributes serialise");
+        Self(Some(RawValue::from_string(json).expect("serde_json writes valid JSON")))
     }
 
-    pub fn get(&self, name: &str) -> Option<&AttributeValue> {
-        self.0.binary_search_by(|(key, _)| (**key).cmp(name)).ok().map(|i| &self.0[i].1)
+    /// The value of attribute `name`, if the product has it.
+    pub fn get(&self, name: &str) -> Option<AttributeValue> {
+        self.pairs().into_iter().find(|(key, _)| &**key == name).map(|(_, value)| value)
     }
 
-    /// Name and value, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &AttributeValue)> {
-        self.0.iter().map(|(name, value)| (&**name, value))
+    /// Every name and value, by name.
+    pub fn pairs(&self) -> Vec<(Box<str>, AttributeValue)> {
+        let Some(raw) = &self.0 else { return Vec::new() };
+        let mut pairs = Vec::new();
+        let mut reader = serde_json::Deserializer::from_str(raw.get());
+        de::Deserializer::deserialize_map(&mut reader, PairsVisitor(&mut pairs))
+            .expect("kept attributes read back");
+        pairs
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.pairs().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
+    }
+
+    /// The attributes' compact JSON: `{}` when there are none.
+    pub fn json(&self) -> &str {
+        self.0.as_deref().map_or("{}", RawValue::get)
     }
 
     /// Reads `attributes` from a parsed JSON body, naming the first bad attribute. A `null`
@@ -103,8 +126,9 @@ impl Attributes {
     /// Holds attributes read as a typed value (a catalogue file's line) to the bounds
     /// [`Attributes::from_json`] sets.
     pub fn check(&self) -> Result<(), FieldError> {
-        check_count(self.len())?;
-        for (name, value) in self.iter() {
+        let pairs = self.pairs();
+        check_count(pairs.len())?;
+        for (name, value) in &pairs {
             check_name(name)?;
             check_value(name, value)?;
         }
@@ -183,11 +207,23 @@ impl Serialize for AttributeValue {
     }
 }
 
+/// Pairs already sorted and unique, written as a JSON object.
+struct Sorted<'a>(&'a [(Box<str>, AttributeValue)]);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        self.0.iter().try_for_each(|(name, value)| map.serialize_entry(&**name, value))?;
+        map.end()
+    }
+}
+
 impl Serialize for Attributes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.len()))?;
-        self.iter().try_for_each(|(name, value)| map.serialize_entry(name, value))?;
-        map.end()
+        match &self.0 {
+            Some(raw) => raw.serialize(serializer),
+            None => serializer.serialize_map(Some(0))?.end(),
+        }
     }
 }
 
@@ -271,33 +307,35 @@ impl<'de> Deserialize<'de> for MaybeValue {
     }
 }
 
-impl<'de> Deserialize<'de> for Attributes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AttributesVisitor;
+/// Collects an object's name and value pairs, in its order, leaving out `null` values.
+struct PairsVisitor<'a>(&'a mut Vec<(Box<str>, AttributeValue)>);
 
-        impl<'de> Visitor<'de> for AttributesVisitor {
-            type Value = Attributes;
+impl<'de> Visitor<'de> for PairsVisitor<'_> {
+    type Value = ();
 
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of attributes")
-            }
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of attributes")
+    }
 
-            fn visit_unit<E: de::Error>(self) -> Result<Attributes, E> {
-                Ok(Attributes::default())
-            }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some((name, MaybeValue(value))) = map.next_entry::<String, MaybeValue>()? {
-                    if let Some(value) = value {
-                        pairs.push((name.into_boxed_str(), value));
-                    }
-                }
-                Ok(Attributes::new(pairs))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some((name, MaybeValue(value))) = map.next_entry::<String, MaybeValue>()? {
+            if let Some(value) = value {
+                self.0.push((name.into_boxed_str(), value));
             }
         }
+        Ok(())
+    }
+}
 
-        deserializer.deserialize_any(AttributesVisitor)
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut pairs = Vec::new();
+        deserializer.deserialize_any(PairsVisitor(&mut pairs))?;
+        Ok(Attributes::new(pairs))
     }
 }
 
@@ -367,9 +405,16 @@ mod tests {
         assert_eq!(serde_json::to_value(&attributes).unwrap(), body);
         let typed: Attributes = serde_json::from_value(body.clone()).unwrap();
         assert_eq!(typed, attributes);
-        assert_eq!(attributes.get("pages"), Some(&AttributeValue::Number(320.into())));
-        let names: Vec<&str> = attributes.iter().map(|(name, _)| name).collect();
-        assert_eq!(names, ["capacity_l", "color", "pages", "screen_in", "size", "tags", "wireless"]);
+        assert_eq!(attributes.get("pages"), Some(AttributeValue::Number(320.into())));
+        let names: Vec<Box<str>> = attributes.pairs().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(
+            names,
+            ["capacity_l", "color", "pages", "screen_in", "size", "tags", "wireless"].map(Box::from)
+        );
+        assert_eq!(
+            attributes.json(),
+            r#"{"capacity_l":1.5,"color":"red","pages":320,"screen_in":[13.3,15],"size":["S","M"],"tags":[],"wireless":true}"#
+        );
     }
 
     #[test]
@@ -441,7 +486,7 @@ mod tests {
     #[test]
     fn a_name_given_twice_keeps_its_last_value() {
         let attributes: Attributes = serde_json::from_str(r#"{"color": "red", "color": "blue"}"#).unwrap();
-        assert_eq!(attributes.get("color"), Some(&AttributeValue::Text("blue".into())));
+        assert_eq!(attributes.get("color"), Some(AttributeValue::Text("blue".into())));
         assert_eq!(attributes.len(), 1);
     }
 }
