@@ -132,7 +132,8 @@ pub(crate) mod tests {
         assert!(ProductDetails::from_json(1, &with("colour", json!("red"))).is_ok());
     }
 
-    /// Any JSON value, small; objects mostly use the details' own field names.
+    /// Any JSON value, small; objects mostly use the details' own field names, or
+    /// `attributes`.
     pub(crate) fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
@@ -148,6 +149,7 @@ pub(crate) mod tests {
         leaf.prop_recursive(2, 16, 8, |inner| {
             let key = prop_oneof![
                 proptest::sample::select(FIELDS.to_vec()).prop_map(str::to_owned),
+                Just("attributes".to_owned()),
                 "[a-z_]{1,8}",
             ];
             prop_oneof![

@@ -169,6 +169,15 @@ BAD_JSON = [
     b"{\"product_id\": 1, \"product_id\": 2}", b"\x00\x01\x02", b"{\"product_id\": 1, \"rating\": 99}",
     b"{\"product_id\": 1, \"sku\": \"' OR 1=1 --\", \"manufacturer\": \"\\u0000\", \"category_id\": 1, "
     b"\"weight\": 1, \"some_other_id\": 1}",
+    # Attributes: bad names, kinds, mixes, nesting, sizes and NUL.
+    b"{\"product_id\": 1, \"attributes\": [1, 2]}", b"{\"product_id\": 1, \"attributes\": {\"A B\": 1}}",
+    b"{\"product_id\": 1, \"attributes\": {\"x\": [[1]]}}", b"{\"product_id\": 1, \"attributes\": {\"x\": [\"a\", 1]}}",
+    b"{\"product_id\": 1, \"attributes\": {\"x\": {\"y\": {\"z\": 1}}}}",
+    b"{\"product_id\": 1, \"attributes\": {\"x\": \"\\u0000\"}}",
+    b"{\"product_id\": 1, \"attributes\": {\"x\": \"" + b"v" * 257 + b"\"}}",
+    b"{\"product_id\": 1, \"attributes\": {\"x\": [" + b",".join([b"1"] * 33) + b"]}}",
+    b"{\"product_id\": 1, \"attributes\": {" + b",".join(b"\"a%d\": 1" % i for i in range(65)) + b"}}",
+    b"{\"product_id\": 1, \"attributes\": {\"x\": " + b"[" * 5000 + b"]" * 5000 + b"}}",
 ]
 
 
