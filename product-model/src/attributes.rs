@@ -15,7 +15,7 @@ use serde_json::{Number, Value};
 use crate::bounds::{
     MAX_ATTRIBUTE_NAME_CHARS, MAX_ATTRIBUTE_TEXT_CHARS, MAX_ATTRIBUTE_VALUES, MAX_ATTRIBUTES,
 };
-use crate::fields::FieldError;
+use crate::fields::{FieldError, check_text};
 
 /// One attribute's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,10 +75,6 @@ impl Attributes {
         pairs
     }
 
-    pub fn len(&self) -> usize {
-        self.pairs().len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
     }
@@ -98,27 +94,13 @@ impl Attributes {
         let mut pairs = Vec::with_capacity(entries.len());
         for (name, value) in entries {
             check_name(name)?;
-            let invalid = |what: &str| FieldError(format!("attributes.{name}: {what}"));
-            let value = match value {
-                Value::Null => continue,
-                Value::Bool(flag) => AttributeValue::Bool(*flag),
-                Value::Number(number) => AttributeValue::Number(number.clone()),
-                Value::String(text) => AttributeValue::Text(text.as_str().into()),
-                Value::Array(values) if values.iter().all(Value::is_string) => {
-                    AttributeValue::Texts(values.iter().filter_map(Value::as_str).map(Box::from).collect())
-                }
-                Value::Array(values) if values.iter().all(Value::is_number) => {
-                    AttributeValue::Numbers(values.iter().filter_map(|v| v.as_number().cloned()).collect())
-                }
-                Value::Array(_) => return Err(invalid("an array holds only strings or only numbers")),
-                Value::Object(_) => {
-                    return Err(invalid(
-                        "a value is a string, a number, a boolean or an array of strings or numbers",
-                    ));
-                }
-            };
-            check_value(name, &value)?;
-            pairs.push((Box::from(name.as_str()), value));
+            // The same reading as a catalogue file's, so both accept the same attributes.
+            let MaybeValue(value) = MaybeValue::deserialize(value)
+                .map_err(|error| FieldError(format!("attributes.{name}: {error}")))?;
+            if let Some(value) = value {
+                check_value(name, &value)?;
+                pairs.push((Box::from(name.as_str()), value));
+            }
         }
         Ok(Self::new(pairs))
     }
@@ -157,33 +139,24 @@ fn check_name(name: &str) -> Result<(), FieldError> {
 }
 
 fn check_value(name: &str, value: &AttributeValue) -> Result<(), FieldError> {
-    let check_text = |text: &str| {
-        let chars = text.chars().count();
-        if chars == 0 || chars > MAX_ATTRIBUTE_TEXT_CHARS {
+    let field = || format!("attributes.{name}");
+    let too_many = |count: usize| {
+        if count > MAX_ATTRIBUTE_VALUES {
             return Err(FieldError(format!(
-                "attributes.{name}: a string holds 1 to {MAX_ATTRIBUTE_TEXT_CHARS} characters"
-            )));
-        }
-        if text.contains('\0') {
-            return Err(FieldError(format!(
-                "attributes.{name}: must not contain the NUL character (\\u0000)"
+                "{}: an array holds at most {MAX_ATTRIBUTE_VALUES} values",
+                field()
             )));
         }
         Ok(())
     };
-    let too_many = |count: usize| {
-        (count > MAX_ATTRIBUTE_VALUES).then(|| {
-            FieldError(format!("attributes.{name}: an array holds at most {MAX_ATTRIBUTE_VALUES} values"))
-        })
-    };
     match value {
-        AttributeValue::Text(text) => check_text(text),
+        AttributeValue::Text(text) => check_text(&field(), text, MAX_ATTRIBUTE_TEXT_CHARS),
         AttributeValue::Number(_) | AttributeValue::Bool(_) => Ok(()),
-        AttributeValue::Texts(texts) => match too_many(texts.len()) {
-            Some(error) => Err(error),
-            None => texts.iter().try_for_each(|text| check_text(text)),
-        },
-        AttributeValue::Numbers(numbers) => too_many(numbers.len()).map_or(Ok(()), Err),
+        AttributeValue::Texts(texts) => {
+            too_many(texts.len())?;
+            texts.iter().try_for_each(|text| check_text(&field(), text, MAX_ATTRIBUTE_TEXT_CHARS))
+        }
+        AttributeValue::Numbers(numbers) => too_many(numbers.len()),
     }
 }
 
@@ -280,6 +253,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom("a value is a string, a number, a boolean or an array of strings or numbers"))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -420,7 +397,7 @@ mod tests {
     #[test]
     fn a_null_value_is_no_attribute() {
         let attributes = Attributes::from_json(&json!({"color": null, "size": "M"})).unwrap();
-        assert_eq!((attributes.len(), attributes.get("color")), (1, None));
+        assert_eq!((attributes.pairs().len(), attributes.get("color")), (1, None));
         let typed: Attributes = serde_json::from_value(json!({"color": null})).unwrap();
         assert!(typed.is_empty());
     }
@@ -448,23 +425,20 @@ mod tests {
             error_for(json!({"size": {"eu": 42}})),
             "attributes.size: a value is a string, a number, a boolean or an array of strings or numbers"
         );
-        assert_eq!(error_for(json!({"color": ""})), "attributes.color: a string holds 1 to 256 characters");
+        assert_eq!(error_for(json!({"color": ""})), "attributes.color must be 1 to 256 characters");
         assert_eq!(
             error_for(json!({"color": "r".repeat(257)})),
-            "attributes.color: a string holds 1 to 256 characters"
+            "attributes.color must be 1 to 256 characters"
         );
-        assert_eq!(
-            error_for(json!({"size": ["M", ""]})),
-            "attributes.size: a string holds 1 to 256 characters"
-        );
+        assert_eq!(error_for(json!({"size": ["M", ""]})), "attributes.size must be 1 to 256 characters");
         assert_eq!(
             error_for(json!({"color": "r\u{0}"})),
-            "attributes.color: must not contain the NUL character (\\u0000)"
+            "attributes.color must not contain the NUL character (\\u0000)"
         );
         let too_many: serde_json::Map<String, Value> = (0..65).map(|i| (format!("a{i}"), json!(i))).collect();
         assert_eq!(error_for(Value::Object(too_many)), "attributes holds at most 64 attributes");
         let most: serde_json::Map<String, Value> = (0..64).map(|i| (format!("a{i}"), json!(i))).collect();
-        assert_eq!(Attributes::from_json(&Value::Object(most)).unwrap().len(), 64);
+        assert_eq!(Attributes::from_json(&Value::Object(most)).unwrap().pairs().len(), 64);
     }
 
     #[test]
@@ -487,6 +461,6 @@ mod tests {
     fn a_name_given_twice_keeps_its_last_value() {
         let attributes: Attributes = serde_json::from_str(r#"{"color": "red", "color": "blue"}"#).unwrap();
         assert_eq!(attributes.get("color"), Some(AttributeValue::Text("blue".into())));
-        assert_eq!(attributes.len(), 1);
+        assert_eq!(attributes.pairs().len(), 1);
     }
 }

@@ -236,7 +236,7 @@ mod tests {
         let long_colour = Product { attributes, ..product };
         assert_eq!(
             check_product(&long_colour).unwrap_err().0,
-            "attributes.color: a string holds 1 to 256 characters"
+            "attributes.color must be 1 to 256 characters"
         );
         assert!(check_product(&Product::bare(0)).is_err());
     }
