@@ -293,12 +293,18 @@ mod tests {
         assert_eq!(details["manufacturer"]["maxLength"], MAX_MANUFACTURER_CHARS);
         let attributes = &schemas["Attributes"];
         assert_eq!(attributes["maxProperties"], MAX_ATTRIBUTES);
-        let lists = attributes["additionalProperties"]["anyOf"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|v| v["type"] == "array");
-        assert!(lists.map(|list| &list["maxItems"]).all(|max| *max == MAX_ATTRIBUTE_VALUES));
+        let kinds = attributes["additionalProperties"]["anyOf"].as_array().unwrap();
+        let lists: Vec<&Value> = kinds.iter().filter(|kind| kind["type"] == "array").collect();
+        assert_eq!(lists.len(), 2, "a list of strings and a list of numbers: {kinds:?}");
+        for list in &lists {
+            assert_eq!(list["maxItems"], MAX_ATTRIBUTE_VALUES);
+        }
+        let items = lists.iter().map(|list| &list["items"]);
+        let texts: Vec<&Value> = kinds.iter().chain(items).filter(|kind| kind["type"] == "string").collect();
+        assert_eq!(texts.len(), 2, "a string and a list's strings: {kinds:?}");
+        for text in texts {
+            assert_eq!(text["maxLength"], MAX_ATTRIBUTE_TEXT_CHARS);
+        }
     }
 
     #[test]
