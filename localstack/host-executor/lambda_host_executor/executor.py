@@ -34,23 +34,32 @@ STOP_GRACE_SECONDS = 2.0
 
 
 class OutputLog:
-    """A process's output, line by line, from which an invocation takes the lines it made."""
+    """A process's output, line by line, from which an invocation takes the lines it made.
 
-    def __init__(self) -> None:
+    Marks count every line ever appended; only the last ``keep`` to ``2 * keep`` lines are
+    kept, so an environment that serves for hours does not hold all it ever printed."""
+
+    def __init__(self, keep: int = 10_000) -> None:
         self._lines: list[str] = []
+        self._dropped = 0
+        self._keep = keep
         self._lock = threading.Lock()
 
     def append(self, line: str) -> None:
         with self._lock:
             self._lines.append(line)
+            if len(self._lines) > 2 * self._keep:
+                dropped = len(self._lines) - self._keep
+                del self._lines[:dropped]
+                self._dropped += dropped
 
     def mark(self) -> int:
         with self._lock:
-            return len(self._lines)
+            return self._dropped + len(self._lines)
 
     def since(self, mark: int) -> str:
         with self._lock:
-            return "".join(self._lines[mark:])
+            return "".join(self._lines[max(mark - self._dropped, 0):])
 
     def text(self) -> str:
         return self.since(0)

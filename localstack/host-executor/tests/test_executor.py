@@ -13,7 +13,7 @@ import unittest
 from pathlib import Path
 from types import SimpleNamespace
 
-from lambda_host_executor.executor import HostRuntimeExecutor
+from lambda_host_executor.executor import HostRuntimeExecutor, OutputLog
 from lambda_host_executor.runtime_api import Invocation, RuntimeApi, deadline_ms
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException
 
@@ -118,6 +118,22 @@ class HostExecutorTest(unittest.TestCase):
         version.config.runtime = "python3.12"
         with self.assertRaises(LambdaRuntimeException):
             HostRuntimeExecutor.prepare_version(version)
+
+
+class OutputLogTest(unittest.TestCase):
+    def test_an_invocation_takes_its_own_lines_and_old_lines_are_let_go(self) -> None:
+        log = OutputLog(keep=3)
+        log.append("init\n")
+        mark = log.mark()
+        log.append("a\n")
+        log.append("b\n")
+        self.assertEqual(log.since(mark), "a\nb\n")
+        for n in range(10):
+            log.append(f"{n}\n")
+        self.assertLessEqual(len(log.text().splitlines()), 6, "at most twice what it keeps")
+        mark = log.mark()
+        log.append("last\n")
+        self.assertEqual(log.since(mark), "last\n", "marks still count every line")
 
 
 class RuntimeApiTest(unittest.TestCase):
