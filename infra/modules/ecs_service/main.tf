@@ -8,6 +8,12 @@ data "aws_region" "current" {}
 locals {
   # The database URL carries no password; DATABASE_PASSWORD comes from Secrets Manager.
   environment = merge(var.environment, var.database == null ? {} : { DATABASE_URL = var.database.url })
+  # The secrets the task reads at start: the write token, the master key, the database's.
+  secret_arns = compact([
+    var.write_token_secret_arn,
+    var.master_key_secret_arn,
+    var.database == null ? null : var.database.password_secret_arn,
+  ])
 }
 
 resource "aws_ecs_cluster" "this" {
@@ -58,27 +64,11 @@ data "aws_iam_policy_document" "execution" {
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
   dynamic "statement" {
-    for_each = var.write_token_secret_arn == null ? [] : [var.write_token_secret_arn]
+    for_each = length(local.secret_arns) == 0 ? [] : [local.secret_arns]
     content {
-      sid       = "ReadWriteToken"
+      sid       = "ReadSecrets"
       actions   = ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
-    }
-  }
-  dynamic "statement" {
-    for_each = var.master_key_secret_arn == null ? [] : [var.master_key_secret_arn]
-    content {
-      sid       = "ReadMasterKey"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
-    }
-  }
-  dynamic "statement" {
-    for_each = var.database == null ? [] : [var.database.password_secret_arn]
-    content {
-      sid       = "ReadDatabasePassword"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
+      resources = statement.value
     }
   }
 }
