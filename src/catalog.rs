@@ -20,6 +20,7 @@ use crate::keys::{ApiKey, KeyRing};
 use crate::observability;
 use crate::search::highlight;
 use crate::search::{Facets, MatchingOptions, SearchIndex, SearchRequest, analyzer};
+use crate::settings::Settings;
 use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
 use cache::ResultCache;
 
@@ -63,8 +64,8 @@ pub struct Catalog {
     applying: Mutex<()>,
     cache: ResultCache,
     keys: KeyRing,
-    /// How searches read their words, for contents built again.
-    options: MatchingOptions,
+    /// The search settings in force; the index reads its words by them.
+    settings: ArcSwap<Settings>,
 }
 
 /// The products and the index over them.
@@ -96,27 +97,28 @@ impl Contents {
 }
 
 impl Catalog {
-    /// Indexes `products` at version 0; ids must be unique. No result cache.
+    /// Indexes `products` at version 0 under the default settings; ids must be unique. No
+    /// result cache.
     pub fn build(products: Vec<Product>) -> anyhow::Result<Self> {
-        Self::at_version(products, 0, 0, MatchingOptions::default())
+        Self::at_version(products, 0, 0, Settings::default())
     }
 
     /// Indexes `products`, the catalogue as of feed `version`, remembering up to
-    /// `cache_entries` search results (0: none), with searches reading words by `options`.
+    /// `cache_entries` search results (0: none), searching under `settings`.
     pub fn at_version(
         products: Vec<Product>,
         version: u64,
         cache_entries: usize,
-        options: MatchingOptions,
+        settings: Settings,
     ) -> anyhow::Result<Self> {
-        let contents = Contents::build(products, options.clone())?;
+        let contents = Contents::build(products, settings.matching()?)?;
         Ok(Self {
             contents: ArcSwap::from_pointee(contents),
             version: watch::Sender::new(version),
             applying: Mutex::new(()),
             cache: ResultCache::new(cache_entries),
             keys: KeyRing::default(),
-            options,
+            settings: ArcSwap::from_pointee(settings),
         })
     }
 
@@ -124,6 +126,11 @@ impl Catalog {
     pub fn with_keys(mut self, keys: Vec<ApiKey>) -> Self {
         self.keys = KeyRing::with(keys);
         self
+    }
+
+    /// The search settings in force.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.load_full()
     }
 
     /// The API keys the feed has brought.
@@ -179,17 +186,21 @@ impl Catalog {
             }
             expected = change.version + 1;
         }
-        // The last change of each product and key wins.
+        // The last change of each product, key and of the settings wins.
         let mut latest: HashMap<u64, Option<&Arc<Product>>> = HashMap::new();
         let mut keys: Vec<&Arc<ApiKey>> = Vec::new();
+        let mut settings: Option<&Arc<Settings>> = None;
         for change in &fresh {
             match &change.entry {
                 Entry::Product { id, product } => {
                     latest.insert(*id, product.as_ref());
                 }
                 Entry::Key(key) => keys.push(key),
+                Entry::Settings(changed) => settings = Some(changed),
             }
         }
+        // Read before anything changes, so settings that cannot be read change nothing.
+        let matching = settings.map(|s| s.matching()).transpose().context("applying the settings")?;
         if !latest.is_empty() {
             let contents = self.contents.load();
             let deleted: Vec<u64> = latest.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| *id).collect();
@@ -209,6 +220,9 @@ impl Catalog {
         for key in keys {
             self.keys.set(Arc::clone(key));
         }
+        if let (Some(settings), Some(matching)) = (settings, matching) {
+            self.set_settings(Arc::clone(settings), matching);
+        }
         let now = now_epoch_seconds();
         for change in &fresh {
             metrics::histogram!(observability::FEED_DELAY).record((now - change.committed_at).max(0.0));
@@ -221,7 +235,8 @@ impl Catalog {
     /// (a replica that fell behind what the feed still holds loads one). The new index is
     /// built while searches go on with the old one; then both are swapped at once.
     pub fn reload(&self, snapshot: Snapshot) -> anyhow::Result<()> {
-        let contents = Contents::build(snapshot.products, self.options.clone())?;
+        let settings = snapshot.settings.map_or_else(|| self.settings(), Arc::new);
+        let contents = Contents::build(snapshot.products, settings.matching()?)?;
         let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
         if snapshot.version < self.version() {
             bail!("a snapshot at version {} is older than version {}", snapshot.version, self.version());
@@ -229,10 +244,18 @@ impl Catalog {
         let count = contents.read().len();
         self.contents.store(Arc::new(contents));
         self.keys.replace(snapshot.keys);
+        self.settings.store(settings);
         self.cache.invalidate();
         metrics::gauge!(observability::INDEX_DOCUMENTS).set(count as f64);
         self.publish(snapshot.version);
         Ok(())
+    }
+
+    /// Searches from now on read their words by `settings` (`matching`, built from them).
+    fn set_settings(&self, settings: Arc<Settings>, matching: MatchingOptions) {
+        self.contents.load().index.set_matching(matching);
+        self.settings.store(settings);
+        self.cache.invalidate();
     }
 
     fn publish(&self, version: u64) {
@@ -359,7 +382,7 @@ mod tests {
     fn the_result_cache_answers_repeats_until_a_change() {
         let products = data_gen::generate(1, 20);
         let sku = products[0].sku.clone().unwrap();
-        let catalog = Catalog::at_version(products, 0, 10, MatchingOptions::default()).unwrap();
+        let catalog = Catalog::at_version(products, 0, 10, Settings::default()).unwrap();
         let request = SearchRequest::text(sku.as_str()).unwrap();
 
         let first = catalog.search(&request).unwrap();

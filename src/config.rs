@@ -223,20 +223,23 @@ impl CorsOrigins {
 }
 
 impl Config {
-    /// The stop words, synonyms and widening threshold searches use; reads `--synonyms`.
-    pub fn matching_options(&self) -> anyhow::Result<crate::search::MatchingOptions> {
+    /// The settings the flags give (`--synonyms`, `--stop-words`, `--partial-match-below`):
+    /// the initial settings, until `PUT` or `PATCH /settings` changes them.
+    pub fn initial_settings(&self) -> anyhow::Result<crate::settings::Settings> {
         use anyhow::Context;
-        let synonyms = match &self.synonyms {
-            None => crate::search::language::DEFAULT_SYNONYMS.to_owned(),
-            Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("reading the synonyms file {}", path.display()))?,
+        let file = match &self.synonyms {
+            None => None,
+            Some(path) => Some((
+                path.display().to_string(),
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the synonyms file {}", path.display()))?,
+            )),
         };
-        let name = self.synonyms.as_ref().map_or("the built-in synonyms".into(), |p| p.display().to_string());
-        let synonyms = crate::search::Synonyms::parse(&synonyms).with_context(|| format!("in {name}"))?;
-        Ok(crate::search::MatchingOptions {
-            language: crate::search::Language::new(&self.stop_words, synonyms),
-            partial_below: self.partial_match_below,
-        })
+        crate::settings::Settings::from_flags(
+            file.as_ref().map(|(name, text)| (name.as_str(), text.as_str())),
+            &self.stop_words,
+            self.partial_match_below,
+        )
     }
 
     pub fn request_timeout(&self) -> Duration {

@@ -20,6 +20,8 @@ pub mod pool;
 pub mod replica;
 /// Full-text search: analysis, the tantivy index and search requests.
 pub mod search;
+/// The search settings (synonyms, stop words, widening), changed live through the feed.
+pub mod settings;
 /// Building the application, binding its listener and serving until shutdown.
 pub mod startup;
 /// The store of record and its change feed: in memory, or in PostgreSQL.

@@ -66,17 +66,18 @@ impl Replica {
         let (store, catalog) = match &config.database_url {
             None => {
                 let config = config.clone();
-                let options = config.matching_options()?;
+                let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                     let products = initial_products(&config)?;
-                    let catalog = Catalog::at_version(products, 0, config.result_cache_size, options)?;
-                    let store = MemoryStore::new(catalog.products())?;
+                    let catalog =
+                        Catalog::at_version(products, 0, config.result_cache_size, settings.clone())?;
+                    let store = MemoryStore::new(catalog.products(), settings)?;
                     Ok((Store::Memory(store), catalog))
                 })
                 .await??
             }
             Some(url) => {
-                let options = config.matching_options()?;
+                let flags = config.initial_settings()?;
                 let settings = PgSettings {
                     url: url.clone(),
                     password: config.database_password.clone(),
@@ -88,12 +89,19 @@ impl Replica {
                 if store.seed_if_empty(move || initial_products(&seed_config)).await? {
                     tracing::info!("seeded the empty database");
                 }
+                let stored = store.settings_or(&flags).await?;
+                if stored != flags {
+                    tracing::info!(
+                        "searching under the settings stored in the database, not those of the flags"
+                    );
+                }
                 let snapshot = store.snapshot().await?;
+                let settings = snapshot.settings.clone().unwrap_or(stored);
                 // Said before the index is built, so the feed keeps what follows the snapshot.
                 store.heartbeat(replica, snapshot.version).await?;
                 let cache = config.result_cache_size;
                 let catalog = tokio::task::spawn_blocking(move || {
-                    Catalog::at_version(snapshot.products, snapshot.version, cache, options)
+                    Catalog::at_version(snapshot.products, snapshot.version, cache, settings)
                         .map(|catalog| catalog.with_keys(snapshot.keys))
                 })
                 .await??;
@@ -346,7 +354,7 @@ mod tests {
 
     fn replica() -> Replica {
         let products = data_gen::generate(1, 10);
-        let store = MemoryStore::new(products.iter().cloned().map(Arc::new)).unwrap();
+        let store = MemoryStore::new(products.iter().cloned().map(Arc::new), Default::default()).unwrap();
         let catalog = Catalog::build(products).unwrap();
         let timing = FeedSettings {
             poll: Duration::from_millis(20),

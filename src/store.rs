@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use product_model::{Product, ProductDetails};
 
 use crate::keys::ApiKey;
+use crate::settings::{Settings, SettingsPatch};
 
 pub use memory::MemoryStore;
 pub use postgres::{FeedStats, PgSettings, PgStore};
@@ -33,6 +34,8 @@ pub enum Write {
     CreateKey(ApiKey),
     /// Revoke the API key with this id, at this time (seconds since the Unix epoch).
     RevokeKey { id: String, at: u64 },
+    /// Change the search settings it names; the others stay.
+    Settings(SettingsPatch),
 }
 
 /// A committed write: its place in the feed, how many products it wrote, and its changes
@@ -62,6 +65,8 @@ pub enum Entry {
     },
     /// A key made or revoked: revoked keys are kept, marked so.
     Key(Arc<ApiKey>),
+    /// The search settings, all of them, after a change.
+    Settings(Arc<Settings>),
 }
 
 impl Entry {
@@ -70,6 +75,7 @@ impl Entry {
         match self {
             Self::Product { .. } => "product",
             Self::Key(_) => "key",
+            Self::Settings(_) => "settings",
         }
     }
 }
@@ -78,6 +84,8 @@ impl Entry {
 pub struct Snapshot {
     pub products: Vec<Product>,
     pub keys: Vec<ApiKey>,
+    /// `None`: never stored (the replica keeps the settings its flags give).
+    pub settings: Option<Settings>,
     pub version: u64,
 }
 

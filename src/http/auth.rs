@@ -29,6 +29,9 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Action)] = &[
     ("POST", "/keys", Action::Admin),
     ("GET", "/keys", Action::Admin),
     ("DELETE", "/keys/{key_id}", Action::Admin),
+    ("GET", "/settings", Action::Search),
+    ("PUT", "/settings", Action::Write),
+    ("PATCH", "/settings", Action::Write),
 ];
 
 /// The secrets this replica knows from its configuration, kept as hashes.

@@ -31,7 +31,14 @@ pub fn layer(origins: &CorsOrigins) -> CorsLayer {
             headers.push(header::AUTHORIZATION);
             layer
                 .allow_origin(AllowOrigin::list(values))
-                .allow_methods([Method::GET, Method::HEAD, Method::PUT, Method::POST, Method::DELETE])
+                .allow_methods([
+                    Method::GET,
+                    Method::HEAD,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::POST,
+                    Method::DELETE,
+                ])
                 .allow_headers(headers)
         }
     }

@@ -13,6 +13,7 @@ mod products;
 mod rate_limit;
 mod search;
 mod server;
+mod settings;
 mod ui;
 
 use std::sync::Arc;
@@ -153,7 +154,11 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         )
         .route("/products/{product_id}/details", post(products::post_details))
         .route("/keys", post(keys::create_key).get(keys::list_keys))
-        .route("/keys/{key_id}", delete(keys::revoke_key));
+        .route("/keys/{key_id}", delete(keys::revoke_key))
+        .route(
+            "/settings",
+            get(settings::get_settings).put(settings::put_settings).patch(settings::patch_settings),
+        );
     if state.ui {
         routes = routes.merge(ui::routes(state.credentials.page_key()));
     }

@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::auth::ROUTE_ACTIONS;
 use super::error::{ErrorBody, ErrorCode};
-use super::{health, keys, products, search};
+use super::{health, keys, products, search, settings};
 use crate::keys::Action;
 
 #[derive(OpenApi)]
@@ -43,6 +43,9 @@ use crate::keys::Action;
         keys::create_key,
         keys::list_keys,
         keys::revoke_key,
+        settings::get_settings,
+        settings::put_settings,
+        settings::patch_settings,
     ),
     components(schemas(ErrorBody, ErrorCode, crate::search::Sort, crate::search::Matching, Action)),
     modifiers(&Shared),
@@ -50,6 +53,7 @@ use crate::keys::Action;
         (name = "search", description = "Full-text search with filters, facets and sorting"),
         (name = "products", description = "Reading and writing products"),
         (name = "keys", description = "API keys: made, listed and revoked with an admin key"),
+        (name = "settings", description = "Search settings, changed live on every replica"),
         (name = "operations", description = "Health checks for load balancers"),
     ),
 )]
@@ -75,13 +79,14 @@ impl Modify for Shared {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let writes = [&mut item.put, &mut item.post, &mut item.delete];
+            let writes = [&mut item.put, &mut item.patch, &mut item.post, &mut item.delete];
             for operation in writes.into_iter().flatten() {
                 share_write(operation);
             }
             let operations = [
                 ("GET", &mut item.get),
                 ("PUT", &mut item.put),
+                ("PATCH", &mut item.patch),
                 ("POST", &mut item.post),
                 ("DELETE", &mut item.delete),
             ];

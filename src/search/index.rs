@@ -11,6 +11,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use arc_swap::ArcSwap;
 use product_model::{Product, sku_key};
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
@@ -134,9 +135,8 @@ pub struct SearchIndex {
     list_memo: Arc<ListMemo>,
     /// Whether a word is in a field of words, for one searcher generation.
     known_words: Mutex<(u64, HashMap<String, bool>)>,
-    language: Language,
-    /// Fewer products than this matching every word widens the match.
-    partial_below: u64,
+    /// Replaced whole when the settings change: each search reads one generation.
+    matching: ArcSwap<MatchingOptions>,
 }
 
 /// How searches read their words; see [`Language`].
@@ -296,9 +296,13 @@ impl SearchIndex {
             product_ids: ProductIds::default(),
             list_memo: Arc::new(ListMemo::for_documents(products.len())),
             known_words: Mutex::new((u64::MAX, HashMap::new())),
-            language: options.language,
-            partial_below: options.partial_below.max(1),
+            matching: ArcSwap::from_pointee(options),
         })
+    }
+
+    /// How searches that start from now on read their words.
+    pub fn set_matching(&self, options: MatchingOptions) {
+        self.matching.store(Arc::new(options));
     }
 
     /// Replaces the products with the same ids (or adds them) and removes the `deleted`
@@ -337,10 +341,12 @@ impl SearchIndex {
         // Read before the searcher opens: the expansions then cover every term it holds.
         let position = self.expander.position();
         let searcher = self.reader.searcher();
-        let mut plan = self.plan_text(&searcher, position, request);
+        let matching = self.matching.load();
+        let mut plan = self.plan_text(&searcher, position, &matching.language, request);
         let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, request)?;
-        if request.matching == Matching::Auto && (total as u64) < self.partial_below && plan.can_relax() {
-            self.relax(&searcher, &mut plan, &request.filters)?;
+        let partial_below = matching.partial_below.max(1);
+        if request.matching == Matching::Auto && (total as u64) < partial_below && plan.can_relax() {
+            self.relax(&searcher, &mut plan, &request.filters, partial_below)?;
             (page, total, main_facets) = self.run(&searcher, &plan, request)?;
         }
         let facets = match main_facets {
@@ -414,7 +420,13 @@ impl SearchIndex {
     /// its stem in every field, typo neighbours, completions of the last word, the word
     /// joined with a neighbour, the two words it may be written for, and its synonyms; or
     /// the whole text is a SKU. Every clause is required until [`Self::relax`] says otherwise.
-    fn plan_text(&self, searcher: &Searcher, position: LogPosition, request: &SearchRequest) -> TextPlan {
+    fn plan_text(
+        &self,
+        searcher: &Searcher,
+        position: LogPosition,
+        language: &Language,
+        request: &SearchRequest,
+    ) -> TextPlan {
         let mut plan = TextPlan::default();
         if request.text.trim().is_empty() {
             plan.everything = true;
@@ -422,7 +434,7 @@ impl SearchIndex {
             return plan;
         }
         let all_words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
-        let content: Vec<&String> = all_words.iter().filter(|w| !self.language.is_stop_word(w)).collect();
+        let content: Vec<&String> = all_words.iter().filter(|w| !language.is_stop_word(w)).collect();
         // A query of stop words alone matches them as they are: no typos, no completions.
         let only_stop_words = content.is_empty();
         let words: Vec<&String> = if only_stop_words { all_words.iter().collect() } else { content };
@@ -451,7 +463,7 @@ impl SearchIndex {
             .collect();
         // A run of words a synonym group names (`frying pan`): each of its words also
         // matches every other member, so a product with `skillet` matches them all.
-        for (run, members) in self.language.synonyms().runs(&stems) {
+        for (run, members) in language.synonyms().runs(&stems) {
             for member in members {
                 let parts: Vec<Word> = member
                     .iter()
@@ -634,8 +646,15 @@ impl SearchIndex {
     /// no product at all go first; then, while too few match, the required clause whose
     /// removal leaves the most matches (the least informative word; of two, the later),
     /// until one is left. Clauses let go keep ranking: products matching more of them first.
-    /// Every count comes from the clauses' documents, read once.
-    fn relax(&self, searcher: &Searcher, plan: &mut TextPlan, filters: &Filters) -> anyhow::Result<()> {
+    /// Every count comes from the clauses' documents, read once. "Too few": under
+    /// `partial_below`.
+    fn relax(
+        &self,
+        searcher: &Searcher,
+        plan: &mut TextPlan,
+        filters: &Filters,
+        partial_below: u64,
+    ) -> anyhow::Result<()> {
         plan.partial = true;
         let sets = ClauseSets::read(
             searcher,
@@ -660,7 +679,7 @@ impl SearchIndex {
         }
         loop {
             let left: Vec<usize> = (0..required.len()).filter(|&c| required[c]).collect();
-            if left.len() <= 1 || sets.count(&required, true) >= self.partial_below {
+            if left.len() <= 1 || sets.count(&required, true) >= partial_below {
                 break;
             }
             let mut best: Option<(u64, usize)> = None;

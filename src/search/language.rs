@@ -21,15 +21,16 @@ pub struct Language {
 
 impl Default for Language {
     fn default() -> Self {
-        Self::new(DEFAULT_STOP_WORDS, Synonyms::parse(DEFAULT_SYNONYMS).expect("the default synonyms parse"))
+        let stop_words: Vec<&str> = DEFAULT_STOP_WORDS.split(',').collect();
+        Self::new(&stop_words, Synonyms::parse(DEFAULT_SYNONYMS).expect("the default synonyms parse"))
     }
 }
 
 impl Language {
-    /// `stop_words` is a comma-separated list, analysed like query text.
-    pub fn new(stop_words: &str, synonyms: Synonyms) -> Self {
+    /// `stop_words` are analysed like query text.
+    pub fn new(stop_words: &[impl AsRef<str>], synonyms: Synonyms) -> Self {
         let mut analyzer = analyzer::word_analyzer();
-        let stop_words = stop_words.split(',').flat_map(|w| analyzer::words(&mut analyzer, w)).collect();
+        let stop_words = stop_words.iter().flat_map(|w| analyzer::words(&mut analyzer, w.as_ref())).collect();
         Self { stop_words, synonyms }
     }
 
@@ -62,48 +63,82 @@ pub struct SynonymsError {
     pub message: String,
 }
 
+/// A group of synonyms that is not one, and why (its place is the caller's to name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GroupError(pub String);
+
 /// Most words one member may have.
-const MAX_PHRASE_WORDS: usize = 4;
+pub const MAX_PHRASE_WORDS: usize = 4;
+
+/// The groups of a synonyms file, one per line, members as written (trimmed), each with its
+/// line number. Blank lines and lines starting with `#` are skipped.
+pub fn groups_of_file(text: &str) -> Vec<(usize, Vec<String>)> {
+    text.lines()
+        .enumerate()
+        .map(|(index, line)| (index + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(line, text)| (line, text.split(',').map(|m| m.trim().to_owned()).collect()))
+        .collect()
+}
 
 impl Synonyms {
     /// One group per line: equivalent words or phrases separated by commas
     /// (`tv, television`). Blank lines and lines starting with `#` are skipped.
     pub fn parse(text: &str) -> Result<Self, SynonymsError> {
-        let mut analyzer = analyzer::word_analyzer();
         let mut synonyms = Self::default();
-        for (index, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let error = |message: String| SynonymsError { line: index + 1, message };
-            let mut group: Vec<Phrase> = Vec::new();
-            for member in line.split(',') {
-                let phrase: Phrase =
-                    analyzer::words(&mut analyzer, member).iter().map(|w| stem(w).into_owned()).collect();
-                if phrase.is_empty() {
-                    return Err(error(format!(
-                        "{member:?} has no letters or digits (members are separated by commas)"
-                    )));
-                }
-                if phrase.len() > MAX_PHRASE_WORDS {
-                    return Err(error(format!("{member:?} has more than {MAX_PHRASE_WORDS} words")));
-                }
-                if !group.contains(&phrase) {
-                    group.push(phrase);
-                }
-            }
-            if group.len() < 2 {
-                return Err(error("a group needs two or more different members, separated by commas".into()));
-            }
-            let id = synonyms.groups.len();
-            for phrase in &group {
-                synonyms.longest = synonyms.longest.max(phrase.len());
-                synonyms.by_member.entry(phrase.clone()).or_default().push(id);
-            }
-            synonyms.groups.push(group);
+        let mut analyzer = analyzer::word_analyzer();
+        for (line, group) in groups_of_file(text) {
+            synonyms
+                .add(&mut analyzer, &group)
+                .map_err(|GroupError(message)| SynonymsError { line, message })?;
         }
         Ok(synonyms)
+    }
+
+    /// The groups given, each a list of equivalent words or phrases; the error names the
+    /// first group that is not one by its place in the list (from 0).
+    pub fn from_groups(groups: &[Vec<String>]) -> Result<Self, (usize, GroupError)> {
+        let mut synonyms = Self::default();
+        let mut analyzer = analyzer::word_analyzer();
+        for (index, group) in groups.iter().enumerate() {
+            synonyms.add(&mut analyzer, group).map_err(|error| (index, error))?;
+        }
+        Ok(synonyms)
+    }
+
+    /// Adds one group of members, analysed and stemmed; duplicates count once.
+    fn add(
+        &mut self,
+        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+        members: &[String],
+    ) -> Result<(), GroupError> {
+        let mut group: Vec<Phrase> = Vec::new();
+        for member in members {
+            let phrase: Phrase =
+                analyzer::words(analyzer, member).iter().map(|w| stem(w).into_owned()).collect();
+            if phrase.is_empty() {
+                return Err(GroupError(format!(
+                    "{member:?} has no letters or digits (members are separated by commas)"
+                )));
+            }
+            if phrase.len() > MAX_PHRASE_WORDS {
+                return Err(GroupError(format!("{member:?} has more than {MAX_PHRASE_WORDS} words")));
+            }
+            if !group.contains(&phrase) {
+                group.push(phrase);
+            }
+        }
+        if group.len() < 2 {
+            return Err(GroupError("a group needs two or more different members".into()));
+        }
+        let id = self.groups.len();
+        for phrase in &group {
+            self.longest = self.longest.max(phrase.len());
+            self.by_member.entry(phrase.clone()).or_default().push(id);
+        }
+        self.groups.push(group);
+        Ok(())
     }
 
     /// The other members of every group `phrase` belongs to.
@@ -182,6 +217,6 @@ mod tests {
         assert!(!language.synonyms().is_empty());
         assert!(language.is_stop_word("the") && language.is_stop_word("with"));
         assert!(!language.is_stop_word("lamp"));
-        assert!(Language::new(" The , FOR", Synonyms::default()).is_stop_word("for"));
+        assert!(Language::new(&[" The ", "FOR"], Synonyms::default()).is_stop_word("for"));
     }
 }

@@ -10,6 +10,7 @@ use product_model::{Product, first_sku_conflict, sku_key};
 
 use super::{Change, Committed, Entry, FEED_PAGE, Write, WriteError, now_epoch_seconds};
 use crate::keys::{ApiKey, MAX_KEYS};
+use crate::settings::Settings;
 
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -26,12 +27,13 @@ struct State {
     keys: HashMap<String, Arc<ApiKey>>,
     /// Committed changes the follower has not read yet, in version order.
     log: VecDeque<Change>,
+    settings: Settings,
 }
 
 impl MemoryStore {
-    /// A store holding `products` at version 0; ids and SKUs must be unique.
-    pub fn new(products: impl IntoIterator<Item = Arc<Product>>) -> anyhow::Result<Self> {
-        let mut state = State::default();
+    /// A store holding `products` and `settings` at version 0; ids and SKUs must be unique.
+    pub fn new(products: impl IntoIterator<Item = Arc<Product>>, settings: Settings) -> anyhow::Result<Self> {
+        let mut state = State { settings, ..State::default() };
         for product in products {
             let id = product.product_id;
             if let Some(sku) = &product.sku
@@ -71,6 +73,11 @@ impl MemoryStore {
                 let key = Arc::new(ApiKey { revoked_at: Some(at), ..ApiKey::clone(key) });
                 state.keys.insert(id, Arc::clone(&key));
                 return Ok(state.commit(vec![Entry::Key(key)]));
+            }
+            Write::Settings(patch) => {
+                patch.apply_to(&mut state.settings);
+                let settings = Arc::new(state.settings.clone());
+                return Ok(state.commit(vec![Entry::Settings(settings)]));
             }
             Write::Details { id, details } => {
                 let mut product =
@@ -175,7 +182,7 @@ mod tests {
     use product_model::ProductDetails;
 
     fn store(count: u64) -> MemoryStore {
-        MemoryStore::new(data_gen::generate(1, count).into_iter().map(Arc::new)).unwrap()
+        MemoryStore::new(data_gen::generate(1, count).into_iter().map(Arc::new), Settings::default()).unwrap()
     }
 
     fn details(id: u64, sku: &str) -> Write {
@@ -197,11 +204,24 @@ mod tests {
             .iter()
             .map(|c| match &c.entry {
                 Entry::Product { id, product } => (c.version, *id, product.is_some()),
-                Entry::Key(_) => panic!("no key was written"),
+                other => panic!("only products were written, not a {}", other.kind()),
             })
             .collect();
         assert_eq!(entries, [(1, 1, true), (2, 2, false)], "a delete carries no product");
         assert_eq!(store.changes_since(1).len(), 1, "what was read is dropped");
+    }
+
+    #[test]
+    fn a_settings_change_keeps_the_keys_it_does_not_name_and_takes_a_version() {
+        let store = store(2);
+        let patch = |json| Write::Settings(crate::settings::SettingsPatch::from_json(&json).unwrap());
+        store.write(patch(serde_json::json!({"stop_words": ["lamp"]}))).unwrap();
+        let committed = store.write(patch(serde_json::json!({"partial_match_below": 4}))).unwrap();
+        assert_eq!(committed.version, 2);
+        let Entry::Settings(settings) = &committed.changes[0].entry else { panic!("a settings change") };
+        assert_eq!(settings.stop_words, ["lamp"], "the earlier change stays");
+        assert_eq!(settings.partial_match_below, 4);
+        assert_eq!(settings.synonyms, Settings::default().synonyms);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use super::breaker::Breaker;
 use super::{Change, Committed, DatabaseState, Entry, FEED_PAGE, Snapshot, Write, WriteError};
 use crate::keys::{ApiKey, MAX_KEYS};
 use crate::observability;
+use crate::settings::Settings;
 
 /// The channel every write notifies with its version once it commits.
 const CHANNEL: &str = "catalog_changes";
@@ -170,6 +171,22 @@ impl PgStore {
         Ok(true)
     }
 
+    /// Stores `settings` as the catalogue's settings unless some are stored already (the
+    /// first replica's flags win); the settings stored, either way.
+    pub async fn settings_or(&self, settings: &Settings) -> anyhow::Result<Settings> {
+        sqlx::query("INSERT INTO search_settings (doc) VALUES ($1::jsonb) ON CONFLICT DO NOTHING")
+            .bind(serde_json::to_string(settings)?)
+            .execute(&self.pool)
+            .await
+            .context("storing the initial settings")?;
+        // A statement of its own, so it sees the row another replica inserted meanwhile.
+        let doc: String = sqlx::query_scalar("SELECT doc::text FROM search_settings")
+            .fetch_one(&self.pool)
+            .await
+            .context("reading the settings")?;
+        Settings::from_stored(&doc)
+    }
+
     /// Every product and key, with the feed version they reflect, read in one consistent
     /// snapshot.
     pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
@@ -192,8 +209,14 @@ impl PgStore {
             .iter()
             .map(|doc| parse_key(doc))
             .collect::<anyhow::Result<_>>()?;
+        let settings = sqlx::query_scalar::<_, String>("SELECT doc::text FROM search_settings")
+            .fetch_optional(&mut *tx)
+            .await
+            .context("snapshot: reading the settings")?
+            .map(|doc| Settings::from_stored(&doc))
+            .transpose()?;
         tx.commit().await?;
-        Ok(Snapshot { products, keys, version: version as u64 })
+        Ok(Snapshot { products, keys, settings, version: version as u64 })
     }
 
     /// Listens for commit notifications and wakes `nudge` for each, reconnecting with
@@ -430,6 +453,19 @@ impl PgStore {
                 };
                 vec![Row::key(id, Some(doc))]
             }
+            Write::Settings(patch) => {
+                // Merged in the database under the row's lock: two changes of different keys
+                // both stay.
+                let doc: Option<String> = sqlx::query_scalar(
+                    "UPDATE search_settings SET doc = doc || $1::jsonb RETURNING doc::text",
+                )
+                .bind(patch.to_json().to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let doc =
+                    doc.ok_or_else(|| WriteError::Internal(anyhow::anyhow!("no settings are stored")))?;
+                vec![Row::settings(doc)]
+            }
         };
         // Last, so the head's row lock is held only for the commit: it orders commits.
         let version: i64 =
@@ -479,7 +515,7 @@ impl PgStore {
             }
             Write::Put(product) => (vec![product.clone()], &[]),
             Write::Bulk { products, lines } => (products.clone(), lines),
-            Write::Delete(_) | Write::CreateKey(_) | Write::RevokeKey { .. } => {
+            Write::Delete(_) | Write::CreateKey(_) | Write::RevokeKey { .. } | Write::Settings(_) => {
                 return WriteError::Internal(anyhow::anyhow!(
                     "a write without a SKU broke a uniqueness rule"
                 ));
@@ -661,10 +697,15 @@ impl Row {
         Self { kind: "key", product_id: None, entity: Some(id.to_owned()), doc }
     }
 
+    fn settings(doc: String) -> Self {
+        Self { kind: "settings", product_id: None, entity: Some("settings".into()), doc: Some(doc) }
+    }
+
     fn kind_named(kind: &str) -> anyhow::Result<&'static str> {
         match kind {
             "product" => Ok("product"),
             "key" => Ok("key"),
+            "settings" => Ok("settings"),
             other => anyhow::bail!("the feed holds a change of an unknown kind {other:?}"),
         }
     }
@@ -675,6 +716,9 @@ impl Row {
                 id: self.product_id.context("a product change without a product id")? as u64,
                 product: self.doc.as_deref().map(parse_doc).transpose()?.map(Arc::new),
             },
+            "settings" => Entry::Settings(Arc::new(Settings::from_stored(
+                self.doc.as_deref().context("a settings change without settings")?,
+            )?)),
             _ => Entry::Key(Arc::new(parse_key(self.doc.as_deref().context("a key change without a key")?)?)),
         };
         Ok(Change { version, entry, committed_at })

@@ -60,8 +60,13 @@ async fn any_origin_may_read_with_the_api_headers_exposed() {
 #[tokio::test]
 async fn any_origin_may_not_write() {
     let app = spawn_app_with(&["--cors-allow-origin", "*"]).await;
-    for method in ["PUT", "POST", "DELETE"] {
-        let response = preflight(&app, "/products/1", OTHER, method, "content-type").await;
+    for (method, path) in [
+        ("PUT", "/products/1"),
+        ("POST", "/products/1/details"),
+        ("DELETE", "/products/1"),
+        ("PATCH", "/settings"),
+    ] {
+        let response = preflight(&app, path, OTHER, method, "content-type").await;
         assert!(!lists(&response, "access-control-allow-methods", method), "{method} allowed from *");
     }
     // A browser that skips the preflight (a form post) is refused at the server, and
@@ -138,6 +143,8 @@ async fn listed_origins_may_read_and_write_and_others_may_not() {
     assert_eq!(header(&response, "access-control-allow-origin").as_deref(), Some(SITE));
     assert!(lists(&response, "access-control-allow-methods", "PUT"));
     assert!(lists(&response, "access-control-allow-headers", "authorization"));
+    let response = preflight(&app, "/settings", SITE, "PATCH", "authorization,content-type").await;
+    assert!(lists(&response, "access-control-allow-methods", "PATCH"), "settings are changed with PATCH");
 
     let response = app
         .client
@@ -218,8 +225,11 @@ async fn the_openapi_document_is_served_and_lists_every_api_route() {
         "post /keys",
         "get /keys",
         "delete /keys/{key_id}",
+        "get /settings",
+        "put /settings",
+        "patch /settings",
     ] {
         assert!(operations.contains(&expected.to_owned()), "{expected} is not documented: {operations:?}");
     }
-    assert_eq!(operations.len(), 11, "{operations:?}");
+    assert_eq!(operations.len(), 14, "{operations:?}");
 }

@@ -89,7 +89,9 @@ async fn a_reader_behind_the_horizon_is_told_and_a_snapshot_catches_a_catalogue_
     .unwrap();
     // A catalogue as a replica that stopped at version 0 has it.
     let catalog = Catalog::build(crate::helpers::catalogue()).unwrap();
-    writes(&app, 10).await;
+    let settings = app.client.patch(app.url("/settings")).json(&json!({"partial_match_below": 4})).send();
+    assert_eq!(settings.await.unwrap().status(), 200);
+    writes(&app, 9).await;
     eventually("pruned", || async { kept(&url).await.1 == 7 }).await;
 
     match store.changes_since(0).await {
@@ -99,6 +101,7 @@ async fn a_reader_behind_the_horizon_is_told_and_a_snapshot_catches_a_catalogue_
     assert_eq!(store.changes_since(7).await.unwrap().len(), 3, "what the feed still holds reads as before");
     catalog.reload(store.snapshot().await.unwrap()).unwrap();
     assert_eq!(catalog.version(), 10);
-    assert_eq!(catalog.get(1).unwrap().name.as_deref(), Some("Lamp 9"));
+    assert_eq!(catalog.settings().partial_match_below, 4, "the snapshot carries the settings");
+    assert_eq!(catalog.get(1).unwrap().name.as_deref(), Some("Lamp 8"));
     assert_eq!(catalog.len(), crate::helpers::COUNT as usize);
 }

@@ -16,5 +16,6 @@ mod rate_limits;
 mod replicas;
 mod search;
 mod search_options;
+mod settings;
 mod shutdown;
 mod writes;

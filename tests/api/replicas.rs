@@ -222,6 +222,53 @@ async fn a_write_that_started_first_but_committed_last_is_applied_by_every_repli
     }
 }
 
+async fn patch_settings(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client.patch(app.url("/settings")).json(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn settings_changed_on_one_replica_apply_on_the_other_in_order_and_outlive_a_restart() {
+    let url = pg::database().await;
+    // Started with different flags, the two replicas still search under one set of settings:
+    // the first to start stored its flags; the second follows what is stored.
+    let a = replica(&url, &["--partial-match-below", "3"]).await;
+    let b = replica(&url, &["--stop-words", ""]).await;
+    let stored: Value = a.get("/settings").await.json().await.unwrap();
+    assert_eq!(stored["partial_match_below"], 3);
+    assert_eq!(b.get("/settings").await.json::<Value>().await.unwrap(), stored);
+
+    let put = a.put_product(9001, &json!({"product_id": 9001, "name": "Wombat Lantern"})).await;
+    assert_eq!(put.status(), 200);
+    let none = get_at(&b, "/products/search?q=quokka", version_of(&put)).await;
+    assert_eq!(none.json::<Value>().await.unwrap()["total_found"], 0);
+
+    // Two changes of different keys on the two replicas: both stay.
+    let first = patch_settings(&a, &json!({"synonyms": [["quokka", "wombat"]]})).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(version_of(&first), version_of(&put) + 1, "a version of its own, after the product");
+    let read = get_at(&b, "/settings", version_of(&first)).await;
+    assert_eq!(read.json::<Value>().await.unwrap()["synonyms"], json!([["quokka", "wombat"]]));
+    let second = patch_settings(&b, &json!({"stop_words": ["of"]})).await;
+    assert_eq!(second.status(), 200);
+    for app in [&a, &b] {
+        let found: Value =
+            get_at(app, "/products/search?q=quokka", version_of(&second)).await.json().await.unwrap();
+        assert_eq!(crate::helpers::ids(&found), [9001], "the synonym is applied on both");
+        let settings: Value = app.get("/settings").await.json().await.unwrap();
+        assert_eq!(
+            (&settings["synonyms"], &settings["stop_words"], &settings["partial_match_below"]),
+            (&json!([["quokka", "wombat"]]), &json!(["of"]), &json!(3))
+        );
+    }
+    let changed: Value = a.get("/settings").await.json().await.unwrap();
+    drop((a, b));
+
+    // A replica started later, with flags of its own, reads the stored settings.
+    let restarted = replica(&url, &["--partial-match-below", "9"]).await;
+    assert_eq!(restarted.get("/settings").await.json::<Value>().await.unwrap(), changed);
+    assert_eq!(crate::helpers::ids(&restarted.search("q=quokka").await), [9001]);
+}
+
 #[tokio::test]
 async fn a_restarted_replica_keeps_every_write() {
     let url = pg::database().await;

@@ -1,0 +1,117 @@
+//! `GET /settings`, `PUT /settings` and `PATCH /settings`: the search settings. A change is
+//! a write like any other: it commits to the store, takes a version of the feed, and every
+//! replica applies it in order with the product writes around it; the answer comes once
+//! this replica has applied it.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::products::{versioned, write};
+use super::{ApiError, AppState};
+use crate::settings::{self, Settings, SettingsPatch};
+use crate::store::{Entry, Write};
+
+/// The search settings (documentation of [`Settings`]' JSON; the handlers check the JSON
+/// themselves).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SettingsBody {
+    /// Groups of equivalent words or phrases (up to 4 words each), applied at query time:
+    /// a query for any member matches products with any other.
+    #[schema(max_items = 1000, example = json!([["tv", "television"], ["frying pan", "skillet"]]))]
+    synonyms: Vec<Vec<String>>,
+    /// Words that never make a query fail nor rank on their own; one word each.
+    #[schema(max_items = 500, example = json!(["a", "the", "with"]))]
+    stop_words: Vec<String>,
+    /// When fewer products than this match every word, the match widens, letting words go
+    /// (1: only a query that would find nothing).
+    #[schema(minimum = 1, maximum = 1000000)]
+    partial_match_below: u64,
+}
+
+/// The settings after a change, and whether searches use them already.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SettingsAnswer {
+    /// `applied`: every search on this replica from now on uses them; other replicas apply
+    /// them at the answer's `catalog-version` (send it as `min-catalog-version` to read
+    /// after it anywhere).
+    #[schema(example = "applied")]
+    status: &'static str,
+    #[schema(value_type = SettingsBody)]
+    settings: Settings,
+}
+
+/// The settings every search on this replica uses.
+#[utoipa::path(
+    get,
+    path = "/settings",
+    tag = "settings",
+    responses((status = 200, description = "Every setting", body = SettingsBody)),
+)]
+pub async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
+    Json(Settings::clone(&state.catalog().settings()))
+}
+
+/// Replaces every setting: a key left out takes its default (the built-in synonyms,
+/// English stop words, `partial_match_below` 1), not the value of the start-up flags.
+#[utoipa::path(
+    put,
+    path = "/settings",
+    tag = "settings",
+    request_body(content = SettingsBody, description = "Any of the settings; the others take their defaults."),
+    responses(
+        (status = 200, description = "Applied on this replica; `catalog-version` is the change's version", body = SettingsAnswer),
+        (status = 400, description = "INVALID_INPUT: the first bad setting, named (`synonyms[2]: ...`); nothing changed", body = super::error::ErrorBody),
+    ),
+)]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mut all = Settings::default();
+    patch_of(body)?.apply_to(&mut all);
+    change(&state, SettingsPatch::all(all)).await
+}
+
+/// Changes the settings it is given and keeps the others.
+#[utoipa::path(
+    patch,
+    path = "/settings",
+    tag = "settings",
+    request_body(content = SettingsBody, description = "The settings to change; the others stay."),
+    responses(
+        (status = 200, description = "Applied on this replica; `catalog-version` is the change's version", body = SettingsAnswer),
+        (status = 400, description = "INVALID_INPUT: the first bad setting, named (`synonyms[2]: ...`); nothing changed", body = super::error::ErrorBody),
+    ),
+)]
+pub async fn patch_settings(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    change(&state, patch_of(body)?).await
+}
+
+fn patch_of(body: Result<Bytes, BytesRejection>) -> Result<SettingsPatch, ApiError> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&body?).map_err(|e| ApiError::InvalidInput(format!("Invalid JSON: {e}")))?;
+    SettingsPatch::from_json(&json)
+        .map_err(|settings::SettingsError(message)| ApiError::InvalidInput(message))
+}
+
+async fn change(state: &AppState, patch: SettingsPatch) -> Result<Response, ApiError> {
+    let committed = write(state, Write::Settings(patch)).await?;
+    let settings = committed
+        .changes
+        .iter()
+        .find_map(|change| match &change.entry {
+            Entry::Settings(settings) => Some(Settings::clone(settings)),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a settings write committed no settings")))?;
+    let answer = SettingsAnswer { status: "applied", settings };
+    Ok(versioned(Json(answer).into_response(), &committed))
+}

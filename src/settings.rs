@@ -1,0 +1,350 @@
+//! The search settings: the synonyms and stop words searches read their words with, and
+//! when a match widens. They start from the start-up flags and change while the service
+//! runs: a change is a write like any other, so it reaches every replica through the feed,
+//! in order with the product writes around it, at a version of its own.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::search::language::{self, DEFAULT_STOP_WORDS, DEFAULT_SYNONYMS};
+use crate::search::{Language, MatchingOptions, Synonyms, analyzer};
+
+/// Most synonym groups, members in a group, and characters in a member.
+pub const MAX_SYNONYM_GROUPS: usize = 1_000;
+pub const MAX_GROUP_MEMBERS: usize = 32;
+pub const MAX_MEMBER_CHARS: usize = 100;
+/// Most stop words, and characters in one.
+pub const MAX_STOP_WORDS: usize = 500;
+pub const MAX_STOP_WORD_CHARS: usize = 50;
+/// Largest `partial_match_below`.
+pub const MAX_PARTIAL_MATCH_BELOW: u64 = 1_000_000;
+
+/// Every setting, each checked (see [`SettingsPatch::from_json`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Groups of equivalent words or phrases, applied at query time.
+    pub synonyms: Vec<Vec<String>>,
+    /// Words that never make a query fail nor rank on their own.
+    pub stop_words: Vec<String>,
+    /// When fewer products than this match every word, the match widens (1: only when none
+    /// does).
+    pub partial_match_below: u64,
+}
+
+/// The built-in settings: the repository's `synonyms.txt`, English stop words, and
+/// widening only a query that would find nothing. `PUT /settings` gives absent keys these.
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            synonyms: language::groups_of_file(DEFAULT_SYNONYMS)
+                .into_iter()
+                .map(|(_, group)| group)
+                .collect(),
+            stop_words: DEFAULT_STOP_WORDS.split(',').map(str::to_owned).collect(),
+            partial_match_below: 1,
+        }
+    }
+}
+
+/// A setting that cannot be taken, named as the API names it (`synonyms[2]: ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+impl SettingsError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// The settings' keys, as the API names them.
+pub const KEYS: &[&str] = &["synonyms", "stop_words", "partial_match_below"];
+
+/// Some of the settings, each checked: what `PATCH /settings` changes (the others stay).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsPatch {
+    pub synonyms: Option<Vec<Vec<String>>>,
+    pub stop_words: Option<Vec<String>>,
+    pub partial_match_below: Option<u64>,
+}
+
+impl SettingsPatch {
+    /// Reads and checks a JSON object of settings; the error names the first bad one.
+    pub fn from_json(value: &Value) -> Result<Self, SettingsError> {
+        let Value::Object(map) = value else {
+            return Err(SettingsError::new("settings must be a JSON object"));
+        };
+        if let Some(key) = map.keys().find(|key| !KEYS.contains(&key.as_str())) {
+            return Err(SettingsError(format!(
+                "{key} is not a setting; the settings are {}",
+                KEYS.join(", ")
+            )));
+        }
+        Ok(Self {
+            synonyms: map.get("synonyms").map(synonyms).transpose()?,
+            stop_words: map.get("stop_words").map(stop_words).transpose()?,
+            partial_match_below: map.get("partial_match_below").map(partial_match_below).transpose()?,
+        })
+    }
+
+    /// Every setting of `settings`: applied, it replaces them all.
+    pub fn all(settings: Settings) -> Self {
+        Self {
+            synonyms: Some(settings.synonyms),
+            stop_words: Some(settings.stop_words),
+            partial_match_below: Some(settings.partial_match_below),
+        }
+    }
+
+    /// `settings` with these changed.
+    pub fn apply_to(&self, settings: &mut Settings) {
+        if let Some(synonyms) = &self.synonyms {
+            settings.synonyms.clone_from(synonyms);
+        }
+        if let Some(stop_words) = &self.stop_words {
+            settings.stop_words.clone_from(stop_words);
+        }
+        if let Some(below) = self.partial_match_below {
+            settings.partial_match_below = below;
+        }
+    }
+
+    /// The keys it changes, as a JSON object (merged over the stored settings).
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        if let Some(synonyms) = &self.synonyms {
+            map.insert("synonyms".into(), synonyms.clone().into());
+        }
+        if let Some(stop_words) = &self.stop_words {
+            map.insert("stop_words".into(), stop_words.clone().into());
+        }
+        if let Some(below) = self.partial_match_below {
+            map.insert("partial_match_below".into(), below.into());
+        }
+        Value::Object(map)
+    }
+}
+
+impl Settings {
+    /// The start-up flags' settings: `synonyms_file` (its name, for errors, and its text;
+    /// `None`: the built-in groups), comma-separated `stop_words`, `partial_match_below`.
+    pub fn from_flags(
+        synonyms_file: Option<(&str, &str)>,
+        stop_words: &str,
+        partial_match_below: u64,
+    ) -> anyhow::Result<Self> {
+        let synonyms = match synonyms_file {
+            None => Self::default().synonyms,
+            Some((name, text)) => {
+                // Checked line by line first, so an error names the file's line.
+                Synonyms::parse(text).map_err(|error| anyhow::anyhow!("in {name}: {error}"))?;
+                language::groups_of_file(text).into_iter().map(|(_, group)| group).collect()
+            }
+        };
+        let stop_words: Vec<String> =
+            stop_words.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        let mut settings = Self::default();
+        let flags = serde_json::json!({
+            "synonyms": synonyms,
+            "stop_words": stop_words,
+            "partial_match_below": partial_match_below,
+        });
+        SettingsPatch::from_json(&flags)
+            .map_err(|SettingsError(message)| anyhow::anyhow!("the start-up flags: {message}"))?
+            .apply_to(&mut settings);
+        Ok(settings)
+    }
+
+    /// Settings as the store keeps them (a JSON object): checked again, since another
+    /// replica wrote them; a key absent there takes its default.
+    pub fn from_stored(json: &str) -> anyhow::Result<Self> {
+        let value: Value = serde_json::from_str(json)?;
+        let patch = SettingsPatch::from_json(&value).map_err(|e| anyhow::anyhow!("stored settings: {e}"))?;
+        let mut settings = Self::default();
+        patch.apply_to(&mut settings);
+        Ok(settings)
+    }
+
+    /// How searches read their words under these settings.
+    pub fn matching(&self) -> anyhow::Result<MatchingOptions> {
+        let synonyms = Synonyms::from_groups(&self.synonyms)
+            .map_err(|(i, error)| anyhow::anyhow!("synonyms[{i}]: {error}"))?;
+        Ok(MatchingOptions {
+            language: Language::new(&self.stop_words, synonyms),
+            partial_below: self.partial_match_below,
+        })
+    }
+}
+
+fn synonyms(value: &Value) -> Result<Vec<Vec<String>>, SettingsError> {
+    let shape = || SettingsError::new("synonyms must be a list of groups, each a list of words or phrases");
+    let groups = value.as_array().ok_or_else(shape)?;
+    if groups.len() > MAX_SYNONYM_GROUPS {
+        return Err(SettingsError(format!("synonyms holds at most {MAX_SYNONYM_GROUPS} groups")));
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (i, group) in groups.iter().enumerate() {
+        let members = group.as_array().ok_or_else(|| {
+            SettingsError(format!(
+                "synonyms[{i}] must be a list of words or phrases, such as [\"tv\", \"television\"]"
+            ))
+        })?;
+        if members.len() > MAX_GROUP_MEMBERS {
+            return Err(SettingsError(format!(
+                "synonyms[{i}]: a group holds at most {MAX_GROUP_MEMBERS} members"
+            )));
+        }
+        let mut words = Vec::with_capacity(members.len());
+        for (j, member) in members.iter().enumerate() {
+            let text = member
+                .as_str()
+                .map(str::trim)
+                .ok_or_else(|| SettingsError(format!("synonyms[{i}][{j}] must be a string")))?;
+            if text.chars().count() > MAX_MEMBER_CHARS {
+                return Err(SettingsError(format!(
+                    "synonyms[{i}][{j}] must be at most {MAX_MEMBER_CHARS} characters"
+                )));
+            }
+            words.push(text.to_owned());
+        }
+        out.push(words);
+    }
+    Synonyms::from_groups(&out).map_err(|(i, error)| SettingsError(format!("synonyms[{i}]: {error}")))?;
+    Ok(out)
+}
+
+fn stop_words(value: &Value) -> Result<Vec<String>, SettingsError> {
+    let words = value.as_array().ok_or_else(|| SettingsError::new("stop_words must be a list of words"))?;
+    if words.len() > MAX_STOP_WORDS {
+        return Err(SettingsError(format!("stop_words holds at most {MAX_STOP_WORDS} words")));
+    }
+    let mut analyzer = analyzer::word_analyzer();
+    let mut out = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        let text = word
+            .as_str()
+            .map(str::trim)
+            .ok_or_else(|| SettingsError(format!("stop_words[{i}] must be a string")))?;
+        if text.chars().count() > MAX_STOP_WORD_CHARS {
+            return Err(SettingsError(format!(
+                "stop_words[{i}] must be at most {MAX_STOP_WORD_CHARS} characters"
+            )));
+        }
+        match analyzer::words(&mut analyzer, text).len() {
+            1 => out.push(text.to_owned()),
+            0 => return Err(SettingsError(format!("stop_words[{i}]: {text:?} has no letters or digits"))),
+            n => {
+                return Err(SettingsError(format!(
+                    "stop_words[{i}]: {text:?} is {n} words; a stop word is one word"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn partial_match_below(value: &Value) -> Result<u64, SettingsError> {
+    value.as_u64().filter(|n| (1..=MAX_PARTIAL_MATCH_BELOW).contains(n)).ok_or_else(|| {
+        SettingsError(format!("partial_match_below must be an integer from 1 to {MAX_PARTIAL_MATCH_BELOW}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn refused(value: Value) -> String {
+        SettingsPatch::from_json(&value).expect_err("refused").0
+    }
+
+    #[test]
+    fn the_defaults_are_the_built_in_flags() {
+        let flags = Settings::from_flags(None, DEFAULT_STOP_WORDS, 1).unwrap();
+        assert_eq!(flags, Settings::default());
+        assert!(Settings::default().synonyms.len() > 10);
+        assert!(Settings::default().matching().is_ok());
+    }
+
+    #[test]
+    fn a_patch_changes_the_keys_it_names_and_keeps_the_others() {
+        let patch = SettingsPatch::from_json(&json!({"stop_words": ["the", " Of "]})).unwrap();
+        let mut settings = Settings::default();
+        patch.apply_to(&mut settings);
+        assert_eq!(settings.stop_words, ["the", "Of"]);
+        assert_eq!(settings.synonyms, Settings::default().synonyms);
+        assert_eq!(patch.to_json(), json!({"stop_words": ["the", "Of"]}));
+        let all = SettingsPatch::all(settings.clone());
+        let mut other = Settings { partial_match_below: 9, ..Settings::default() };
+        all.apply_to(&mut other);
+        assert_eq!(other, settings, "a patch of every key replaces them all");
+    }
+
+    #[test]
+    fn every_bad_setting_is_refused_by_its_name() {
+        assert_eq!(refused(json!([])), "settings must be a JSON object");
+        assert!(refused(json!({"ranking": []})).starts_with("ranking is not a setting"));
+        assert!(
+            refused(json!({"synonyms": "tv, television"})).starts_with("synonyms must be a list of groups")
+        );
+        assert!(
+            refused(json!({"synonyms": [["tv", "television"], "sofa"]}))
+                .starts_with("synonyms[1] must be a list")
+        );
+        assert_eq!(
+            refused(json!({"synonyms": [["tv", "television"], ["sofa"]]})),
+            "synonyms[1]: a group needs two or more different members"
+        );
+        assert_eq!(
+            refused(json!({"synonyms": [["sofa", "Sofa"]]})),
+            "synonyms[0]: a group needs two or more different members"
+        );
+        assert_eq!(refused(json!({"synonyms": [["sofa", 3]]})), "synonyms[0][1] must be a string");
+        assert!(refused(json!({"synonyms": [["a b c d e", "f"]]})).contains("more than 4 words"));
+        assert!(refused(json!({"synonyms": [["--", "f"]]})).contains("no letters or digits"));
+        let long = "x".repeat(MAX_MEMBER_CHARS + 1);
+        assert!(refused(json!({"synonyms": [[long, "f"]]})).starts_with("synonyms[0][0] must be at most"));
+        let many: Vec<Value> = (0..=MAX_SYNONYM_GROUPS).map(|i| json!([format!("a{i}"), "b"])).collect();
+        assert!(refused(json!({ "synonyms": many })).contains("at most 1000 groups"));
+        let wide: Vec<String> = (0..=MAX_GROUP_MEMBERS).map(|i| format!("w{i}")).collect();
+        assert!(refused(json!({"synonyms": [wide]})).contains("at most 32 members"));
+        assert_eq!(
+            refused(json!({"stop_words": ["the", "new york"]})),
+            "stop_words[1]: \"new york\" is 2 words; a stop word is one word"
+        );
+        assert_eq!(refused(json!({"stop_words": ["the", 1]})), "stop_words[1] must be a string");
+        assert!(refused(json!({"stop_words": "the"})).starts_with("stop_words must be a list"));
+        for bad in [json!(0), json!(-1), json!(1.5), json!("3"), json!(MAX_PARTIAL_MATCH_BELOW + 1)] {
+            assert!(
+                refused(json!({ "partial_match_below": bad })).starts_with("partial_match_below must be")
+            );
+        }
+    }
+
+    #[test]
+    fn stored_settings_round_trip_and_missing_keys_take_defaults() {
+        let settings =
+            Settings { stop_words: vec!["x".into()], partial_match_below: 7, ..Settings::default() };
+        let stored = serde_json::to_string(&settings).unwrap();
+        assert_eq!(Settings::from_stored(&stored).unwrap(), settings);
+        assert_eq!(
+            Settings::from_stored(r#"{"partial_match_below": 3}"#).unwrap().synonyms,
+            Settings::default().synonyms
+        );
+        assert!(Settings::from_stored(r#"{"stop_words": [""]}"#).is_err());
+    }
+
+    #[test]
+    fn flags_are_checked_and_a_bad_file_line_is_named() {
+        let error = Settings::from_flags(Some(("syn.txt", "tv, television\nsofa\n")), "", 1).unwrap_err();
+        assert_eq!(error.to_string(), "in syn.txt: line 2: a group needs two or more different members");
+        let error = Settings::from_flags(None, "the,new york", 1).unwrap_err();
+        assert!(error.to_string().starts_with("the start-up flags: stop_words[1]"), "{error}");
+        let settings =
+            Settings::from_flags(Some(("syn.txt", "# c\ntv , television\n")), " the, of ,", 5).unwrap();
+        assert_eq!(settings.synonyms, [["tv", "television"]]);
+        assert_eq!(settings.stop_words, ["the", "of"]);
+        assert_eq!(settings.partial_match_below, 5);
+    }
+}

@@ -1,0 +1,155 @@
+//! `GET`, `PUT` and `PATCH /settings` on one replica: the flags as the initial settings,
+//! changes applied to the next search (result cache included), bad settings refused by
+//! name with nothing changed, and the write token. Two replicas: see `replicas.rs`.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, ids, spawn_app, spawn_app_with};
+
+async fn create(app: &TestApp, id: u64, name: &str) {
+    assert_eq!(app.put_product(id, &json!({"product_id": id, "name": name})).await.status(), 200);
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    body: &Value,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app.client.request(method, app.url("/settings")).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+async fn patch(app: &TestApp, body: Value) -> reqwest::Response {
+    send(app, reqwest::Method::PATCH, &body, None).await
+}
+
+async fn settings(app: &TestApp) -> Value {
+    let response = app.get("/settings").await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn version_of(response: &reqwest::Response) -> u64 {
+    response.headers()["catalog-version"].to_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_start_up_flags_are_the_initial_settings() {
+    let app = spawn_app_with(&["--stop-words", "the, of", "--partial-match-below", "3"]).await;
+    let settings = settings(&app).await;
+    assert_eq!(settings["stop_words"], json!(["the", "of"]));
+    assert_eq!(settings["partial_match_below"], 3);
+    assert_eq!(settings["synonyms"][0], json!(["headphones", "earphones", "headset"]), "the built-in file");
+    assert_eq!(settings.as_object().unwrap().len(), 3, "{settings}");
+}
+
+#[tokio::test]
+async fn a_synonym_added_live_turns_a_query_without_results_into_results() {
+    // The result cache is on: the change must empty it.
+    let app = spawn_app_with(&["--result-cache-size", "100"]).await;
+    create(&app, 9001, "Wombat Lantern").await;
+    assert_eq!(app.search("q=quokka").await["total_found"], 0);
+
+    let response = patch(&app, json!({"synonyms": [["quokka", "wombat"]]})).await;
+    assert_eq!(response.status(), 200);
+    let before = version_of(&response);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["status"], "applied");
+    assert_eq!(answer["settings"]["synonyms"], json!([["quokka", "wombat"]]));
+    assert_eq!(ids(&app.search("q=quokka").await), [9001]);
+    assert_eq!(settings(&app).await, answer["settings"]);
+
+    // The same change again is a write of its own, at the next version.
+    let again = patch(&app, json!({"synonyms": [["quokka", "wombat"]]})).await;
+    assert_eq!(version_of(&again), before + 1);
+}
+
+#[tokio::test]
+async fn stop_words_and_the_widening_threshold_change_the_next_search() {
+    let app = spawn_app().await;
+    create(&app, 9001, "Quokka Lantern").await;
+    create(&app, 9002, "Quokka Teapot").await;
+    let strict = "q=quokka%20lantern%20for&matching=all";
+    assert_eq!(ids(&app.search(strict).await), [9001], "`for` is a stop word");
+    assert_eq!(patch(&app, json!({"stop_words": []})).await.status(), 200);
+    assert_eq!(app.search(strict).await["total_found"], 0, "without stop words, `for` must match");
+
+    let two_words = app.search("q=quokka%20lantern").await;
+    assert_eq!((ids(&two_words), &two_words["matching"]), (vec![9001], &json!("all")));
+    assert_eq!(patch(&app, json!({"partial_match_below": 2})).await.status(), 200);
+    let widened = app.search("q=quokka%20lantern").await;
+    assert_eq!(widened["matching"], "partial", "one match is fewer than 2: the match widens");
+    assert_eq!(ids(&widened)[0], 9001);
+    assert!(ids(&widened).contains(&9002), "{widened}");
+}
+
+#[tokio::test]
+async fn patch_keeps_the_other_settings_and_put_gives_absent_ones_their_defaults() {
+    let app = spawn_app_with(&["--partial-match-below", "5"]).await;
+    let initial = settings(&app).await;
+    assert_eq!(patch(&app, json!({"stop_words": ["lamp"]})).await.status(), 200);
+    let patched = settings(&app).await;
+    assert_eq!(patched["stop_words"], json!(["lamp"]));
+    assert_eq!((&patched["synonyms"], &patched["partial_match_below"]), (&initial["synonyms"], &json!(5)));
+
+    let put = send(&app, reqwest::Method::PUT, &json!({"synonyms": [["tv", "telly"]]}), None).await;
+    assert_eq!(put.status(), 200);
+    let replaced = settings(&app).await;
+    assert_eq!(replaced["synonyms"], json!([["tv", "telly"]]));
+    assert_eq!(replaced["partial_match_below"], 1, "the default, not the flag");
+    let defaults = spawn_app().await;
+    assert_eq!(replaced["stop_words"], settings(&defaults).await["stop_words"]);
+}
+
+#[tokio::test]
+async fn a_bad_setting_is_refused_by_name_and_changes_nothing() {
+    let app = spawn_app().await;
+    let before = settings(&app).await;
+    let version = version_of(&app.get("/health").await);
+    let cases = [
+        (
+            json!({"synonyms": [["tv", "television"], ["sofa"]]}),
+            "synonyms[1]: a group needs two or more different members",
+        ),
+        (
+            json!({"synonyms": "tv, television"}),
+            "synonyms must be a list of groups, each a list of words or phrases",
+        ),
+        (
+            json!({"stop_words": ["the", "new york"]}),
+            "stop_words[1]: \"new york\" is 2 words; a stop word is one word",
+        ),
+        (json!({"partial_match_below": 0}), "partial_match_below must be an integer from 1 to 1000000"),
+        (
+            json!({"ranking": ["rating:desc"]}),
+            "ranking is not a setting; the settings are synonyms, stop_words, partial_match_below",
+        ),
+        (json!(["synonyms"]), "settings must be a JSON object"),
+    ];
+    for (body, message) in cases {
+        for method in [reqwest::Method::PATCH, reqwest::Method::PUT] {
+            assert_error(send(&app, method, &body, None).await, 400, "INVALID_INPUT", message).await;
+        }
+    }
+    let not_json = app.client.patch(app.url("/settings")).body("{").send().await.unwrap();
+    assert_eq!(not_json.status(), 400);
+    assert_eq!(settings(&app).await, before);
+    assert_eq!(version_of(&app.get("/health").await), version, "nothing was written");
+}
+
+#[tokio::test]
+async fn changing_settings_needs_the_write_token_and_reading_them_does_not() {
+    let app = spawn_app_with(&["--write-token", "s3cret"]).await;
+    let body = json!({"partial_match_below": 2});
+    for method in [reqwest::Method::PATCH, reqwest::Method::PUT] {
+        assert_eq!(send(&app, method.clone(), &body, None).await.status(), 401);
+        assert_eq!(send(&app, method, &body, Some("wrong")).await.status(), 401);
+    }
+    assert_eq!(settings(&app).await["partial_match_below"], 1, "nothing changed");
+    assert_eq!(send(&app, reqwest::Method::PATCH, &body, Some("s3cret")).await.status(), 200);
+    assert_eq!(settings(&app).await["partial_match_below"], 2);
+}
