@@ -313,6 +313,40 @@ mod tests {
     }
 
     #[test]
+    fn settings_bounds_are_the_ones_changes_are_checked_against() {
+        use crate::settings::*;
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        assert_eq!(
+            schemas["SettingsBody"]["required"].as_array().map(Vec::len),
+            Some(KEYS.len()),
+            "all answered"
+        );
+        assert_eq!(schemas["SettingsChange"]["required"], Value::Null, "none needed in a change");
+        assert_eq!(
+            schemas["SettingsChange"]["properties"]["partial_match_below"]["maximum"],
+            MAX_PARTIAL_MATCH_BELOW
+        );
+        let settings = &schemas["SettingsBody"]["properties"];
+        let synonyms = &settings["synonyms"];
+        assert_eq!(synonyms["maxItems"], MAX_SYNONYM_GROUPS);
+        assert_eq!(
+            (&synonyms["items"]["minItems"], &synonyms["items"]["maxItems"]),
+            (&2.into(), &MAX_GROUP_MEMBERS.into())
+        );
+        assert_eq!(synonyms["items"]["items"]["maxLength"], MAX_MEMBER_CHARS);
+        assert_eq!(settings["stop_words"]["maxItems"], MAX_STOP_WORDS);
+        assert_eq!(settings["stop_words"]["items"]["maxLength"], MAX_STOP_WORD_CHARS);
+        let below = &settings["partial_match_below"];
+        assert_eq!((&below["minimum"], &below["maximum"]), (&1.into(), &MAX_PARTIAL_MATCH_BELOW.into()));
+        let mut documented: Vec<&str> = settings.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys = KEYS.to_vec();
+        documented.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(documented, keys, "every setting is documented");
+    }
+
+    #[test]
     fn every_documented_sort_parses_and_every_error_code_is_listed() {
         let document = document();
         let sorts = document["components"]["schemas"]["Sort"]["enum"].as_array().unwrap();

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 
 use super::products::{versioned, write};
 use super::{ApiError, AppState};
@@ -20,17 +21,48 @@ use crate::store::{Entry, Write};
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct SettingsBody {
-    /// Groups of equivalent words or phrases (up to 4 words each), applied at query time:
-    /// a query for any member matches products with any other.
-    #[schema(max_items = 1000, example = json!([["tv", "television"], ["frying pan", "skillet"]]))]
+    /// Groups of 2 to 32 different members, each a word or a phrase of up to 4 words,
+    /// applied at query time: a query for any member matches products with any other.
+    #[schema(schema_with = synonyms_schema, example = json!([["tv", "television"], ["frying pan", "skillet"]]))]
     synonyms: Vec<Vec<String>>,
     /// Words that never make a query fail nor rank on their own; one word each.
-    #[schema(max_items = 500, example = json!(["a", "the", "with"]))]
+    #[schema(schema_with = stop_words_schema, example = json!(["a", "the", "with"]))]
     stop_words: Vec<String>,
     /// When fewer products than this match every word, the match widens, letting words go
     /// (1: only a query that would find nothing).
-    #[schema(minimum = 1, maximum = 1000000)]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     partial_match_below: u64,
+}
+
+/// A change of settings: any of them, each as in the settings (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SettingsChange {
+    /// See the settings' `synonyms`.
+    #[schema(schema_with = synonyms_schema)]
+    synonyms: Option<Vec<Vec<String>>>,
+    /// See the settings' `stop_words`.
+    #[schema(schema_with = stop_words_schema)]
+    stop_words: Option<Vec<String>>,
+    /// See the settings' `partial_match_below`.
+    #[schema(minimum = 1, maximum = 1_000_000, nullable = false)]
+    partial_match_below: Option<u64>,
+}
+
+fn text(max_chars: usize) -> utoipa::openapi::Object {
+    ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(max_chars)).build()
+}
+
+fn synonyms_schema() -> ArrayBuilder {
+    let group = ArrayBuilder::new()
+        .items(text(settings::MAX_MEMBER_CHARS))
+        .min_items(Some(2))
+        .max_items(Some(settings::MAX_GROUP_MEMBERS));
+    ArrayBuilder::new().items(group).max_items(Some(settings::MAX_SYNONYM_GROUPS))
+}
+
+fn stop_words_schema() -> ArrayBuilder {
+    ArrayBuilder::new().items(text(settings::MAX_STOP_WORD_CHARS)).max_items(Some(settings::MAX_STOP_WORDS))
 }
 
 /// The settings after a change, and whether searches use them already.
@@ -62,7 +94,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
     put,
     path = "/settings",
     tag = "settings",
-    request_body(content = SettingsBody, description = "Any of the settings; the others take their defaults."),
+    request_body(content = SettingsChange, description = "Any of the settings; the others take their defaults."),
     responses(
         (status = 200, description = "Applied on this replica; `catalog-version` is the change's version", body = SettingsAnswer),
         (status = 400, description = "INVALID_INPUT: the first bad setting, named (`synonyms[2]: ...`); nothing changed", body = super::error::ErrorBody),
@@ -82,7 +114,7 @@ pub async fn put_settings(
     patch,
     path = "/settings",
     tag = "settings",
-    request_body(content = SettingsBody, description = "The settings to change; the others stay."),
+    request_body(content = SettingsChange, description = "The settings to change; the others stay."),
     responses(
         (status = 200, description = "Applied on this replica; `catalog-version` is the change's version", body = SettingsAnswer),
         (status = 400, description = "INVALID_INPUT: the first bad setting, named (`synonyms[2]: ...`); nothing changed", body = super::error::ErrorBody),

@@ -9,7 +9,7 @@ heads, and concurrent gzip exports, while a separate process asks /health every 
 
 Fails (exit 1) on: a 5xx other than 503 OVERLOADED, DEPENDENCY_UNAVAILABLE or
 CATALOG_BEHIND; a failure without the JSON error body; an answer without catalog-version; a
-change to the data (the export and the applied version before and after); /metrics grown
+change to the data (the export, the settings and the applied version before and after); /metrics grown
 past its bound; /health stalled (over a second) or not answering, at any time. The
 slowest /health is printed: how fast it answers is measured by the benchmarks, not here.
 """
@@ -117,6 +117,12 @@ def export():
     return data
 
 
+def settings():
+    conn = connection()
+    conn.request("GET", "/settings")
+    return conn.getresponse().read()
+
+
 def applied_version():
     conn = connection()
     conn.request("GET", "/health")
@@ -180,10 +186,21 @@ BAD_JSON = [
     b"{\"product_id\": 1, \"attributes\": {\"x\": " + b"[" * 5000 + b"]" * 5000 + b"}}",
 ]
 
+# Settings that are not: groups of one, phrases of five words, stop phrases, bounds, kinds.
+BAD_SETTINGS = [
+    b"{\"synonyms\": [[\"tv\"]]}", b"{\"synonyms\": [[\"a b c d e\", \"f\"]]}",
+    b"{\"synonyms\": [[\"--\", \"tv\"]]}", b"{\"synonyms\": \"tv, television\"}",
+    b"{\"synonyms\": [[\"tv\", \"\\u0000\"]]}",
+    b"{\"synonyms\": [" + b",".join(b"[\"a%d\", \"b\"]" % i for i in range(1001)) + b"]}",
+    b"{\"stop_words\": [\"new york\"]}", b"{\"stop_words\": [1]}",
+    b"{\"partial_match_below\": 0}", b"{\"partial_match_below\": 1e300}", b"{\"partial_match_below\": \"2\"}",
+    b"{\"ranking\": [\"rating:desc\"]}", b"{\"__proto__\": {}}",
+]
+
 
 def hostile():
     routes = ["/health", "/openapi.json", "/", "/assets/search.js", "/products/search?q=lamp",
-              "/products/export", "/products/bulk", "/products/1", "/products/1/details", "/keys", "/keys/x"]
+              "/products/export", "/products/bulk", "/products/1", "/products/1/details", "/keys", "/keys/x", "/settings"]
     for route in routes:
         for method in ["M0001XYZ", "TRACE", "PATCH", "CONNECT", "FOO-BAR", "PROPFIND"]:
             if method == "CONNECT":
@@ -203,6 +220,11 @@ def hostile():
         request("POST", "/products/1/details", body=body)
         request("POST", "/products/bulk", body=body + b"\n" + body)
         request("POST", "/keys", body=body)
+        request("PUT", "/settings", body=body, headers={"Content-Type": "application/json"})
+        request("PATCH", "/settings", body=body, headers={"Content-Type": "application/json"})
+    for body in BAD_SETTINGS:
+        request("PUT", "/settings", body=body, headers={"Content-Type": "application/json"})
+        request("PATCH", "/settings", body=body, headers={"Content-Type": "application/json"})
     # A write from another site, whatever its content type.
     request("POST", "/products/1/details", body=b"{\"product_id\":1,\"sku\":\"EVIL\",\"manufacturer\":\"e\","
             b"\"category_id\":1,\"weight\":1,\"some_other_id\":1}",
@@ -279,6 +301,7 @@ def gzip_exports():
 
 def main():
     before_export, before_version, before_metrics = export(), applied_version(), metrics_size()
+    before_settings = settings()
     stop, results = multiprocessing.Event(), multiprocessing.Queue()
     prober = multiprocessing.Process(target=probe_health, args=(stop, results))
     prober.start()
@@ -295,6 +318,8 @@ def main():
     prober.join()
 
     after_export, after_version, after_metrics = export(), applied_version(), metrics_size()
+    if settings() != before_settings:
+        problems.append("the settings changed")
     if after_export != before_export or after_version != before_version:
         problems.append(f"the data changed: version {before_version} -> {after_version}, "
                         f"export {len(before_export)} -> {len(after_export)} bytes")
