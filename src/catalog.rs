@@ -171,12 +171,13 @@ impl Catalog {
     /// Applies `changes` (in version order) in one index commit, then publishes the last
     /// version. Changes at or below the applied version are skipped, so a change read twice
     /// applies once. Searches keep running on the previous index until the commit is done.
-    pub fn apply(&self, changes: &[Change]) -> anyhow::Result<()> {
+    /// Whether the index was committed: keys and settings alone need no commit.
+    pub fn apply(&self, changes: &[Change]) -> anyhow::Result<bool> {
         let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
         let applied = self.version();
         let fresh: Vec<&Change> = changes.iter().filter(|c| c.version > applied).collect();
         let Some(last) = fresh.last().map(|c| c.version) else {
-            return Ok(());
+            return Ok(false);
         };
         // Versions are dense: a gap would be a change lost, so it is refused, not skipped.
         let mut expected = applied + 1;
@@ -201,7 +202,8 @@ impl Catalog {
         }
         // Read before anything changes, so settings that cannot be read change nothing.
         let matching = settings.map(|s| s.matching()).transpose().context("applying the settings")?;
-        if !latest.is_empty() {
+        let committed = !latest.is_empty();
+        if committed {
             let contents = self.contents.load();
             let deleted: Vec<u64> = latest.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| *id).collect();
             let upserted: Vec<&Product> = latest.values().flatten().map(|p| p.as_ref()).collect();
@@ -228,7 +230,7 @@ impl Catalog {
             metrics::histogram!(observability::FEED_DELAY).record((now - change.committed_at).max(0.0));
         }
         self.publish(last);
-        Ok(())
+        Ok(committed)
     }
 
     /// Replaces everything with `snapshot`, a later state of the store than this catalogue's

@@ -18,7 +18,7 @@ use crate::catalog::{self, Catalog};
 use crate::config::Config;
 use crate::observability;
 use crate::store::{
-    Change, Committed, DatabaseState, MemoryStore, PgSettings, PgStore, Store, Write, WriteError,
+    Change, Committed, DatabaseState, Entry, MemoryStore, PgSettings, PgStore, Store, Write, WriteError,
 };
 
 /// Changes committed here and not applied yet, by version: the follower applies them
@@ -252,11 +252,6 @@ impl Follower {
         let mut last_commit: Option<Instant> = None;
         loop {
             let _ = tokio::time::timeout(self.timing.poll, self.nudge.notified()).await;
-            if let Some(wait) =
-                last_commit.and_then(|at| self.timing.commit_interval.checked_sub(at.elapsed()))
-            {
-                tokio::time::sleep(wait).await;
-            }
             loop {
                 let applied = self.catalog.version();
                 let mut changes = self.take_pending(applied);
@@ -289,25 +284,25 @@ impl Follower {
                     break;
                 };
                 self.head.fetch_max(last, Ordering::Relaxed);
-                let started = Instant::now();
-                let applier = Arc::clone(&self.catalog);
-                // An index commit is blocking work: off the async workers.
-                match tokio::task::spawn_blocking(move || applier.apply(&changes)).await {
-                    Ok(Ok(())) => {
-                        last_commit = Some(Instant::now());
-                        tracing::debug!(
-                            version = last,
-                            elapsed_ms = started.elapsed().as_millis() as u64,
-                            "applied"
-                        );
-                    }
-                    Ok(Err(error)) => {
-                        tracing::error!(error = format!("{error:#}"), "applying the feed failed; retrying");
+                // The index commits at most once per interval; what needs no commit (keys,
+                // settings) before the first product change is applied at once, and this
+                // replica's writes arriving during the wait join the commit.
+                let wait = last_commit.and_then(|at| self.timing.commit_interval.checked_sub(at.elapsed()));
+                let first_product = changes.iter().position(|c| matches!(c.entry, Entry::Product { .. }));
+                if let (Some(wait), Some(first)) = (wait, first_product) {
+                    let products = changes.split_off(first);
+                    if !changes.is_empty() && self.apply(changes).await.is_none() {
                         tokio::time::sleep(backoff).await;
                         break;
                     }
-                    Err(error) => {
-                        tracing::error!(error = %error, "applying the feed panicked; retrying");
+                    tokio::time::sleep(wait).await;
+                    changes = products;
+                    changes.extend(self.take_pending(last));
+                }
+                match self.apply(changes).await {
+                    Some(true) => last_commit = Some(Instant::now()),
+                    Some(false) => {}
+                    None => {
                         tokio::time::sleep(backoff).await;
                         break;
                     }
@@ -318,6 +313,28 @@ impl Follower {
             metrics::gauge!(observability::FEED_LAG).set(lag as f64);
             metrics::gauge!(observability::FEED_LAG_SECONDS)
                 .set(behind_since.map_or(0.0, |since| since.elapsed().as_secs_f64()));
+        }
+    }
+
+    /// Applies `changes` to the catalogue off the async workers: whether the index was
+    /// committed, or `None` (logged) when applying failed.
+    async fn apply(&self, changes: Vec<Change>) -> Option<bool> {
+        let last = changes.last().map(|c| c.version);
+        let started = Instant::now();
+        let applier = Arc::clone(&self.catalog);
+        match tokio::task::spawn_blocking(move || applier.apply(&changes)).await {
+            Ok(Ok(committed)) => {
+                tracing::debug!(version = last, elapsed_ms = started.elapsed().as_millis() as u64, "applied");
+                Some(committed)
+            }
+            Ok(Err(error)) => {
+                tracing::error!(error = format!("{error:#}"), "applying the feed failed; retrying");
+                None
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "applying the feed panicked; retrying");
+                None
+            }
         }
     }
 

@@ -153,3 +153,16 @@ async fn changing_settings_needs_the_write_token_and_reading_them_does_not() {
     assert_eq!(send(&app, reqwest::Method::PATCH, &body, Some("s3cret")).await.status(), 200);
     assert_eq!(settings(&app).await["partial_match_below"], 2);
 }
+
+#[tokio::test]
+async fn a_settings_change_is_not_held_back_by_the_index_commit_interval() {
+    // A write may wait 2.5 s to be applied; the next index commit is 10 s away. Settings
+    // make no commit, so they apply at once, however recent the last commit.
+    let app = spawn_app_with(&["--index-commit-interval-ms", "10000", "--request-timeout-ms", "3000"]).await;
+    create(&app, 9001, "Wombat Lantern").await;
+    let response = patch(&app, json!({"synonyms": [["quokka", "wombat"]]})).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let again = patch(&app, json!({"stop_words": ["of"]})).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(ids(&app.search("q=quokka").await), [9001]);
+}
