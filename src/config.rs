@@ -144,19 +144,22 @@ pub struct Config {
     #[arg(long, env = "MIN_VERSION_WAIT_MS", default_value_t = 1_000)]
     pub min_version_wait_ms: u64,
 
-    /// Synonym groups, one per line (`tv, television`); a bad line is refused at start-up.
-    /// Unset: the groups of the repository's `synonyms.txt`, compiled in.
+    /// The initial synonym groups, one per line (`tv, television`); a bad line is refused
+    /// at start-up. Unset: the groups of the repository's `synonyms.txt`, compiled in.
+    /// `PATCH /settings` changes them live; with a database, stored settings win.
     #[arg(long, env = "SYNONYMS_FILE")]
     pub synonyms: Option<PathBuf>,
 
-    /// Words that never make a query fail nor rank on their own, comma-separated (empty:
-    /// none). A query of stop words alone matches them as they are.
+    /// The initial stop words: words that never make a query fail nor rank on their own,
+    /// comma-separated, one word each (empty: none). A query of stop words alone matches
+    /// them as they are.
     #[arg(long, env = "STOP_WORDS", default_value = crate::search::language::DEFAULT_STOP_WORDS)]
     pub stop_words: String,
 
-    /// When fewer products than this match every word, the match widens, letting words go
-    /// (see README "How matching works"); 1 widens only a query that would find nothing.
-    #[arg(long, env = "PARTIAL_MATCH_BELOW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Initially: when fewer products than this match every word, the match widens,
+    /// letting words go (see README "How matching works"); 1 widens only a query that would
+    /// find nothing.
+    #[arg(long, env = "PARTIAL_MATCH_BELOW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=crate::settings::MAX_PARTIAL_MATCH_BELOW))]
     pub partial_match_below: u64,
 
     /// Requests per second one client address may make (0: no limit); past it, 429 with
