@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::keys::{ApiKey, KeyRing};
 use crate::observability;
 use crate::search::highlight;
-use crate::search::{Facets, MatchingOptions, SearchIndex, SearchRequest, analyzer};
+use crate::search::{Facets, InvalidRequest, MatchingOptions, SearchIndex, SearchRequest, analyzer};
 use crate::settings::Settings;
 use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
 use cache::ResultCache;
@@ -263,6 +263,30 @@ impl Catalog {
     fn publish(&self, version: u64) {
         metrics::gauge!(observability::CATALOG_VERSION).set(version as f64);
         self.version.send_replace(version);
+    }
+
+    /// Refuses a search whose `filter` or `facets` name an attribute the settings do not
+    /// make filterable.
+    pub fn check_filterable(&self, request: &SearchRequest) -> Result<(), InvalidRequest> {
+        let settings = self.settings();
+        let in_filter = request.filter.iter().flat_map(|f| f.fields().into_iter().cloned());
+        let named = in_filter
+            .map(|f| ("filter", f))
+            .chain(request.facets.fields().into_iter().map(|f| ("facets", f)));
+        let Some((parameter, field)) = named.into_iter().find(|(_, f)| !settings.is_filterable(f)) else {
+            return Ok(());
+        };
+        let filterable: Vec<&str> = settings
+            .filterable_attributes
+            .iter()
+            .map(String::as_str)
+            .filter(|name| name.starts_with("attributes."))
+            .collect();
+        let listed = if filterable.is_empty() { "none".to_owned() } else { filterable.join(", ") };
+        Err(InvalidRequest(format!(
+            "{parameter} names {field}, which is not filterable; the filterable attributes are {listed} \
+             (settings: filterable_attributes)"
+        )))
     }
 
     /// Runs a search and resolves its page of ids to products; repeated requests are

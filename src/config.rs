@@ -162,6 +162,12 @@ pub struct Config {
     #[arg(long, env = "PARTIAL_MATCH_BELOW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=crate::settings::MAX_PARTIAL_MATCH_BELOW))]
     pub partial_match_below: u64,
 
+    /// The attributes `filter` and `facets` may name initially, comma-separated, each as
+    /// `attributes.<name>` (empty: none; the built-in fields always may). `PATCH /settings`
+    /// changes them live; with a database, stored settings win.
+    #[arg(long, env = "FILTERABLE_ATTRIBUTES", default_value = crate::settings::DEFAULT_FILTERABLE_ATTRIBUTES)]
+    pub filterable_attributes: String,
+
     /// Requests per second one client address may make (0: no limit); past it, 429 with
     /// `Retry-After`. Health checks are not counted.
     #[arg(long, env = "RATE_LIMIT_PER_CLIENT", default_value_t = 0)]
@@ -226,7 +232,8 @@ impl CorsOrigins {
 }
 
 impl Config {
-    /// The settings the flags give (`--synonyms`, `--stop-words`, `--partial-match-below`):
+    /// The settings the flags give (`--synonyms`, `--stop-words`, `--partial-match-below`,
+    /// `--filterable-attributes`):
     /// the initial settings, until `PUT` or `PATCH /settings` changes them.
     pub fn initial_settings(&self) -> anyhow::Result<crate::settings::Settings> {
         use anyhow::Context;
@@ -242,6 +249,7 @@ impl Config {
             file.as_ref().map(|(name, text)| (name.as_str(), text.as_str())),
             &self.stop_words,
             self.partial_match_below,
+            &self.filterable_attributes,
         )
     }
 

@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::search::filter::BUILT_IN_FIELDS;
 use crate::search::language::{self, DEFAULT_STOP_WORDS, DEFAULT_SYNONYMS};
-use crate::search::{Language, MatchingOptions, Synonyms, analyzer};
+use crate::search::{FilterField, Language, MatchingOptions, Synonyms, analyzer};
 
 /// Most synonym groups, members in a group, and characters in a member.
 pub const MAX_SYNONYM_GROUPS: usize = 1_000;
@@ -18,6 +19,12 @@ pub const MAX_STOP_WORDS: usize = 500;
 pub const MAX_STOP_WORD_CHARS: usize = 50;
 /// Largest `partial_match_below`.
 pub const MAX_PARTIAL_MATCH_BELOW: u64 = 1_000_000;
+/// Most filterable attributes.
+pub const MAX_FILTERABLE_ATTRIBUTES: usize = 100;
+/// The attributes the generated catalogue filters and facets on unless told otherwise.
+pub const DEFAULT_FILTERABLE_ATTRIBUTES: &str = "attributes.color,attributes.material,attributes.size,\
+attributes.screen_in,attributes.storage_gb,attributes.wireless,attributes.language,attributes.formats,\
+attributes.pages,attributes.capacity_l,attributes.shoe_size_eu,attributes.dietary";
 
 /// Every setting, each checked (see [`SettingsPatch::from_json`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +36,9 @@ pub struct Settings {
     /// When fewer products than this match every word, the match widens (1: only when none
     /// does).
     pub partial_match_below: u64,
+    /// The attributes `filter` and `facets` may name, as `attributes.<name>`; the built-in
+    /// fields always may (listing one changes nothing).
+    pub filterable_attributes: Vec<String>,
 }
 
 /// The built-in settings: the repository's `synonyms.txt`, English stop words, and
@@ -42,6 +52,7 @@ impl Default for Settings {
                 .collect(),
             stop_words: DEFAULT_STOP_WORDS.split(',').map(str::to_owned).collect(),
             partial_match_below: 1,
+            filterable_attributes: DEFAULT_FILTERABLE_ATTRIBUTES.split(',').map(str::to_owned).collect(),
         }
     }
 }
@@ -58,7 +69,7 @@ impl SettingsError {
 }
 
 /// The settings' keys, as the API names them.
-pub const KEYS: &[&str] = &["synonyms", "stop_words", "partial_match_below"];
+pub const KEYS: &[&str] = &["synonyms", "stop_words", "partial_match_below", "filterable_attributes"];
 
 /// Some of the settings, each checked: what `PATCH /settings` changes (the others stay).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,6 +77,7 @@ pub struct SettingsPatch {
     pub synonyms: Option<Vec<Vec<String>>>,
     pub stop_words: Option<Vec<String>>,
     pub partial_match_below: Option<u64>,
+    pub filterable_attributes: Option<Vec<String>>,
 }
 
 impl SettingsPatch {
@@ -84,6 +96,7 @@ impl SettingsPatch {
             synonyms: map.get("synonyms").map(synonyms).transpose()?,
             stop_words: map.get("stop_words").map(stop_words).transpose()?,
             partial_match_below: map.get("partial_match_below").map(partial_match_below).transpose()?,
+            filterable_attributes: map.get("filterable_attributes").map(filterable_attributes).transpose()?,
         })
     }
 
@@ -93,6 +106,7 @@ impl SettingsPatch {
             synonyms: Some(settings.synonyms),
             stop_words: Some(settings.stop_words),
             partial_match_below: Some(settings.partial_match_below),
+            filterable_attributes: Some(settings.filterable_attributes),
         }
     }
 
@@ -106,6 +120,9 @@ impl SettingsPatch {
         }
         if let Some(below) = self.partial_match_below {
             settings.partial_match_below = below;
+        }
+        if let Some(filterable) = &self.filterable_attributes {
+            settings.filterable_attributes.clone_from(filterable);
         }
     }
 
@@ -121,17 +138,22 @@ impl SettingsPatch {
         if let Some(below) = self.partial_match_below {
             map.insert("partial_match_below".into(), below.into());
         }
+        if let Some(filterable) = &self.filterable_attributes {
+            map.insert("filterable_attributes".into(), filterable.clone().into());
+        }
         Value::Object(map)
     }
 }
 
 impl Settings {
     /// The start-up flags' settings: `synonyms_file` (its name, for errors, and its text;
-    /// `None`: the built-in groups), comma-separated `stop_words`, `partial_match_below`.
+    /// `None`: the built-in groups), comma-separated `stop_words`, `partial_match_below`,
+    /// comma-separated `filterable_attributes`.
     pub fn from_flags(
         synonyms_file: Option<(&str, &str)>,
         stop_words: &str,
         partial_match_below: u64,
+        filterable_attributes: &str,
     ) -> anyhow::Result<Self> {
         let synonyms = match synonyms_file {
             None => Self::default().synonyms,
@@ -141,13 +163,15 @@ impl Settings {
                 language::groups_of_file(text).into_iter().map(|(_, group)| group).collect()
             }
         };
-        let stop_words: Vec<String> =
-            stop_words.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        let list = |text: &str| -> Vec<String> {
+            text.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+        };
         let mut settings = Self::default();
         let flags = serde_json::json!({
             "synonyms": synonyms,
-            "stop_words": stop_words,
+            "stop_words": list(stop_words),
             "partial_match_below": partial_match_below,
+            "filterable_attributes": list(filterable_attributes),
         });
         SettingsPatch::from_json(&flags)
             .map_err(|SettingsError(message)| anyhow::anyhow!("the start-up flags: {message}"))?
@@ -163,6 +187,17 @@ impl Settings {
         let mut settings = Self::default();
         patch.apply_to(&mut settings);
         Ok(settings)
+    }
+
+    /// Whether `filter` and `facets` may name `field`.
+    pub fn is_filterable(&self, field: &FilterField) -> bool {
+        match field {
+            FilterField::Attribute(_) => {
+                let name = field.to_string();
+                self.filterable_attributes.contains(&name)
+            }
+            _ => true,
+        }
     }
 
     /// How searches read their words under these settings.
@@ -243,6 +278,37 @@ fn stop_words(value: &Value) -> Result<Vec<String>, SettingsError> {
     Ok(out)
 }
 
+fn filterable_attributes(value: &Value) -> Result<Vec<String>, SettingsError> {
+    let names = value.as_array().ok_or_else(|| {
+        SettingsError::new(
+            "filterable_attributes must be a list of field names, such as [\"attributes.color\"]",
+        )
+    })?;
+    if names.len() > MAX_FILTERABLE_ATTRIBUTES {
+        return Err(SettingsError(format!(
+            "filterable_attributes holds at most {MAX_FILTERABLE_ATTRIBUTES} names"
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let name = name
+            .as_str()
+            .ok_or_else(|| SettingsError(format!("filterable_attributes[{i}] must be a string")))?;
+        if FilterField::parse(name).is_none() {
+            let shown: String = name.chars().take(80).collect();
+            return Err(SettingsError(format!(
+                "filterable_attributes[{i}]: {shown:?} is not a field; name an attribute as \
+                 attributes.<name> (lowercase letters, digits and _) or a built-in field ({})",
+                BUILT_IN_FIELDS.join(", ")
+            )));
+        }
+        if !out.iter().any(|kept| kept == name) {
+            out.push(name.to_owned());
+        }
+    }
+    Ok(out)
+}
+
 fn partial_match_below(value: &Value) -> Result<u64, SettingsError> {
     value.as_u64().filter(|n| (1..=MAX_PARTIAL_MATCH_BELOW).contains(n)).ok_or_else(|| {
         SettingsError(format!("partial_match_below must be an integer from 1 to {MAX_PARTIAL_MATCH_BELOW}"))
@@ -261,7 +327,7 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_built_in_flags() {
-        let flags = Settings::from_flags(None, DEFAULT_STOP_WORDS, 1).unwrap();
+        let flags = Settings::from_flags(None, DEFAULT_STOP_WORDS, 1, DEFAULT_FILTERABLE_ATTRIBUTES).unwrap();
         assert_eq!(flags, Settings::default());
         assert!(Settings::default().synonyms.len() > 10);
         assert!(Settings::default().matching().is_ok());
@@ -337,14 +403,53 @@ mod tests {
 
     #[test]
     fn flags_are_checked_and_a_bad_file_line_is_named() {
-        let error = Settings::from_flags(Some(("syn.txt", "tv, television\nsofa\n")), "", 1).unwrap_err();
+        let error = Settings::from_flags(Some(("syn.txt", "tv, television\nsofa\n")), "", 1, "").unwrap_err();
         assert_eq!(error.to_string(), "in syn.txt: line 2: a group needs two or more different members");
-        let error = Settings::from_flags(None, "the,new york", 1).unwrap_err();
+        let error = Settings::from_flags(None, "the,new york", 1, "").unwrap_err();
         assert!(error.to_string().starts_with("the start-up flags: stop_words[1]"), "{error}");
-        let settings =
-            Settings::from_flags(Some(("syn.txt", "# c\ntv , television\n")), " the, of ,", 5).unwrap();
+        let settings = Settings::from_flags(
+            Some(("syn.txt", "# c\ntv , television\n")),
+            " the, of ,",
+            5,
+            "attributes.x, brand",
+        )
+        .unwrap();
         assert_eq!(settings.synonyms, [["tv", "television"]]);
         assert_eq!(settings.stop_words, ["the", "of"]);
         assert_eq!(settings.partial_match_below, 5);
+        assert_eq!(settings.filterable_attributes, ["attributes.x", "brand"]);
+        let error = Settings::from_flags(None, "", 1, "color").unwrap_err();
+        assert!(error.to_string().contains("filterable_attributes[0]: \"color\" is not a field"), "{error}");
+    }
+
+    #[test]
+    fn filterable_attributes_are_field_names_kept_once() {
+        let patch = SettingsPatch::from_json(
+            &json!({"filterable_attributes": ["attributes.size", "price", "attributes.size"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            patch.filterable_attributes.as_deref(),
+            Some(&["attributes.size".to_owned(), "price".to_owned()][..])
+        );
+        let mut settings = Settings::default();
+        patch.apply_to(&mut settings);
+        assert!(settings.is_filterable(&FilterField::Attribute("size".into())));
+        assert!(!settings.is_filterable(&FilterField::Attribute("color".into())));
+        assert!(settings.is_filterable(&FilterField::Brand), "built-in fields are always filterable");
+        assert!(
+            refused(json!({"filterable_attributes": ["attributes.Color"]}))
+                .starts_with("filterable_attributes[0]: \"attributes.Color\" is not a field")
+        );
+        assert!(
+            refused(json!({"filterable_attributes": "attributes.color"}))
+                .starts_with("filterable_attributes must be a list")
+        );
+        assert_eq!(
+            refused(json!({"filterable_attributes": [1]})),
+            "filterable_attributes[0] must be a string"
+        );
+        let many: Vec<String> = (0..=MAX_FILTERABLE_ATTRIBUTES).map(|i| format!("attributes.a{i}")).collect();
+        assert!(refused(json!({ "filterable_attributes": many })).contains("at most 100 names"));
     }
 }

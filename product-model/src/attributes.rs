@@ -125,10 +125,15 @@ fn check_count(count: usize) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Whether `name` may name an attribute: 1 to [`MAX_ATTRIBUTE_NAME_CHARS`] lowercase
+/// letters, digits and `_`.
+pub fn is_attribute_name(name: &str) -> bool {
+    (1..=MAX_ATTRIBUTE_NAME_CHARS).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 fn check_name(name: &str) -> Result<(), FieldError> {
-    let valid = (1..=MAX_ATTRIBUTE_NAME_CHARS).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !valid {
+    if !is_attribute_name(name) {
         let shown: String = name.chars().take(MAX_ATTRIBUTE_NAME_CHARS).collect();
         return Err(FieldError(format!(
             "attributes: {shown:?} is not an attribute name (1 to {MAX_ATTRIBUTE_NAME_CHARS} lowercase letters, \

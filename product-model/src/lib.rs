@@ -13,7 +13,7 @@ mod fields;
 mod product;
 mod sku;
 
-pub use attributes::{AttributeValue, Attributes};
+pub use attributes::{AttributeValue, Attributes, is_attribute_name};
 pub use details::ProductDetails;
 pub use fields::FieldError;
 pub use product::{Product, check_product, product_from_json};

@@ -268,6 +268,15 @@ mod tests {
         for filter in ["category", "brand"] {
             assert_eq!(search_parameter(&document, filter)["maxItems"], MAX_FILTER_VALUES);
         }
+        assert_eq!(
+            search_parameter(&document, "filter")["maxLength"],
+            crate::search::filter::MAX_FILTER_EXPRESSION_CHARS
+        );
+        let facets = search_parameter(&document, "facets")["pattern"].as_str().unwrap().to_owned();
+        assert!(
+            facets.contains(&format!("{{1,{}}}", product_model::bounds::MAX_ATTRIBUTE_NAME_CHARS)),
+            "{facets}"
+        );
     }
 
     #[test]
@@ -339,6 +348,7 @@ mod tests {
         assert_eq!(settings["stop_words"]["items"]["maxLength"], MAX_STOP_WORD_CHARS);
         let below = &settings["partial_match_below"];
         assert_eq!((&below["minimum"], &below["maximum"]), (&1.into(), &MAX_PARTIAL_MATCH_BELOW.into()));
+        assert_eq!(settings["filterable_attributes"]["maxItems"], MAX_FILTERABLE_ATTRIBUTES);
         let mut documented: Vec<&str> = settings.as_object().unwrap().keys().map(String::as_str).collect();
         let mut keys = KEYS.to_vec();
         documented.sort_unstable();

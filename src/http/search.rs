@@ -15,8 +15,8 @@ use crate::catalog::{Highlights, Hit};
 use crate::observability;
 use crate::pool::PoolError;
 use crate::search::{
-    FacetCounts, FacetRequest, Facets, Filters, Matching, PriceRange, SearchRequest, SearchRequestBuilder,
-    Sort,
+    AttributeFacet, FacetCounts, FacetRequest, Facets, Filters, Matching, PriceRange, SearchRequest,
+    SearchRequestBuilder, Sort,
 };
 
 /// The query string as sent: every value still text. `category` and `brand` may repeat;
@@ -56,11 +56,22 @@ struct SearchParams {
     /// Lowest rating, inclusive.
     #[param(value_type = Option<f64>, minimum = 0, maximum = 5)]
     min_rating: Option<String>,
+    /// An expression over the built-in fields (`brand`, `category`, `price`, `rating`,
+    /// `in_stock`) and the filterable attributes (`attributes.<name>`): `=`, `!=`, `<`,
+    /// `<=`, `>`, `>=`, `IN [a, b]`, `EXISTS`, `low TO high`, joined with `AND`, `OR`,
+    /// `NOT` and parentheses; values quoted with `'` or `"` when they hold spaces or
+    /// symbols. It applies together with the other filters. See README "Filters and facets".
+    #[param(value_type = Option<String>, max_length = 2000, example = "attributes.color IN [red, blue] AND price < 50")]
+    filter: Option<String>,
     /// The order of results; ties go to the lower product id.
     #[param(value_type = Option<Sort>)]
     sort: Option<String>,
-    /// Facets to count over the matching set, comma-separated: `category`, `brand`, `price`.
-    #[param(value_type = Option<String>, pattern = "^(category|brand|price)(,(category|brand|price))*$")]
+    /// Facets to count over the matching set, comma-separated: `category`, `brand`,
+    /// `price`, and up to 10 filterable attributes as `attributes.<name>`.
+    #[param(
+        value_type = Option<String>,
+        pattern = "^(category|brand|price|attributes\\.[a-z0-9_]{1,64})(,(category|brand|price|attributes\\.[a-z0-9_]{1,64}))*$"
+    )]
     facets: Option<String>,
     /// Mark the matched words of names and descriptions with `<mark>` in `_highlights`.
     #[param(value_type = Option<bool>, default = false)]
@@ -106,6 +117,7 @@ impl SearchParams {
                 "max_price" => &mut params.max_price,
                 "in_stock" => &mut params.in_stock,
                 "min_rating" => &mut params.min_rating,
+                "filter" => &mut params.filter,
                 "sort" => &mut params.sort,
                 "facets" => &mut params.facets,
                 "highlight" => &mut params.highlight,
@@ -135,6 +147,7 @@ impl TryFrom<SearchParams> for SearchRequest {
                 in_stock: parse("in_stock", p.in_stock, "true or false")?,
                 min_rating: parse("min_rating", p.min_rating, "a number")?,
             },
+            filter: p.filter,
             sort: p.sort.as_deref().map(Sort::parse).transpose()?.unwrap_or_default(),
             facets: p.facets.as_deref().map(FacetRequest::parse).transpose()?.unwrap_or_default(),
             highlight: parse("highlight", p.highlight, "true or false")?.unwrap_or(false),
@@ -242,6 +255,47 @@ struct FacetsBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable)]
     price: Option<Option<PriceBody>>,
+    /// Per attribute asked for, under `attributes.<name>`: up to 20 text (or boolean)
+    /// values, largest count first; or, when the matching products hold only numbers for
+    /// it, `{"min": ..., "max": ...}`; `{}` when none has it.
+    #[serde(flatten)]
+    #[schema(value_type = std::collections::HashMap<String, AttributeFacetBody>)]
+    attributes: AttributeFacetsBody,
+}
+
+/// Attribute facets, keyed `attributes.<name>`, in the order asked.
+struct AttributeFacetsBody(Vec<(String, AttributeFacet)>);
+
+impl Serialize for AttributeFacetsBody {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .map(|(name, facet)| (format!("attributes.{name}"), AttributeFacetBody::from(facet))),
+        )
+    }
+}
+
+/// One attribute's facet: value counts, or the range of its numbers.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum AttributeFacetBody {
+    #[schema(value_type = std::collections::HashMap<String, u64>)]
+    Values(#[serde(serialize_with = "ordered_counts")] FacetCounts),
+    Range(PriceBody),
+}
+
+impl From<&AttributeFacet> for AttributeFacetBody {
+    fn from(facet: &AttributeFacet) -> Self {
+        match facet {
+            AttributeFacet::Values(counts) => Self::Values(counts.clone()),
+            AttributeFacet::Range(PriceRange { min, max }) => Self::Range(PriceBody { min: *min, max: *max }),
+        }
+    }
+}
+
+fn ordered_counts<S: Serializer>(counts: &FacetCounts, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(counts.iter().map(|(value, count)| (value, count)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -273,6 +327,7 @@ impl From<Facets> for FacetsBody {
             category: f.category,
             brand: f.brand,
             price: f.price.map(|range| range.map(|PriceRange { min, max }| PriceBody { min, max })),
+            attributes: AttributeFacetsBody(f.attributes),
         }
     }
 }
@@ -296,6 +351,7 @@ pub async fn search(
     let request = SearchRequest::try_from(SearchParams::parse(raw.as_deref())?)?;
     let (limit, offset) = (request.limit, request.offset);
     let catalog = Arc::clone(state.catalog());
+    catalog.check_filterable(&request)?;
     let outcome = state
         .pool
         .run(move || {
@@ -335,7 +391,7 @@ mod tests {
     use super::*;
     use crate::search::{MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW};
 
-    const NAMES: [&str; 14] = [
+    const NAMES: [&str; 15] = [
         "q",
         "limit",
         "offset",
@@ -345,6 +401,7 @@ mod tests {
         "max_price",
         "in_stock",
         "min_rating",
+        "filter",
         "sort",
         "facets",
         "highlight",
@@ -366,7 +423,7 @@ mod tests {
                 prop_assert!(r.text.chars().count() <= MAX_QUERY_CHARS);
                 prop_assert!(r.filters.categories.len() <= MAX_FILTER_VALUES);
                 prop_assert!(r.filters.brands.len() <= MAX_FILTER_VALUES);
-                prop_assert!(!r.text.trim().is_empty() || !r.filters.is_empty());
+                prop_assert!(!r.text.trim().is_empty() || !r.filters.is_empty() || r.filter.is_some());
                 if let (Some(min), Some(max)) = (r.filters.min_price, r.filters.max_price) {
                     prop_assert!(min <= max);
                 }
@@ -392,6 +449,9 @@ mod tests {
             Just("NaN".to_owned()),
             Just("inf".to_owned()),
             Just("category,brand,price".to_owned()),
+            Just("attributes.color,brand".to_owned()),
+            Just("attributes.size IN [S, M] AND NOT (price > 10 OR brand = 'a b')".to_owned()),
+            Just("(((attributes.x EXISTS".to_owned()),
             Just("price_desc".to_owned()),
             "\\PC{250,260}",
         ]

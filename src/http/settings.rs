@@ -32,6 +32,11 @@ pub struct SettingsBody {
     /// (1: only a query that would find nothing).
     #[schema(minimum = 1, maximum = 1_000_000)]
     partial_match_below: u64,
+    /// The attributes `filter` and `facets` may name, as `attributes.<name>`; built-in
+    /// fields (`brand`, `category`, `in_stock`, `price`, `rating`) always may. Every
+    /// attribute is indexed, so a change applies at once, with no rebuild.
+    #[schema(schema_with = filterable_schema, example = json!(["attributes.color", "attributes.size"]))]
+    filterable_attributes: Vec<String>,
 }
 
 /// A change of settings: any of them, each as in the settings (documentation only).
@@ -47,6 +52,9 @@ pub struct SettingsChange {
     /// See the settings' `partial_match_below`.
     #[schema(minimum = 1, maximum = 1_000_000, nullable = false)]
     partial_match_below: Option<u64>,
+    /// See the settings' `filterable_attributes`.
+    #[schema(schema_with = filterable_schema)]
+    filterable_attributes: Option<Vec<String>>,
 }
 
 fn text(max_chars: usize) -> utoipa::openapi::Object {
@@ -63,6 +71,13 @@ fn synonyms_schema() -> ArrayBuilder {
 
 fn stop_words_schema() -> ArrayBuilder {
     ArrayBuilder::new().items(text(settings::MAX_STOP_WORD_CHARS)).max_items(Some(settings::MAX_STOP_WORDS))
+}
+
+fn filterable_schema() -> ArrayBuilder {
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^(brand|category|in_stock|price|rating|attributes\\.[a-z0-9_]{1,64})$"));
+    ArrayBuilder::new().items(name).max_items(Some(settings::MAX_FILTERABLE_ATTRIBUTES))
 }
 
 /// The settings after a change, and whether searches use them already.
@@ -89,7 +104,8 @@ pub async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
 }
 
 /// Replaces every setting: a key left out takes its default (the built-in synonyms,
-/// English stop words, `partial_match_below` 1), not the value of the start-up flags.
+/// English stop words, `partial_match_below` 1, the generated catalogue's filterable
+/// attributes), not the value of the start-up flags.
 #[utoipa::path(
     put,
     path = "/settings",

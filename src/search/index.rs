@@ -17,19 +17,21 @@ use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
-use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term};
 
 use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
-use super::facets::{BRAND_COLUMN, CATEGORY_COLUMN, FacetCollector, FacetFruit, PRICE_COLUMN};
+use super::facets::{FacetCollector, FacetFruit};
+use super::filter::FilterField;
+use super::filter_query::filter_query;
 use super::language::Language;
 use super::matcher::{Clause, ClauseSets, ListMemo, Tier, Word, WordTerm, WordsQuery};
-use super::query::{Facets, Filters, Matching, SearchHits, SearchRequest, top_values};
+use super::query::{
+    AttributeFacet, FacetRequest, Facets, Filters, Matching, SearchHits, SearchRequest, top_values,
+};
 use super::rank::{ProductIds, TopRanked};
+use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TextField, document, index_terms, schema};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
 /// a handful of segments, small enough to keep start-up memory low.
@@ -53,76 +55,6 @@ const SPLIT_DISCOUNT: Score = 0.8;
 const KNOWN_WORDS: usize = 100_000;
 /// Shortest part a query word is split into.
 const MIN_SPLIT_PART: usize = 3;
-
-/// The searchable text fields and their weights: what a shopper types is most often the
-/// name or the brand; descriptions are long and say everything, so they count least.
-const TEXT_FIELDS: [(&str, Score); 6] = [
-    ("name", 3.0),
-    ("brand", 3.0),
-    ("category", 2.0),
-    ("manufacturer", 1.5),
-    ("sku", 3.0),
-    ("description", 1.0),
-];
-const SKU_FIELD: usize = 4;
-/// Fields a one-letter prefix completes in: the first three (name, brand, category).
-const ONE_LETTER_FIELDS: usize = 3;
-
-#[derive(Debug, Clone, Copy)]
-struct TextField {
-    field: Field,
-    boost: Score,
-    /// Typos never apply to SKUs: a near miss of a part number is a different part.
-    typos: bool,
-}
-
-#[derive(Debug, Clone)]
-struct Fields {
-    product_id: Field,
-    /// name, brand, category, manufacturer, sku, description: in that order.
-    text: [TextField; 6],
-    /// The SKU with everything but letters and digits removed, lower-cased.
-    sku_key: Field,
-    /// Lower-cased category and brand, for case-insensitive filters.
-    category_key: Field,
-    brand_key: Field,
-    /// Category and brand as given, for facet counts.
-    category_facet: Field,
-    brand_facet: Field,
-    price: Field,
-    rating: Field,
-    in_stock: Field,
-}
-
-fn schema() -> (Schema, Fields) {
-    let mut builder = Schema::builder();
-    let product_id = builder.add_u64_field("product_id", INDEXED | FAST);
-    let text_options = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
-    );
-    let mut position = 0;
-    let text = TEXT_FIELDS.map(|(name, boost)| {
-        position += 1;
-        TextField {
-            field: builder.add_text_field(name, text_options.clone()),
-            boost,
-            typos: position - 1 != SKU_FIELD,
-        }
-    });
-    let fields = Fields {
-        product_id,
-        text,
-        sku_key: builder.add_text_field("sku_key", STRING),
-        category_key: builder.add_text_field("category_key", STRING),
-        brand_key: builder.add_text_field("brand_key", STRING),
-        category_facet: builder.add_text_field(CATEGORY_COLUMN, FAST),
-        brand_facet: builder.add_text_field(BRAND_COLUMN, FAST),
-        price: builder.add_f64_field(PRICE_COLUMN, FAST),
-        rating: builder.add_f64_field("rating", FAST),
-        in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
-    };
-    (builder.build(), fields)
-}
 
 /// An in-memory, always-consistent full-text index of the catalogue.
 pub struct SearchIndex {
@@ -346,30 +278,32 @@ impl SearchIndex {
         let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, request)?;
         let partial_below = matching.partial_below.max(1);
         if request.matching == Matching::Auto && (total as u64) < partial_below && plan.can_relax() {
-            self.relax(&searcher, &mut plan, &request.filters, partial_below)?;
+            self.relax(&searcher, &mut plan, request, partial_below)?;
             (page, total, main_facets) = self.run(&searcher, &plan, request)?;
         }
         let facets = match main_facets {
             None => None,
             Some(mut fruit) => {
-                let wanted = request.facets;
-                let filters = &request.filters;
-                if wanted.category && !filters.categories.is_empty() {
-                    let only = FacetCollector { category: true, ..Default::default() };
-                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Category));
-                    fruit.category = searcher.search(&pass, &only)?.category;
+                // Each facet whose own filter is on is counted again, without that filter.
+                for field in request.facets.fields() {
+                    if !restricts(request, &field) {
+                        continue;
+                    }
+                    let only = FacetCollector::of(&field);
+                    let pass = self.with_filters(&plan, request, Some(&field));
+                    let mut counted = searcher.search(&pass, &only)?;
+                    match field {
+                        FilterField::Category => fruit.category = counted.category,
+                        FilterField::Brand => fruit.brand = counted.brand,
+                        FilterField::Price => fruit.price = counted.price,
+                        FilterField::Attribute(name) => {
+                            let own = counted.attributes.remove(&name).unwrap_or_default();
+                            fruit.attributes.insert(name, own);
+                        }
+                        FilterField::Rating | FilterField::InStock => {}
+                    }
                 }
-                if wanted.brand && !filters.brands.is_empty() {
-                    let only = FacetCollector { brand: true, ..Default::default() };
-                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Brand));
-                    fruit.brand = searcher.search(&pass, &only)?.brand;
-                }
-                if wanted.price && (filters.min_price.is_some() || filters.max_price.is_some()) {
-                    let only = FacetCollector { price: true, ..Default::default() };
-                    let pass = self.with_filters(&plan, filters, Some(FacetKind::Price));
-                    fruit.price = searcher.search(&pass, &only)?.price;
-                }
-                Some(facets_from(fruit, wanted))
+                Some(facets_from(fruit, &request.facets))
             }
         };
         Ok(SearchHits {
@@ -390,29 +324,34 @@ impl SearchIndex {
         plan: &TextPlan,
         request: &SearchRequest,
     ) -> anyhow::Result<(Vec<u64>, usize, Option<FacetFruit>)> {
-        let query = self.with_filters(plan, &request.filters, None);
+        let query = self.with_filters(plan, request, None);
         let top = TopRanked {
             offset: request.offset,
             limit: request.limit,
             sort: request.sort,
             ids: self.product_ids.of(searcher),
         };
-
-        let wanted = request.facets;
-        let filters = &request.filters;
-        // Disjunctive facets: a facet whose own filter is on is counted in a pass without it.
-        let in_main_pass = FacetCollector {
-            category: wanted.category && filters.categories.is_empty(),
-            brand: wanted.brand && filters.brands.is_empty(),
-            price: wanted.price && filters.min_price.is_none() && filters.max_price.is_none(),
-        };
-        if wanted.any() {
-            let ((page, total), facets) = searcher.search(&query, &(top, in_main_pass))?;
-            Ok((page, total, Some(facets)))
-        } else {
+        if !request.facets.any() {
             let (page, total) = searcher.search(&query, &top)?;
-            Ok((page, total, None))
+            return Ok((page, total, None));
         }
+        // Disjunctive facets: a facet whose own filter is on is counted in a pass without it.
+        let wanted = &request.facets;
+        let in_main_pass = FacetCollector {
+            category: wanted.category && !restricts(request, &FilterField::Category),
+            brand: wanted.brand && !restricts(request, &FilterField::Brand),
+            price: wanted.price && !restricts(request, &FilterField::Price),
+            attributes: Arc::new(
+                wanted
+                    .attributes
+                    .iter()
+                    .filter(|name| !restricts(request, &FilterField::Attribute((*name).clone())))
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        let ((page, total), facets) = searcher.search(&query, &(top, in_main_pass))?;
+        Ok((page, total, Some(facets)))
     }
 
     /// The text part of the query, as the README's "How matching works" tells: stop words
@@ -652,15 +591,15 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         plan: &mut TextPlan,
-        filters: &Filters,
+        request: &SearchRequest,
         partial_below: u64,
     ) -> anyhow::Result<()> {
         plan.partial = true;
         let sets = ClauseSets::read(
             searcher,
             &plan.clauses,
-            &self.term_filters(filters, None),
-            &self.range_filters(filters, None),
+            &self.term_filters(&request.filters, None),
+            &self.other_filters(request, None),
             Some(&self.list_memo),
         )?;
         let alone = |c: usize| {
@@ -705,16 +644,16 @@ impl SearchIndex {
 
     /// The term filters (category, brand, stock) of `filters`, but `skip`'s: a product must
     /// have one term of each.
-    fn term_filters(&self, filters: &Filters, skip: Option<FacetKind>) -> Vec<Vec<Term>> {
+    fn term_filters(&self, filters: &Filters, skip: Option<&FilterField>) -> Vec<Vec<Term>> {
         let f = &self.fields;
         let values = |field: Field, values: &[String]| -> Vec<Term> {
             values.iter().map(|v| Term::from_field_text(field, &v.trim().to_lowercase())).collect()
         };
         let mut term_filters: Vec<Vec<Term>> = Vec::new();
-        if !filters.categories.is_empty() && skip != Some(FacetKind::Category) {
+        if !filters.categories.is_empty() && skip != Some(&FilterField::Category) {
             term_filters.push(values(f.category_key, &filters.categories));
         }
-        if !filters.brands.is_empty() && skip != Some(FacetKind::Brand) {
+        if !filters.brands.is_empty() && skip != Some(&FilterField::Brand) {
             term_filters.push(values(f.brand_key, &filters.brands));
         }
         if let Some(in_stock) = filters.in_stock {
@@ -723,11 +662,12 @@ impl SearchIndex {
         term_filters
     }
 
-    /// The range filters (price, rating) of `filters`, but `skip`'s.
-    fn range_filters(&self, filters: &Filters, skip: Option<FacetKind>) -> Vec<Box<dyn Query>> {
-        let f = &self.fields;
+    /// The range filters (price, rating) of the request's parameters and its `filter`
+    /// expression, each but what concerns `skip` alone.
+    fn other_filters(&self, request: &SearchRequest, skip: Option<&FilterField>) -> Vec<Box<dyn Query>> {
+        let (f, filters) = (&self.fields, &request.filters);
         let mut ranges: Vec<Box<dyn Query>> = Vec::new();
-        if (filters.min_price.is_some() || filters.max_price.is_some()) && skip != Some(FacetKind::Price) {
+        if (filters.min_price.is_some() || filters.max_price.is_some()) && skip != Some(&FilterField::Price) {
             let bound = |v: Option<f64>| {
                 v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_f64(f.price, v)))
             };
@@ -737,14 +677,28 @@ impl SearchIndex {
             let lower = Bound::Included(Term::from_field_f64(f.rating, min));
             ranges.push(Box::new(RangeQuery::new(lower, Bound::Unbounded)));
         }
+        let expression = match (&request.filter, skip) {
+            (Some(filter), Some(field)) => filter.without(field),
+            (filter, None) => filter.clone(),
+            (None, _) => None,
+        };
+        if let Some(filter) = expression {
+            ranges.push(filter_query(f, &filter));
+        }
         ranges
     }
 
-    /// The text query restricted by `filters`, leaving out the filter of `skip` (for its
-    /// facet). Term filters (category, brand, stock) join the words' own conjunction when
-    /// the text is words alone; otherwise, and for ranges, they are clauses around it.
-    fn with_filters(&self, plan: &TextPlan, filters: &Filters, skip: Option<FacetKind>) -> Box<dyn Query> {
-        let term_filters = self.term_filters(filters, skip);
+    /// The text query restricted by the request's filters, leaving out those of `skip` (for
+    /// its facet). Term filters (category, brand, stock) join the words' own conjunction
+    /// when the text is words alone; otherwise, and for the others, they are clauses around
+    /// it.
+    fn with_filters(
+        &self,
+        plan: &TextPlan,
+        request: &SearchRequest,
+        skip: Option<&FilterField>,
+    ) -> Box<dyn Query> {
+        let term_filters = self.term_filters(&request.filters, skip);
         let mut must: Vec<Box<dyn Query>> = Vec::new();
         match &plan.words {
             Some(words) => must
@@ -769,7 +723,7 @@ impl SearchIndex {
                 }
             }
         }
-        must.extend(self.range_filters(filters, skip));
+        must.extend(self.other_filters(request, skip));
         if must.len() == 1 {
             return must.pop().expect("one clause");
         }
@@ -788,75 +742,39 @@ impl SearchIndex {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FacetKind {
-    Category,
-    Brand,
-    Price,
+/// Whether the request filters on `field` alone somewhere: through its parameter, or a
+/// conjunct of its `filter` that names it alone. Its facet is then counted without that.
+fn restricts(request: &SearchRequest, field: &FilterField) -> bool {
+    let filters = &request.filters;
+    let by_parameter = match field {
+        FilterField::Category => !filters.categories.is_empty(),
+        FilterField::Brand => !filters.brands.is_empty(),
+        FilterField::Price => filters.min_price.is_some() || filters.max_price.is_some(),
+        _ => false,
+    };
+    by_parameter
+        || request.filter.as_ref().is_some_and(|filter| filter.without(field).as_ref() != Some(filter))
 }
 
-fn facets_from(fruit: FacetFruit, wanted: super::query::FacetRequest) -> Facets {
+fn facets_from(mut fruit: FacetFruit, wanted: &FacetRequest) -> Facets {
+    let attributes = wanted
+        .attributes
+        .iter()
+        .map(|name| {
+            let counted = fruit.attributes.remove(name).unwrap_or_default();
+            let facet = match counted.range {
+                Some(range) if counted.values.is_empty() => AttributeFacet::Range(range),
+                _ => AttributeFacet::Values(top_values(counted.values)),
+            };
+            (name.clone(), facet)
+        })
+        .collect();
     Facets {
         category: wanted.category.then(|| top_values(fruit.category)),
         brand: wanted.brand.then(|| top_values(fruit.brand)),
         price: wanted.price.then_some(fruit.price),
+        attributes,
     }
-}
-
-/// The product's searchable text, in the order of [`TEXT_FIELDS`].
-fn text_values(product: &Product) -> [Option<&str>; 6] {
-    [
-        product.name.as_deref(),
-        product.brand.as_deref(),
-        product.category.as_deref(),
-        product.manufacturer.as_deref(),
-        product.sku.as_deref(),
-        product.description.as_deref(),
-    ]
-}
-
-/// The terms the index holds for `product`, by field position.
-fn index_terms(analyzer: &mut TextAnalyzer, product: &Product) -> Vec<(usize, String)> {
-    let mut terms = Vec::new();
-    for (position, value) in text_values(product).into_iter().enumerate() {
-        let Some(value) = value else { continue };
-        let mut stream = analyzer.token_stream(value);
-        while stream.advance() {
-            terms.push((position, stream.token().text.clone()));
-        }
-    }
-    terms
-}
-
-fn document(fields: &Fields, product: &Product) -> TantivyDocument {
-    let mut doc = TantivyDocument::default();
-    doc.add_u64(fields.product_id, product.product_id);
-    for (text, value) in fields.text.iter().zip(text_values(product)) {
-        if let Some(value) = value {
-            doc.add_text(text.field, value);
-        }
-    }
-    if let Some(sku) = &product.sku {
-        doc.add_text(fields.sku_key, sku_key(sku));
-    }
-    if let Some(category) = &product.category {
-        doc.add_text(fields.category_key, category.trim().to_lowercase());
-        doc.add_text(fields.category_facet, category);
-    }
-    if let Some(brand) = &product.brand {
-        doc.add_text(fields.brand_key, brand.trim().to_lowercase());
-        doc.add_text(fields.brand_facet, brand);
-    }
-    if let Some(price) = product.price {
-        doc.add_f64(fields.price, price);
-    }
-    if let Some(rating) = product.rating {
-        doc.add_f64(fields.rating, rating);
-    }
-    if let Some(in_stock) = product.in_stock {
-        doc.add_bool(fields.in_stock, in_stock);
-    }
-    doc
 }
 
 #[cfg(test)]

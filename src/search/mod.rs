@@ -4,18 +4,22 @@
 pub mod analyzer;
 mod expand;
 mod facets;
+pub mod filter;
+mod filter_query;
 pub mod highlight;
 mod index;
 pub mod language;
 mod matcher;
 mod query;
 mod rank;
+mod schema;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
+pub use filter::{Filter, FilterField};
 pub use index::{MatchingOptions, SearchIndex};
 pub use language::{Language, Synonyms, SynonymsError};
 pub use query::{
-    DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest, MAX_FACET_VALUES,
-    MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW, Matching, PriceRange, SearchHits,
-    SearchRequest, SearchRequestBuilder, Sort,
+    AttributeFacet, DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest,
+    MAX_ATTRIBUTE_FACETS, MAX_FACET_VALUES, MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW,
+    Matching, PriceRange, SearchHits, SearchRequest, SearchRequestBuilder, Sort,
 };

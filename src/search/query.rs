@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use product_model::is_attribute_name;
+
+use super::filter::{Filter, FilterField};
+
 /// Results per page when the client does not say.
 pub const DEFAULT_LIMIT: usize = 20;
 /// Most results one page may hold.
@@ -18,6 +22,8 @@ pub const MAX_FILTER_VALUES: usize = 20;
 pub const MAX_FILTER_CHARS: usize = 100;
 /// Most values a facet reports.
 pub const MAX_FACET_VALUES: usize = 20;
+/// Most attributes one search may ask facets of.
+pub const MAX_ATTRIBUTE_FACETS: usize = 10;
 
 /// The order of results. Its schema names the values [`Sort::parse`] reads, for the API
 /// document.
@@ -88,15 +94,17 @@ impl Filters {
 }
 
 /// Which facets to count over the matching set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FacetRequest {
     pub category: bool,
     pub brand: bool,
     pub price: bool,
+    /// Attributes by name (without `attributes.`), in the order asked, each once.
+    pub attributes: Vec<String>,
 }
 
 impl FacetRequest {
-    /// Parses `category,brand,price` (any subset, any order).
+    /// Parses `category,brand,price,attributes.<name>,...` (any subset, any order).
     pub fn parse(value: &str) -> Result<Self, InvalidRequest> {
         let mut request = Self::default();
         for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -104,18 +112,46 @@ impl FacetRequest {
                 "category" => request.category = true,
                 "brand" => request.brand = true,
                 "price" => request.price = true,
-                _ => {
-                    return Err(InvalidRequest(
-                        "facets must be a comma-separated list of category, brand, price".into(),
-                    ));
-                }
+                _ => match name.strip_prefix("attributes.").filter(|key| is_attribute_name(key)) {
+                    Some(key) if !request.attributes.iter().any(|a| a == key) => {
+                        if request.attributes.len() == MAX_ATTRIBUTE_FACETS {
+                            return invalid(format!(
+                                "facets may name at most {MAX_ATTRIBUTE_FACETS} attributes"
+                            ));
+                        }
+                        request.attributes.push(key.to_owned());
+                    }
+                    Some(_) => {}
+                    None => {
+                        return invalid(
+                            "facets must be a comma-separated list of category, brand, price and \
+                             attributes.<name>",
+                        );
+                    }
+                },
             }
         }
         Ok(request)
     }
 
     pub fn any(&self) -> bool {
-        self.category || self.brand || self.price
+        self.category || self.brand || self.price || !self.attributes.is_empty()
+    }
+
+    /// Every field a facet is asked of.
+    pub fn fields(&self) -> Vec<FilterField> {
+        let mut fields = Vec::new();
+        for (wanted, field) in [
+            (self.category, FilterField::Category),
+            (self.brand, FilterField::Brand),
+            (self.price, FilterField::Price),
+        ] {
+            if wanted {
+                fields.push(field);
+            }
+        }
+        fields.extend(self.attributes.iter().cloned().map(FilterField::Attribute));
+        fields
     }
 }
 
@@ -127,6 +163,8 @@ pub struct SearchRequest {
     pub limit: usize,
     pub offset: usize,
     pub filters: Filters,
+    /// The `filter` expression; it applies together with `filters`.
+    pub filter: Option<Filter>,
     pub sort: Sort,
     pub facets: FacetRequest,
     /// Mark matched words in names and descriptions.
@@ -166,6 +204,8 @@ pub struct SearchRequestBuilder {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub filters: Filters,
+    /// The `filter` expression as written.
+    pub filter: Option<String>,
     pub sort: Sort,
     pub facets: FacetRequest,
     pub highlight: bool,
@@ -179,7 +219,13 @@ impl SearchRequestBuilder {
     pub fn build(self) -> Result<SearchRequest, InvalidRequest> {
         let text = self.text.unwrap_or_default();
         check_filters(&self.filters)?;
-        if text.trim().is_empty() && self.filters.is_empty() {
+        let filter = self
+            .filter
+            .as_deref()
+            .map(Filter::parse)
+            .transpose()
+            .map_err(|error| InvalidRequest(error.to_string()))?;
+        if text.trim().is_empty() && self.filters.is_empty() && filter.is_none() {
             return invalid("q is required and must not be blank, unless a filter is given");
         }
         if text.chars().count() > MAX_QUERY_CHARS {
@@ -203,6 +249,7 @@ impl SearchRequestBuilder {
             limit,
             offset,
             filters: self.filters,
+            filter,
             sort: self.sort,
             facets: self.facets,
             highlight: self.highlight,
@@ -254,6 +301,16 @@ pub struct Facets {
     pub brand: Option<FacetCounts>,
     /// `None` inside when no matching product has a price.
     pub price: Option<Option<PriceRange>>,
+    /// Per attribute asked for, in the order asked.
+    pub attributes: Vec<(String, AttributeFacet)>,
+}
+
+/// One attribute's facet: its text (and boolean) values with their counts, or, when the
+/// matching products hold only numbers for it, their range. No value at all: no counts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttributeFacet {
+    Values(FacetCounts),
+    Range(PriceRange),
 }
 
 /// The top [`MAX_FACET_VALUES`] of `counts`, largest first, ties by name.
@@ -305,6 +362,15 @@ mod tests {
     fn blank_text_is_fine_with_a_filter() {
         let filters = Filters { categories: vec!["Books".into()], ..Default::default() };
         assert!(SearchRequestBuilder { filters, ..Default::default() }.build().is_ok());
+        let filter = Some("attributes.color = red".to_owned());
+        assert!(SearchRequestBuilder { filter, ..Default::default() }.build().unwrap().filter.is_some());
+    }
+
+    #[test]
+    fn a_bad_filter_expression_is_refused_naming_the_parameter() {
+        let filter = Some("attributes.color =".to_owned());
+        let error = SearchRequestBuilder { filter, ..Default::default() }.build().unwrap_err();
+        assert!(error.0.starts_with("filter, at character 19: expected a value"), "{error}");
     }
 
     #[test]
@@ -348,9 +414,18 @@ mod tests {
         assert!(Sort::parse("cheapest").unwrap_err().0.starts_with("sort"));
         assert_eq!(
             FacetRequest::parse("brand, category"),
-            Ok(FacetRequest { category: true, brand: true, price: false })
+            Ok(FacetRequest { category: true, brand: true, ..Default::default() })
+        );
+        assert_eq!(
+            FacetRequest::parse("attributes.color,price,attributes.size,attributes.color")
+                .unwrap()
+                .attributes,
+            ["color", "size"]
         );
         assert!(FacetRequest::parse("colour").unwrap_err().0.starts_with("facets"));
+        assert!(FacetRequest::parse("attributes.Color").unwrap_err().0.starts_with("facets"));
+        let eleven: Vec<String> = (0..=MAX_ATTRIBUTE_FACETS).map(|i| format!("attributes.a{i}")).collect();
+        assert!(FacetRequest::parse(&eleven.join(",")).unwrap_err().0.contains("at most 10 attributes"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod browser;
 mod errors;
 mod feed;
+mod filters;
 mod health;
 mod helpers;
 mod keys;

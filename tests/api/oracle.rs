@@ -249,10 +249,22 @@ impl Oracle {
 
     /// The matching set of a search, widened as the rules say when `auto`.
     pub fn expect(&self, query: &str, filters: &Filters, typos: bool, auto: bool) -> Expected {
+        self.expect_where(query, filters, typos, auto, &|_| true)
+    }
+
+    /// As [`Self::expect`], for the products `keep` keeps (a `filter` expression).
+    pub fn expect_where(
+        &self,
+        query: &str,
+        filters: &Filters,
+        typos: bool,
+        auto: bool,
+        keep: &dyn Fn(&Product) -> bool,
+    ) -> Expected {
         let passing: HashSet<u64> = self
             .products
             .iter()
-            .filter(|p| passes(&p.product, filters))
+            .filter(|p| passes(&p.product, filters) && keep(&p.product))
             .map(|p| p.product.product_id)
             .collect();
         if query.trim().is_empty() {

@@ -1,0 +1,278 @@
+//! The index's schema: which fields a product is indexed into and how, the searchable text
+//! fields and their weights, and the terms a product's attributes become.
+//!
+//! Every attribute is indexed, whatever the settings say is filterable: the settings then
+//! decide what a client may filter and facet on, and a change to them needs no rebuild.
+//! An attribute `name` becomes these terms:
+//!
+//! - `name!`: the product has it (`EXISTS`);
+//! - `name:value`: a text or boolean value (`true`, `false`), lower-cased for filters and
+//!   as given for facets;
+//! - `name#` and 16 hex digits: a number, written so that the terms of one attribute sort
+//!   in the numbers' order (so a range of numbers is a range of terms, and a facet's
+//!   lowest and highest number are its first and last terms).
+//!
+//! A list gives a term per distinct value.
+
+use std::collections::BTreeSet;
+
+use product_model::{AttributeValue, Attributes, Product, sku_key};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Score, TantivyDocument};
+
+use super::analyzer::ANALYZER;
+use super::facets::{ATTRIBUTE_COLUMN, BRAND_COLUMN, CATEGORY_COLUMN, PRICE_COLUMN};
+
+pub const RATING_COLUMN: &str = "rating";
+
+/// The searchable text fields and their weights: what a shopper types is most often the
+/// name or the brand; descriptions are long and say everything, so they count least.
+pub const TEXT_FIELDS: [(&str, Score); 6] = [
+    ("name", 3.0),
+    ("brand", 3.0),
+    ("category", 2.0),
+    ("manufacturer", 1.5),
+    ("sku", 3.0),
+    ("description", 1.0),
+];
+pub const SKU_FIELD: usize = 4;
+/// Fields a one-letter prefix completes in: the first three (name, brand, category).
+pub const ONE_LETTER_FIELDS: usize = 3;
+
+#[derive(Debug, Clone, Copy)]
+pub struct TextField {
+    pub field: Field,
+    pub boost: Score,
+    /// Typos never apply to SKUs: a near miss of a part number is a different part.
+    pub typos: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub product_id: Field,
+    /// name, brand, category, manufacturer, sku, description: in that order.
+    pub text: [TextField; 6],
+    /// The SKU with everything but letters and digits removed, lower-cased.
+    pub sku_key: Field,
+    /// Lower-cased category and brand, for case-insensitive filters.
+    pub category_key: Field,
+    pub brand_key: Field,
+    /// Category and brand as given, for facet counts.
+    pub category_facet: Field,
+    pub brand_facet: Field,
+    pub price: Field,
+    pub rating: Field,
+    pub in_stock: Field,
+    /// Per attribute: its presence, each text or boolean value lower-cased, each number
+    /// in an order-keeping form (see [`attribute_terms`]); for filters.
+    pub attribute_filter: Field,
+    /// Per attribute: each value as given, numbers in their order-keeping form; for facets.
+    pub attribute_facet: Field,
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let product_id = builder.add_u64_field("product_id", INDEXED | FAST);
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let mut position = 0;
+    let text = TEXT_FIELDS.map(|(name, boost)| {
+        position += 1;
+        TextField {
+            field: builder.add_text_field(name, text_options.clone()),
+            boost,
+            typos: position - 1 != SKU_FIELD,
+        }
+    });
+    let fields = Fields {
+        product_id,
+        text,
+        sku_key: builder.add_text_field("sku_key", STRING),
+        category_key: builder.add_text_field("category_key", STRING),
+        brand_key: builder.add_text_field("brand_key", STRING),
+        category_facet: builder.add_text_field(CATEGORY_COLUMN, FAST),
+        brand_facet: builder.add_text_field(BRAND_COLUMN, FAST),
+        price: builder.add_f64_field(PRICE_COLUMN, FAST),
+        rating: builder.add_f64_field(RATING_COLUMN, FAST),
+        in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
+        attribute_filter: builder.add_text_field("attribute_filter", STRING),
+        attribute_facet: builder.add_text_field(ATTRIBUTE_COLUMN, FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// The product's searchable text, in the order of [`TEXT_FIELDS`].
+pub fn text_values(product: &Product) -> [Option<&str>; 6] {
+    [
+        product.name.as_deref(),
+        product.brand.as_deref(),
+        product.category.as_deref(),
+        product.manufacturer.as_deref(),
+        product.sku.as_deref(),
+        product.description.as_deref(),
+    ]
+}
+
+/// The terms the index holds for `product`, by field position.
+pub fn index_terms(analyzer: &mut TextAnalyzer, product: &Product) -> Vec<(usize, String)> {
+    let mut terms = Vec::new();
+    for (position, value) in text_values(product).into_iter().enumerate() {
+        let Some(value) = value else { continue };
+        let mut stream = analyzer.token_stream(value);
+        while stream.advance() {
+            terms.push((position, stream.token().text.clone()));
+        }
+    }
+    terms
+}
+
+pub fn document(fields: &Fields, product: &Product) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(fields.product_id, product.product_id);
+    for (text, value) in fields.text.iter().zip(text_values(product)) {
+        if let Some(value) = value {
+            doc.add_text(text.field, value);
+        }
+    }
+    if let Some(sku) = &product.sku {
+        doc.add_text(fields.sku_key, sku_key(sku));
+    }
+    if let Some(category) = &product.category {
+        doc.add_text(fields.category_key, category.trim().to_lowercase());
+        doc.add_text(fields.category_facet, category);
+    }
+    if let Some(brand) = &product.brand {
+        doc.add_text(fields.brand_key, brand.trim().to_lowercase());
+        doc.add_text(fields.brand_facet, brand);
+    }
+    if let Some(price) = product.price {
+        doc.add_f64(fields.price, price);
+    }
+    if let Some(rating) = product.rating {
+        doc.add_f64(fields.rating, rating);
+    }
+    if let Some(in_stock) = product.in_stock {
+        doc.add_bool(fields.in_stock, in_stock);
+    }
+    let (filter_terms, facet_values) = attribute_terms(&product.attributes);
+    for term in filter_terms {
+        doc.add_text(fields.attribute_filter, term);
+    }
+    for value in facet_values {
+        doc.add_text(fields.attribute_facet, value);
+    }
+    doc
+}
+
+/// The term of a product having attribute `name`.
+pub fn presence_term(name: &str) -> String {
+    format!("{name}!")
+}
+
+/// The term of a text (or boolean) value of attribute `name`, as the filter field holds it.
+pub fn text_term(name: &str, value: &str) -> String {
+    format!("{name}:{}", value.to_lowercase())
+}
+
+/// The term of a number of attribute `name`: terms of one attribute sort as their numbers.
+pub fn number_term(name: &str, value: f64) -> String {
+    format!("{name}#{:016x}", sortable(value))
+}
+
+/// `value`'s bits, flipped so that unsigned order is numeric order (`-0` is `0`).
+fn sortable(value: f64) -> u64 {
+    let bits = if value == 0.0 { 0.0f64.to_bits() } else { value.to_bits() };
+    if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
+}
+
+fn unsortable(bits: u64) -> f64 {
+    f64::from_bits(if bits >> 63 == 1 { bits & !(1 << 63) } else { !bits })
+}
+
+/// One value of the facet column, read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FacetValue<'a> {
+    Text(&'a str),
+    Number(f64),
+}
+
+/// The attribute and value of a facet column entry.
+pub fn facet_value(entry: &str) -> Option<(&str, FacetValue<'_>)> {
+    let split = entry.find([':', '#'])?;
+    let (name, rest) = (&entry[..split], &entry[split + 1..]);
+    if entry.as_bytes()[split] == b':' {
+        return Some((name, FacetValue::Text(rest)));
+    }
+    let bits = u64::from_str_radix(rest, 16).ok()?;
+    Some((name, FacetValue::Number(unsortable(bits))))
+}
+
+/// The terms of `attributes`: for the filter field, and for the facet column.
+pub fn attribute_terms(attributes: &Attributes) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut filter = BTreeSet::new();
+    let mut facet = BTreeSet::new();
+    for (name, value) in attributes.pairs() {
+        filter.insert(presence_term(&name));
+        let mut text = |value: &str| {
+            filter.insert(text_term(&name, value));
+            facet.insert(format!("{name}:{value}"));
+        };
+        match &value {
+            AttributeValue::Text(value) => text(value),
+            AttributeValue::Bool(flag) => text(if *flag { "true" } else { "false" }),
+            AttributeValue::Texts(values) => values.iter().for_each(|v| text(v)),
+            AttributeValue::Number(_) | AttributeValue::Numbers(_) => {}
+        }
+        let numbers: &[serde_json::Number] = match &value {
+            AttributeValue::Number(number) => std::slice::from_ref(number),
+            AttributeValue::Numbers(numbers) => numbers,
+            _ => &[],
+        };
+        for number in numbers.iter().filter_map(serde_json::Number::as_f64) {
+            let term = number_term(&name, number);
+            facet.insert(term.clone());
+            filter.insert(term);
+        }
+    }
+    (filter, facet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_terms_sort_as_their_numbers() {
+        let numbers = [-1e9, -2.5, -1.0, -0.0, 0.0, 1e-9, 0.5, 1.0, 15.6, 1024.0, 1e300];
+        let terms: Vec<String> = numbers.iter().map(|n| number_term("x", *n)).collect();
+        assert!(terms.windows(2).all(|w| w[0] <= w[1]), "{terms:?}");
+        assert_eq!(terms[3], terms[4], "-0 and 0 are one number");
+        for n in numbers {
+            assert_eq!(
+                facet_value(&number_term("x", n)),
+                Some(("x", FacetValue::Number(if n == 0.0 { 0.0 } else { n })))
+            );
+        }
+    }
+
+    #[test]
+    fn an_attribute_gives_its_presence_and_each_distinct_value() {
+        let attributes = Attributes::from_json(&serde_json::json!({
+            "color": "Red", "sizes": ["M", "L", "M"], "wireless": true, "screen_in": 15.6, "shoe": [40, 41]
+        }))
+        .unwrap();
+        let (filter, facet) = attribute_terms(&attributes);
+        for term in ["color!", "color:red", "sizes:m", "sizes:l", "wireless:true", "screen_in!", "shoe!"] {
+            assert!(filter.contains(term), "{term} in {filter:?}");
+        }
+        assert!(filter.contains(&number_term("shoe", 41.0)));
+        assert_eq!(filter.len(), 12);
+        assert!(facet.contains("color:Red") && facet.contains("sizes:M"));
+        assert_eq!(facet.len(), 7, "{facet:?}");
+        assert_eq!(facet_value("color:Red"), Some(("color", FacetValue::Text("Red"))));
+    }
+}
