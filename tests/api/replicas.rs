@@ -237,7 +237,8 @@ async fn settings_changed_on_one_replica_apply_on_the_other_in_order_and_outlive
     assert_eq!(stored["partial_match_below"], 3);
     assert_eq!(b.get("/settings").await.json::<Value>().await.unwrap(), stored);
 
-    let put = a.put_product(9001, &json!({"product_id": 9001, "name": "Wombat Lantern"})).await;
+    let lantern = json!({"product_id": 9001, "name": "Wombat Lantern", "attributes": {"finish": "matte"}});
+    let put = a.put_product(9001, &lantern).await;
     assert_eq!(put.status(), 200);
     let none = get_at(&b, "/products/search?q=quokka", version_of(&put)).await;
     assert_eq!(none.json::<Value>().await.unwrap()["total_found"], 0);
@@ -259,6 +260,15 @@ async fn settings_changed_on_one_replica_apply_on_the_other_in_order_and_outlive
             (&settings["synonyms"], &settings["stop_words"], &settings["partial_match_below"]),
             (&json!([["quokka", "wombat"]]), &json!(["of"]), &json!(3))
         );
+    }
+    // An attribute made filterable on one replica can be filtered on the other.
+    let matte = "/products/search?filter=attributes.finish%20%3D%20MATTE";
+    assert_eq!(get_at(&b, matte, version_of(&second)).await.status(), 400, "not filterable yet");
+    let third = patch_settings(&a, &json!({"filterable_attributes": ["attributes.finish"]})).await;
+    assert_eq!(third.status(), 200);
+    for app in [&a, &b] {
+        let found: Value = get_at(app, matte, version_of(&third)).await.json().await.unwrap();
+        assert_eq!(crate::helpers::ids(&found), [9001], "filterable on both");
     }
     let changed: Value = a.get("/settings").await.json().await.unwrap();
     drop((a, b));

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, catalogue, spawn_app};
+use crate::helpers::{assert_error, catalogue, ids, spawn_app};
 
 fn products(results: &Value) -> &Vec<Value> {
     results["products"].as_array().unwrap()
@@ -122,7 +122,16 @@ async fn bad_option_values_are_400s_naming_the_parameter() {
     let app = spawn_app().await;
     let cases = [
         ("q=a&sort=cheapest", "sort must be one of relevance, price_asc, price_desc, rating_desc"),
-        ("q=a&facets=colour", "facets must be a comma-separated list of category, brand, price"),
+        (
+            "q=a&facets=colour",
+            "facets must be a comma-separated list of category, brand, price and attributes.<name>",
+        ),
+        ("filter=price%20%3C%20cheap", "filter, at character 9: expected a number for price, found `cheap`"),
+        (
+            "q=a&filter=(attributes.color%20%3D%20red",
+            "filter, at character 24: expected `)`, AND or OR, found the end of the filter",
+        ),
+        ("q=a&filter=brand%20%3E%20a", "filter, at character 7: brand takes =, !=, IN and EXISTS, not >"),
         ("q=a&in_stock=maybe", "in_stock must be true or false"),
         ("q=a&highlight=yes", "highlight must be true or false"),
         ("q=a&typo_tolerance=1", "typo_tolerance must be true or false"),
@@ -136,4 +145,52 @@ async fn bad_option_values_are_400s_naming_the_parameter() {
         assert_error(app.get(&format!("/products/search?{query}")).await, 400, "INVALID_INPUT", message)
             .await;
     }
+}
+
+#[tokio::test]
+async fn a_filter_expression_applies_with_the_other_parameters() {
+    let app = spawn_app().await;
+    let products = catalogue();
+    let wanted = |p: &product_model::Product| {
+        let color = p.attributes.get("color");
+        let red_or_blue =
+            matches!(&color, Some(product_model::AttributeValue::Text(c)) if ["red", "blue"].contains(&&**c));
+        p.category.as_deref() == Some("Clothing") && red_or_blue && p.price.is_some_and(|x| x < 80.0)
+    };
+    let mut expected: Vec<u64> = products.iter().filter(|p| wanted(p)).map(|p| p.product_id).collect();
+    expected.sort_unstable();
+    assert!(!expected.is_empty(), "the generated catalogue has red or blue clothing under 80");
+    let filter = "attributes.color%20IN%20%5Bred%2C%20%22BLUE%22%5D%20AND%20price%20%3C%2080";
+    let results = app.search(&format!("category=clothing&filter={filter}&limit=100&sort=price_asc")).await;
+    assert_eq!(results["total_found"], expected.len());
+    let mut found = ids(&results);
+    found.sort_unstable();
+    assert_eq!(found, expected);
+}
+
+#[tokio::test]
+async fn attribute_facets_are_value_counts_or_the_range_of_numbers() {
+    let app = spawn_app().await;
+    let results = app.search("filter=category%20%3D%20Electronics&facets=attributes.wireless,attributes.screen_in,attributes.formats").await;
+    let electronics: Vec<_> =
+        catalogue().into_iter().filter(|p| p.category.as_deref() == Some("Electronics")).collect();
+    let wireless = electronics
+        .iter()
+        .filter(|p| p.attributes.get("wireless") == Some(product_model::AttributeValue::Bool(true)))
+        .count();
+    assert_eq!(results["facets"]["attributes.wireless"]["true"], wireless);
+    let screens: Vec<f64> = electronics
+        .iter()
+        .filter_map(|p| match p.attributes.get("screen_in") {
+            Some(product_model::AttributeValue::Number(n)) => n.as_f64(),
+            _ => None,
+        })
+        .collect();
+    assert!(!screens.is_empty());
+    assert_eq!(
+        results["facets"]["attributes.screen_in"]["min"],
+        screens.iter().copied().fold(f64::MAX, f64::min)
+    );
+    assert_eq!(results["facets"]["attributes.screen_in"]["max"], screens.iter().copied().fold(0.0, f64::max));
+    assert_eq!(results["facets"]["attributes.formats"], json!({}), "books' formats, and no book matches");
 }

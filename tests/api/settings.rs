@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, ids, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_error, assert_error_mentions, ids, spawn_app, spawn_app_with};
 
 async fn create(app: &TestApp, id: u64, name: &str) {
     assert_eq!(app.put_product(id, &json!({"product_id": id, "name": name})).await.status(), 200);
@@ -39,12 +39,21 @@ fn version_of(response: &reqwest::Response) -> u64 {
 
 #[tokio::test]
 async fn the_start_up_flags_are_the_initial_settings() {
-    let app = spawn_app_with(&["--stop-words", "the, of", "--partial-match-below", "3"]).await;
+    let flags = [
+        "--stop-words",
+        "the, of",
+        "--partial-match-below",
+        "3",
+        "--filterable-attributes",
+        "attributes.size",
+    ];
+    let app = spawn_app_with(&flags).await;
     let settings = settings(&app).await;
     assert_eq!(settings["stop_words"], json!(["the", "of"]));
     assert_eq!(settings["partial_match_below"], 3);
     assert_eq!(settings["synonyms"][0], json!(["headphones", "earphones", "headset"]), "the built-in file");
-    assert_eq!(settings.as_object().unwrap().len(), 3, "{settings}");
+    assert_eq!(settings["filterable_attributes"], json!(["attributes.size"]));
+    assert_eq!(settings.as_object().unwrap().len(), 4, "{settings}");
 }
 
 #[tokio::test]
@@ -126,7 +135,7 @@ async fn a_bad_setting_is_refused_by_name_and_changes_nothing() {
         (json!({"partial_match_below": 0}), "partial_match_below must be an integer from 1 to 1000000"),
         (
             json!({"ranking": ["rating:desc"]}),
-            "ranking is not a setting; the settings are synonyms, stop_words, partial_match_below",
+            "ranking is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes",
         ),
         (json!(["synonyms"]), "settings must be a JSON object"),
     ];
@@ -165,4 +174,35 @@ async fn a_settings_change_is_not_held_back_by_the_index_commit_interval() {
     let again = patch(&app, json!({"stop_words": ["of"]})).await;
     assert_eq!(again.status(), 200);
     assert_eq!(ids(&app.search("q=quokka").await), [9001]);
+}
+
+#[tokio::test]
+async fn filterable_attributes_change_live_what_filters_and_facets_may_name() {
+    let app = spawn_app().await;
+    let lamp =
+        json!({"product_id": 9001, "name": "Quokka Lamp", "attributes": {"finish": "Matte", "watts": 40}});
+    assert_eq!(app.put_product(9001, &lamp).await.status(), 200);
+    let filter =
+        "/products/search?filter=attributes.finish%20%3D%20matte%20AND%20attributes.watts%20%3C%3D%2060";
+    let refused = app.get(filter).await;
+    assert_eq!(refused.status(), 400);
+    let message = refused.json::<Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("filter names attributes.finish, which is not filterable"), "{message}");
+    let facets = "/products/search?q=quokka&facets=attributes.watts";
+    assert_eq!(app.get(facets).await.status(), 400);
+
+    let bad = patch(&app, json!({"filterable_attributes": ["attributes.finish", "finish"]})).await;
+    assert_error_mentions(bad, 400, "INVALID_INPUT", "filterable_attributes[1]: \"finish\" is not a field")
+        .await;
+    let before = settings(&app).await;
+    assert!(!before["filterable_attributes"].as_array().unwrap().contains(&json!("attributes.finish")));
+
+    let changed = json!({"filterable_attributes": ["attributes.finish", "attributes.watts"]});
+    let answer: Value = patch(&app, changed).await.json().await.unwrap();
+    assert_eq!(answer["status"], "applied");
+    assert_eq!(ids(&app.get(filter).await.json().await.unwrap()), [9001]);
+    let counted: Value = app.get(facets).await.json().await.unwrap();
+    assert_eq!(counted["facets"]["attributes.watts"], json!({"min": 40.0, "max": 40.0}));
+    // The generated catalogue's attributes are no longer filterable.
+    assert_eq!(app.get("/products/search?filter=attributes.color%20%3D%20red").await.status(), 400);
 }
