@@ -167,6 +167,21 @@ BAD_QUERIES = [
     "q=lamp&min_rating=9", "q=lamp&in_stock=maybe", "q=lamp&highlight=2", "q=lamp&typo_tolerance=x",
     "q=lamp&matching=some", "&".join(["category=x"] * 50) + "&q=lamp", "category=" + "c" * 500,
     "q=" + quote("' OR 1=1 --"), "q=%27%3B%20DELETE%20FROM%20products%3B--", "q=" + quote("\u202e\u0000\ufeff"),
+    # Filter expressions: unbalanced, too deep, too long, too many conditions or values, unknown
+    # or unfilterable fields, NUL, wrong kinds; and heavy ones that are allowed (NOT over
+    # everything, the longest IN list, every attribute facet) next to the health probe.
+    "filter=", "filter=" + quote("(" * 17 + "brand = a" + ")" * 17), "filter=" + quote("NOT " * 40 + "brand = a"),
+    "filter=" + quote("brand = '" + "x" * 2100 + "'"), "filter=" + quote(" OR ".join(["price > 1"] * 65)),
+    "filter=" + quote("brand IN [" + ",".join(["a"] * 101) + "]"), "filter=" + quote("attributes.secret EXISTS"),
+    "filter=" + quote("colour = red"), "filter=" + quote("brand = 'a\u0000'"), "filter=" + quote("price < 'x'"),
+    "filter=" + quote("in_stock = 2"), "filter=" + quote("attributes.color = \"unterminated"),
+    "filter=" + quote("price > 1e999"), "filter=" + quote("attributes.Color = red"),
+    "q=lamp&facets=" + ",".join(f"attributes.a{i}" for i in range(11)), "q=lamp&facets=attributes.",
+    "filter=" + quote("NOT (attributes.color = red AND NOT attributes.size EXISTS)") + "&facets=attributes.color,"
+    "attributes.size,attributes.material,attributes.screen_in,attributes.storage_gb,attributes.wireless,"
+    "attributes.language,attributes.formats,attributes.pages,attributes.capacity_l,brand,category,price",
+    "filter=" + quote("price IN [" + ",".join(str(i) for i in range(100)) + "] OR " + " OR ".join(
+        f"(attributes.pages {i} TO {i + 50} AND NOT rating < 2)" for i in range(0, 900, 30))),
 ]
 BAD_JSON = [
     b"{", b"[]", b"null", b"\"text\"", b"{\"product_id\": 1, \"name\": \"a\\u0000b\"}",
@@ -195,6 +210,9 @@ BAD_SETTINGS = [
     b"{\"stop_words\": [\"new york\"]}", b"{\"stop_words\": [1]}",
     b"{\"partial_match_below\": 0}", b"{\"partial_match_below\": 1e300}", b"{\"partial_match_below\": \"2\"}",
     b"{\"ranking\": [\"rating:desc\"]}", b"{\"__proto__\": {}}",
+    b"{\"filterable_attributes\": [\"color\"]}", b"{\"filterable_attributes\": [\"attributes.A\"]}",
+    b"{\"filterable_attributes\": \"attributes.color\"}", b"{\"filterable_attributes\": [null]}",
+    b"{\"filterable_attributes\": [" + b",".join(b"\"attributes.a%d\"" % i for i in range(101)) + b"]}",
 ]
 
 
