@@ -22,9 +22,9 @@ pub const MAX_PARTIAL_MATCH_BELOW: u64 = 1_000_000;
 /// Most filterable attributes.
 pub const MAX_FILTERABLE_ATTRIBUTES: usize = 100;
 /// The attributes the generated catalogue filters and facets on unless told otherwise.
-pub const DEFAULT_FILTERABLE_ATTRIBUTES: &str = "attributes.color,attributes.material,attributes.size,\
-attributes.screen_in,attributes.storage_gb,attributes.wireless,attributes.language,attributes.formats,\
-attributes.pages,attributes.capacity_l,attributes.shoe_size_eu,attributes.dietary";
+pub const DEFAULT_FILTERABLE_ATTRIBUTES: &str = "attributes.color,attributes.size,attributes.material,\
+attributes.shoe_size_eu,attributes.screen_in,attributes.storage_gb,attributes.wireless,attributes.formats,\
+attributes.language,attributes.pages";
 
 /// Every setting, each checked (see [`SettingsPatch::from_json`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

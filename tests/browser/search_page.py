@@ -103,6 +103,44 @@ async def test_ticking_a_facet_narrows_the_total_to_its_count(page: Page):
     await expect(second.locator("input")).to_be_checked()
 
 
+async def test_an_attribute_facet_filters_and_stays_in_the_link(page: Page):
+    """Attribute facets come from the settings' filterable attributes: values with counts
+    for text, a from/to range for numbers; a choice is kept in the URL and sent as `filter`."""
+    await page.goto(f"{base}/?category=Clothing")
+    colors = page.locator("#attribute-color label")
+    await expect(colors.first).to_be_visible(timeout=TIMEOUT_MS)
+    assert await colors.count() >= 2, "clothing comes in several colours"
+    second = colors.nth(1)
+    value = await second.locator("span").first.inner_text()
+    count = int((await second.locator(".count").inner_text()).replace(",", ""))
+    expected = api("/products/search", category="Clothing", filter=f'attributes.color IN ["{value}"]', limit=1)
+    assert expected["total_found"] == count, (value, count, expected["total_found"])
+    await second.locator("input").click()
+    await wait_for_total(page, count)
+    assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["attributes.color"] == [value], page.url
+    # The colour facet ignores its own choice: the other colours keep their counts.
+    assert await colors.count() >= 2
+    await page.reload()
+    await expect(page.locator(f'#attribute-color input[value="{value}"]')).to_be_checked(timeout=TIMEOUT_MS)
+
+    # Numbers: a range, from the link.
+    await page.goto(f"{base}/?category=Electronics&attributes.screen_in.min=15")
+    expected = api("/products/search", category="Electronics", filter="attributes.screen_in >= 15", limit=1)
+    assert 0 < expected["total_found"], expected
+    await wait_for_total(page, expected["total_found"])
+    low = page.locator('#attribute-screen_in input[name="attributes.screen_in.min"]')
+    await expect(low).to_have_value("15")
+    high = page.locator('#attribute-screen_in input[name="attributes.screen_in.max"]')
+    await high.fill("16")
+    await high.press("Enter")
+    expected = api("/products/search", category="Electronics", filter="attributes.screen_in 15 TO 16", limit=1)
+    await wait_for_total(page, expected["total_found"])
+    assert "attributes.screen_in.max=16" in page.url, page.url
+    await page.locator("#clear-filters").click()
+    await expect(page.locator("#attribute-screen_in")).to_have_count(0, timeout=TIMEOUT_MS)
+    assert "attributes." not in page.url, page.url
+
+
 async def test_paging_forward_and_back(page: Page):
     await page.goto(f"{base}/?q=alpha")
     await expect(page.locator("#hits li").first).to_be_visible(timeout=TIMEOUT_MS)
@@ -166,6 +204,7 @@ async def test_readable_on_a_phone_width_screen(page: Page):
 TESTS = [
     test_typing_key_by_key_shows_results_of_the_last_query,
     test_ticking_a_facet_narrows_the_total_to_its_count,
+    test_an_attribute_facet_filters_and_stays_in_the_link,
     test_paging_forward_and_back,
     test_a_shared_link_opens_the_same_results,
     test_a_query_without_results_says_so,

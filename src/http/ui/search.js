@@ -1,5 +1,8 @@
 // The search page: its whole state lives in the URL (q, category, brand, min_price,
-// max_price, sort, page), so a search can be shared as a link and the back button works.
+// max_price, sort, page, and per filterable attribute its chosen values,
+// `attributes.color=red`, or its range, `attributes.screen_in.min=13`), so a search can be
+// shared as a link and the back button works. Attribute choices reach the API as one
+// `filter` expression; which attributes get a facet is read from `GET /settings`.
 // Typing searches after a short pause; an answer to an older query is never shown over a
 // newer one (older requests are aborted, and a late answer is dropped by its number).
 "use strict";
@@ -7,6 +10,9 @@
 const PAGE_SIZE = 20;
 const MAX_WINDOW = 1000; // offset + limit the API allows
 const TYPING_PAUSE_MS = 150;
+const MAX_ATTRIBUTE_FACETS = 10; // attributes one search may ask facets of
+const ATTRIBUTE_VALUE = /^attributes\.([a-z0-9_]{1,64})$/;
+const ATTRIBUTE_BOUND = /^attributes\.([a-z0-9_]{1,64})\.(min|max)$/;
 
 // The server writes a search-only key here when searches need one.
 const SEARCH_KEY = document.querySelector('meta[name="search-key"]')?.content || "";
@@ -31,7 +37,11 @@ const els = {
   maxPrice: $("max-price"),
   clear: $("clear-filters"),
   results: $("results"),
+  attributeFacets: $("attribute-facets"),
 };
+
+// The filterable attributes, by name (without `attributes.`), as the settings list them.
+let attributeNames = [];
 
 let state = readUrl();
 let latest = 0; // number of the newest search sent
@@ -50,7 +60,41 @@ function readUrl() {
     max_price: params.get("max_price") || "",
     sort: params.get("sort") || "relevance",
     page: Number.isFinite(page) && page >= 1 ? page : 1,
+    attrs: readAttributes(params),
   };
+}
+
+// Chosen attribute values (`{color: ["red"]}`) and bounds (`{screen_in: {min: "13"}}`).
+function readAttributes(params) {
+  const attrs = { values: {}, bounds: {} };
+  for (const [key, value] of params) {
+    const chosen = ATTRIBUTE_VALUE.exec(key);
+    const bound = ATTRIBUTE_BOUND.exec(key);
+    if (chosen && value) (attrs.values[chosen[1]] ||= []).push(value);
+    else if (bound && value.trim() !== "" && Number.isFinite(Number(value))) {
+      (attrs.bounds[bound[1]] ||= {})[bound[2]] = value.trim();
+    }
+  }
+  return attrs;
+}
+
+function hasAttributeFilters(s) {
+  return Object.keys(s.attrs.values).length > 0 || Object.keys(s.attrs.bounds).length > 0;
+}
+
+// The attribute choices as a filter expression: one condition per attribute, so each
+// attribute's facet keeps counting its other values.
+function attributeFilter(s) {
+  const quote = (value) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const conditions = [];
+  for (const [name, values] of Object.entries(s.attrs.values)) {
+    conditions.push(`attributes.${name} IN [${values.map(quote).join(", ")}]`);
+  }
+  for (const [name, { min, max }] of Object.entries(s.attrs.bounds)) {
+    if (min !== undefined) conditions.push(`attributes.${name} >= ${Number(min)}`);
+    if (max !== undefined) conditions.push(`attributes.${name} <= ${Number(max)}`);
+  }
+  return conditions.join(" AND ");
 }
 
 function pageQuery(s) {
@@ -62,11 +106,19 @@ function pageQuery(s) {
   if (s.max_price) params.set("max_price", s.max_price);
   if (s.sort !== "relevance") params.set("sort", s.sort);
   if (s.page > 1) params.set("page", String(s.page));
+  for (const [name, values] of Object.entries(s.attrs.values)) {
+    for (const value of values) params.append(`attributes.${name}`, value);
+  }
+  for (const [name, bounds] of Object.entries(s.attrs.bounds)) {
+    for (const [end, value] of Object.entries(bounds)) params.set(`attributes.${name}.${end}`, value);
+  }
   return params;
 }
 
 function hasFilters(s) {
-  return s.category.length > 0 || s.brand.length > 0 || s.min_price !== "" || s.max_price !== "";
+  return (
+    s.category.length > 0 || s.brand.length > 0 || s.min_price !== "" || s.max_price !== "" || hasAttributeFilters(s)
+  );
 }
 
 // Records `next` as the page's state and searches: a new history entry, except that one
@@ -98,11 +150,14 @@ async function search() {
     showIntro();
     return;
   }
-  const params = pageQuery(state);
+  const params = pageQuery({ ...state, attrs: { values: {}, bounds: {} } });
   params.delete("page");
   params.set("limit", String(PAGE_SIZE));
   params.set("offset", String((state.page - 1) * PAGE_SIZE));
-  params.set("facets", "category,brand,price");
+  const filter = attributeFilter(state);
+  if (filter) params.set("filter", filter);
+  const facets = ["category", "brand", "price", ...attributeNames.map((name) => `attributes.${name}`)];
+  params.set("facets", facets.join(","));
   params.set("highlight", "true");
   const controller = new AbortController();
   inFlight = controller;
@@ -134,6 +189,9 @@ function showIntro() {
   els.status.textContent = "";
   renderFacet(els.categories, "category", null);
   renderFacet(els.brands, "brand", null);
+  renderAttributeFacets({});
+  els.minPrice.placeholder = "";
+  els.maxPrice.placeholder = "";
   showMessage("Type to search the catalogue by name, brand, category, description or SKU.");
 }
 
@@ -162,6 +220,7 @@ function showResults(body) {
   const facets = body.facets || {};
   renderFacet(els.categories, "category", facets.category);
   renderFacet(els.brands, "brand", facets.brand);
+  renderAttributeFacets(facets);
   const price = facets.price;
   els.minPrice.placeholder = price ? price.min.toFixed(2) : "";
   els.maxPrice.placeholder = price ? price.max.toFixed(2) : "";
@@ -247,9 +306,13 @@ function unescape(text) {
   return text.replace(/&(lt|gt|amp|quot);/g, (_, name) => ({ lt: "<", gt: ">", amp: "&", quot: '"' })[name]);
 }
 
-// Checkboxes with counts. Chosen values stay listed even when the counts leave them out.
+// Checkboxes with counts for the built-in facet `name` (category or brand).
 function renderFacet(container, name, counts) {
-  const chosen = state[name];
+  renderValues(container, name, state[name], counts, (values) => go({ ...state, [name]: values, page: 1 }));
+}
+
+// Checkboxes with counts. Chosen values stay listed even when the counts leave them out.
+function renderValues(container, name, chosen, counts, choose) {
   const entries = counts ? Object.entries(counts) : [];
   for (const value of chosen) {
     if (!entries.some(([v]) => v.toLowerCase() === value.toLowerCase())) entries.push([value, 0]);
@@ -270,8 +333,8 @@ function renderFacet(container, name, counts) {
       box.value = value;
       box.checked = chosen.some((c) => c.toLowerCase() === value.toLowerCase());
       box.addEventListener("change", () => {
-        const rest = state[name].filter((c) => c.toLowerCase() !== value.toLowerCase());
-        go({ ...state, [name]: box.checked ? [...rest, value] : rest, page: 1 });
+        const rest = chosen.filter((c) => c.toLowerCase() !== value.toLowerCase());
+        choose(box.checked ? [...rest, value] : rest);
       });
       const text = document.createElement("span");
       text.textContent = value;
@@ -282,6 +345,84 @@ function renderFacet(container, name, counts) {
       return label;
     }),
   );
+}
+
+// A numbers' facet: `{"min": ..., "max": ...}` and nothing else.
+function isRange(facet) {
+  const keys = Object.keys(facet);
+  return keys.length === 2 && typeof facet.min === "number" && typeof facet.max === "number";
+}
+
+function title(name) {
+  const words = name.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// One fieldset per filterable attribute that the matching products have, or that is
+// chosen: value checkboxes, or a from/to range for numbers.
+function renderAttributeFacets(facets) {
+  const sets = [];
+  for (const name of attributeNames) {
+    const facet = facets[`attributes.${name}`];
+    const chosen = state.attrs.values[name] || [];
+    const bounds = state.attrs.bounds[name] || {};
+    const empty = !facet || Object.keys(facet).length === 0;
+    if (empty && chosen.length === 0 && Object.keys(bounds).length === 0) continue;
+    const set = document.createElement("fieldset");
+    set.className = "facet";
+    set.id = `attribute-${name}`;
+    set.dataset.attribute = name;
+    const legend = document.createElement("legend");
+    legend.textContent = title(name);
+    set.append(legend);
+    if (facet && isRange(facet)) set.append(rangeForm(name, facet, bounds));
+    else {
+      const values = document.createElement("div");
+      values.className = "values";
+      renderValues(values, `attributes.${name}`, chosen, facet || {}, (next) => {
+        const values = { ...state.attrs.values };
+        if (next.length > 0) values[name] = next;
+        else delete values[name];
+        go({ ...state, attrs: { ...state.attrs, values }, page: 1 });
+      });
+      set.append(values);
+    }
+    sets.push(set);
+  }
+  els.attributeFacets.replaceChildren(...sets);
+}
+
+function rangeForm(name, range, bounds) {
+  const form = document.createElement("form");
+  form.className = "price";
+  const input = (end, text) => {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "number";
+    box.step = "any";
+    box.name = `attributes.${name}.${end}`;
+    box.value = bounds[end] || "";
+    box.placeholder = String(range[end]);
+    label.append(`${text} `, box);
+    return [label, box];
+  };
+  const [fromLabel, from] = input("min", "From");
+  const [toLabel, to] = input("max", "to");
+  const apply = document.createElement("button");
+  apply.type = "submit";
+  apply.textContent = "Apply";
+  form.append(fromLabel, toLabel, apply);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = {};
+    if (from.value.trim() !== "") chosen.min = from.value.trim();
+    if (to.value.trim() !== "") chosen.max = to.value.trim();
+    const all = { ...state.attrs.bounds };
+    if (Object.keys(chosen).length > 0) all[name] = chosen;
+    else delete all[name];
+    go({ ...state, attrs: { ...state.attrs, bounds: all }, page: 1 });
+  });
+  return form;
 }
 
 els.q.addEventListener("input", () => {
@@ -302,7 +443,9 @@ els.priceForm.addEventListener("submit", (event) => {
   event.preventDefault();
   go({ ...state, min_price: els.minPrice.value, max_price: els.maxPrice.value, page: 1 });
 });
-els.clear.addEventListener("click", () => go({ ...state, category: [], brand: [], min_price: "", max_price: "", page: 1 }));
+els.clear.addEventListener("click", () =>
+  go({ ...state, category: [], brand: [], min_price: "", max_price: "", attrs: { values: {}, bounds: {} }, page: 1 }),
+);
 const turnPage = (delta) => {
   go({ ...state, page: state.page + delta });
   els.results.focus();
@@ -315,4 +458,23 @@ window.addEventListener("popstate", () => {
   search();
 });
 
-search();
+// The attributes to show facets for, then the first search. Without them (settings out of
+// reach), the page still searches, with the built-in facets alone.
+async function start() {
+  try {
+    const response = await fetch("/settings", { headers: API_HEADERS });
+    if (response.ok) {
+      const settings = await response.json();
+      attributeNames = (settings.filterable_attributes || [])
+        .map((name) => ATTRIBUTE_VALUE.exec(name))
+        .filter(Boolean)
+        .map((match) => match[1])
+        .slice(0, MAX_ATTRIBUTE_FACETS);
+    }
+  } catch {
+    attributeNames = [];
+  }
+  search();
+}
+
+start();
