@@ -36,8 +36,9 @@ pub enum ApiError {
     /// 413 `PAYLOAD_TOO_LARGE`: bodies over the route's limit, refused from their
     /// `Content-Length` before they are read.
     #[error(
-        "request body is larger than {} bytes ({} for /products/bulk)",
+        "request body is larger than {} bytes ({} for /settings, {} for /products/bulk)",
         super::MAX_BODY_BYTES,
+        super::MAX_SETTINGS_BYTES,
         super::MAX_BULK_BYTES
     )]
     PayloadTooLarge,

@@ -18,10 +18,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{
-    ApiError, AppState, BULK_ROUTE, CATALOG_VERSION, MAX_BODY_BYTES, MAX_BULK_BYTES, MIN_CATALOG_VERSION,
-    auth, cors,
-};
+use super::{ApiError, AppState, CATALOG_VERSION, MIN_CATALOG_VERSION, auth, body_limit, cors};
 
 /// The highest version the feed can reach: versions are PostgreSQL `bigint`s.
 const MAX_VERSION: u64 = i64::MAX as u64;
@@ -51,8 +48,7 @@ async fn checks(state: &AppState, request: &mut Request) -> Result<(), ApiError>
 
 /// 413 when `Content-Length` announces a body over the route's limit.
 fn refuse_oversized_body(request: &Request) -> Result<(), ApiError> {
-    let bulk = request.extensions().get::<MatchedPath>().is_some_and(|p| p.as_str() == BULK_ROUTE);
-    let limit = if bulk { MAX_BULK_BYTES } else { MAX_BODY_BYTES };
+    let limit = body_limit(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     match declared {

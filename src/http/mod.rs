@@ -49,8 +49,20 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// about 3.5 s on a 2-core machine (`benches/bulk.sh`), well within the request timeout
 /// even on a machine a few times slower.
 pub const MAX_BULK_BYTES: usize = 16 * 1024 * 1024;
+/// Largest settings body: a shop's synonym list runs to hundreds of groups.
+pub const MAX_SETTINGS_BYTES: usize = 1024 * 1024;
 
 const BULK_ROUTE: &str = "/products/bulk";
+const SETTINGS_ROUTE: &str = "/settings";
+
+/// The body limit of the route matched as `route`.
+fn body_limit(route: Option<&str>) -> usize {
+    match route {
+        Some(BULK_ROUTE) => MAX_BULK_BYTES,
+        Some(SETTINGS_ROUTE) => MAX_SETTINGS_BYTES,
+        _ => MAX_BODY_BYTES,
+    }
+}
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// On every response: the feed version this replica had applied when it began answering
@@ -156,8 +168,11 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/keys", post(keys::create_key).get(keys::list_keys))
         .route("/keys/{key_id}", delete(keys::revoke_key))
         .route(
-            "/settings",
-            get(settings::get_settings).put(settings::put_settings).patch(settings::patch_settings),
+            SETTINGS_ROUTE,
+            get(settings::get_settings)
+                .put(settings::put_settings)
+                .patch(settings::patch_settings)
+                .layer(DefaultBodyLimit::max(MAX_SETTINGS_BYTES)),
         );
     if state.ui {
         routes = routes.merge(ui::routes(state.credentials.page_key()));

@@ -47,7 +47,14 @@ use crate::keys::Action;
         settings::put_settings,
         settings::patch_settings,
     ),
-    components(schemas(ErrorBody, ErrorCode, crate::search::Sort, crate::search::Matching, Action)),
+    components(schemas(
+        ErrorBody,
+        ErrorCode,
+        crate::search::Sort,
+        crate::search::Matching,
+        Action,
+        search::AttributeFacetBody
+    )),
     modifiers(&Shared),
     tags(
         (name = "search", description = "Full-text search with filters, facets and sorting"),
@@ -141,6 +148,10 @@ fn share_keyed(operation: &mut Operation, action: Action) {
 /// database.
 fn share_write(operation: &mut Operation) {
     let responses = &mut operation.responses.responses;
+    responses.insert(
+        "413".into(),
+        error("PAYLOAD_TOO_LARGE: the body is over 64 KiB (1 MiB for /settings, 16 MiB for /products/bulk)"),
+    );
     responses.insert(
         "408".into(),
         error("REQUEST_TIMEOUT: the request's body did not arrive within the request timeout"),

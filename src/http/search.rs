@@ -279,7 +279,7 @@ impl Serialize for AttributeFacetsBody {
 /// One attribute's facet: value counts, or the range of its numbers.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
-enum AttributeFacetBody {
+pub(super) enum AttributeFacetBody {
     #[schema(value_type = std::collections::HashMap<String, u64>)]
     Values(#[serde(serialize_with = "ordered_counts")] FacetCounts),
     Range(PriceBody),
@@ -299,7 +299,7 @@ fn ordered_counts<S: Serializer>(counts: &FacetCounts, serializer: S) -> Result<
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct PriceBody {
+pub(super) struct PriceBody {
     min: f64,
     max: f64,
 }

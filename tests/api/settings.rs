@@ -206,3 +206,22 @@ async fn filterable_attributes_change_live_what_filters_and_facets_may_name() {
     // The generated catalogue's attributes are no longer filterable.
     assert_eq!(app.get("/products/search?filter=attributes.color%20%3D%20red").await.status(), 400);
 }
+
+#[tokio::test]
+async fn a_long_synonym_list_fits_and_a_body_over_a_mebibyte_is_refused() {
+    let app = spawn_app().await;
+    // About 190 KB: more than any other write body may hold, within the settings' bounds.
+    let groups: Vec<Value> = (0..900)
+        .map(|i| json!([format!("{}{i}", "quokka".repeat(15)), format!("{}{i}", "wombat".repeat(15))]))
+        .collect();
+    let long = json!({ "synonyms": groups });
+    assert!(long.to_string().len() > 150_000);
+    let response = patch(&app, long).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(settings(&app).await["synonyms"].as_array().unwrap().len(), 900);
+
+    let huge = json!({ "stop_words": ["x".repeat(1024 * 1024)] });
+    let refused = patch(&app, huge).await;
+    assert_eq!(refused.status(), 413);
+    assert_eq!(settings(&app).await["synonyms"].as_array().unwrap().len(), 900, "nothing changed");
+}
