@@ -3,6 +3,8 @@
 # memory (result cache off), wrk (2 threads, 16 connections) over three mixes, one after
 # another in one run:
 #   plain     1,000 broad free-text queries (benches/broad_queries.py);
+#   faceted   the same queries with the built-in facets (facets=category,brand,price), for
+#             what counting facets over a whole matching set costs in itself;
 #   filtered  the same queries, each with an attribute filter and three facets:
 #             filter=attributes.color IN [black, white, red] AND price < 200
 #             facets=attributes.color,attributes.material,brand
@@ -10,7 +12,8 @@
 #   browse    the hard case: no text, so every filter and facet runs over the whole
 #             catalogue: one colour, or a size list, or a negated boolean with a rating
 #             range, each with facets=attributes.color,attributes.material,price.
-# It prints requests/s, p50 and p99 per mix, and filtered/plain as a ratio within the run.
+# It prints requests/s, p50 and p99 per mix, and filtered against plain and faceted as
+# ratios within the run.
 # Usage: benches/filters.sh [SECONDS per wrk run, default 10] [COUNT ...]
 #        (default counts: 100000 1000000). Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
@@ -35,6 +38,7 @@ plain = open(f"{work}/plain.txt").read().split()
 extra = "&filter=" + quote("attributes.color IN [black, white, red] AND price < 200") + \
     "&facets=attributes.color,attributes.material,brand"
 open(f"{work}/filtered.txt", "w").write("".join(path + extra + "\n" for path in plain))
+open(f"{work}/faceted.txt", "w").write("".join(path + "&facets=category,brand,price\n" for path in plain))
 facets = "&facets=attributes.color,attributes.material,price"
 colours = ["black", "white", "red", "navy", "grey", "green", "blue", "pink", "teal", "gold"]
 browse = [f"attributes.color = {c}" for c in colours]
@@ -62,13 +66,13 @@ for count in "${counts[@]}"; do
   echo
   echo "== $count products (ready in ${ready} s, resident $(($(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024)) MB)"
   declare -A rps=()
-  for name in plain filtered browse; do
+  for name in plain faceted filtered browse; do
     read -r r p50 p99 bad <<<"$(mix "$url" "$work/$name.txt")"
     rps[$name]=$r
     printf '%-9s %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n' "$name" "$r" "$p50" "$p99" "${bad:-0}"
   done
-  python3 -c "import sys; print(f'filtered / plain: {float(sys.argv[2]) / float(sys.argv[1]):.3f}')" \
-    "${rps[plain]}" "${rps[filtered]}"
+  python3 -c "import sys; p, f, a = map(float, sys.argv[1:]); print(f'filtered / plain: {a / p:.3f}; filtered / faceted: {a / f:.3f}')" \
+    "${rps[plain]}" "${rps[faceted]}" "${rps[filtered]}"
   echo "peak resident: $(($(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024)) MB"
   bench_stop_services
 done

@@ -2,11 +2,13 @@
 //! brand value counts, the price range, and per attribute asked for, its text values'
 //! counts and its numbers' range.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::filter::FilterField;
@@ -14,13 +16,53 @@ use super::query::PriceRange;
 use super::schema::{FacetValue, facet_value};
 
 /// Which of the facet columns to read.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FacetCollector {
     pub category: bool,
     pub brand: bool,
     pub price: bool,
     /// The attributes to count, by name.
     pub attributes: Arc<BTreeSet<String>>,
+    /// The columns' terms, decoded once per segment.
+    pub terms: Arc<FacetTerms>,
+}
+
+/// The terms of the facet columns, per segment, decoded once: a column's dictionary
+/// decompresses a block for every lookup, which cost a search more than its counting.
+#[derive(Default)]
+pub struct FacetTerms {
+    segments: Mutex<HashMap<(SegmentId, &'static str), Arc<[Box<str>]>>>,
+}
+
+/// Columns decoded at most; past it the cache starts over (segments come and go with writes
+/// and merges, and are decoded again when next met).
+const DECODED_COLUMNS: usize = 96;
+
+impl FacetTerms {
+    /// The terms of `segment`'s column `name`, by ordinal.
+    fn of(
+        &self,
+        segment: &SegmentReader,
+        name: &'static str,
+        column: &StrColumn,
+    ) -> tantivy::Result<Arc<[Box<str>]>> {
+        let key = (segment.segment_id(), name);
+        if let Some(terms) = self.segments.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(Arc::clone(terms));
+        }
+        let mut terms = Vec::with_capacity(column.num_terms());
+        let mut stream = column.dictionary().stream()?;
+        while stream.advance() {
+            terms.push(String::from_utf8_lossy(stream.key()).into());
+        }
+        let terms: Arc<[Box<str>]> = terms.into();
+        let mut cache = self.segments.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= DECODED_COLUMNS {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&terms));
+        Ok(terms)
+    }
 }
 
 pub const CATEGORY_COLUMN: &str = "category_facet";
@@ -75,8 +117,8 @@ impl FacetFruit {
 
 impl FacetCollector {
     /// The collector of one field's facet alone.
-    pub fn of(field: &FilterField) -> Self {
-        let mut only = Self::default();
+    pub fn of(field: &FilterField, terms: &Arc<FacetTerms>) -> Self {
+        let mut only = Self { terms: Arc::clone(terms), ..Self::default() };
         match field {
             FilterField::Category => only.category = true,
             FilterField::Brand => only.brand = true,
@@ -94,20 +136,27 @@ impl Collector for FacetCollector {
 
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
         let fast = segment.fast_fields();
-        let strings = |wanted: bool, name: &str| -> tantivy::Result<Option<StrCounts>> {
-            Ok(if wanted { fast.str(name)?.map(StrCounts::new) } else { None })
+        let strings = |wanted: bool, name: &'static str| -> tantivy::Result<Option<StrCounts>> {
+            if !wanted {
+                return Ok(None);
+            }
+            let Some(column) = fast.str(name)? else { return Ok(None) };
+            let terms = self.terms.of(segment, name, &column)?;
+            Ok(Some(StrCounts::new(column, terms)))
+        };
+        let attributes = match fast.str(ATTRIBUTE_COLUMN)? {
+            Some(column) if !self.attributes.is_empty() => {
+                let terms = self.terms.of(segment, ATTRIBUTE_COLUMN, &column)?;
+                Some(AttributeCounts::new(column, terms, &self.attributes))
+            }
+            _ => None,
         };
         Ok(FacetSegmentCollector {
             category: strings(self.category, CATEGORY_COLUMN)?,
             brand: strings(self.brand, BRAND_COLUMN)?,
             price: if self.price { Some(fast.f64(PRICE_COLUMN)?) } else { None },
             range: None,
-            attributes: if self.attributes.is_empty() {
-                None
-            } else {
-                fast.str(ATTRIBUTE_COLUMN)?
-                    .map(|column| (StrCounts::new(column), Arc::clone(&self.attributes)))
-            },
+            attributes,
         })
     }
 
@@ -127,13 +176,14 @@ impl Collector for FacetCollector {
 /// Counts per term ordinal of one string column in one segment.
 pub struct StrCounts {
     column: StrColumn,
+    terms: Arc<[Box<str>]>,
     counts: Vec<u64>,
 }
 
 impl StrCounts {
-    fn new(column: StrColumn) -> Self {
-        let counts = vec![0; column.num_terms()];
-        Self { column, counts }
+    fn new(column: StrColumn, terms: Arc<[Box<str>]>) -> Self {
+        let counts = vec![0; terms.len()];
+        Self { column, terms, counts }
     }
 
     fn collect(&mut self, doc: DocId) {
@@ -143,12 +193,84 @@ impl StrCounts {
     }
 
     fn harvest(self) -> BTreeMap<String, u64> {
-        let mut out = BTreeMap::new();
-        let mut value = String::new();
-        for (ord, count) in self.counts.into_iter().enumerate() {
-            if count > 0 && self.column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
-                out.insert(value.clone(), count);
+        let terms = &self.terms;
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(ord, count)| (terms[ord].to_string(), *count))
+            .collect()
+    }
+}
+
+/// The attribute column in one segment, and per attribute wanted, where its text values
+/// and its numbers lie among the column's sorted terms, the counts of its text values, and
+/// the lowest and highest of its number terms seen.
+pub struct AttributeCounts {
+    column: StrColumn,
+    terms: Arc<[Box<str>]>,
+    wanted: Vec<WantedAttribute>,
+}
+
+struct WantedAttribute {
+    name: String,
+    texts: Range<usize>,
+    /// Per text value (by ordinal from `texts.start`): products counted.
+    counts: Vec<u32>,
+    numbers: Range<usize>,
+    /// The first and last number terms seen (their order is the numbers').
+    seen: Option<(usize, usize)>,
+}
+
+impl AttributeCounts {
+    fn new(column: StrColumn, terms: Arc<[Box<str>]>, wanted: &BTreeSet<String>) -> Self {
+        // A name's terms sort between `name:` and `name;`, `name#` and `name$`.
+        let at = |key: String| terms.partition_point(|term| **term < *key);
+        let wanted = wanted
+            .iter()
+            .map(|name| {
+                let texts = at(format!("{name}:"))..at(format!("{name};"));
+                let numbers = at(format!("{name}#"))..at(format!("{name}$"));
+                let counts = vec![0; texts.len()];
+                WantedAttribute { name: name.clone(), texts, counts, numbers, seen: None }
+            })
+            .collect();
+        Self { column, terms, wanted }
+    }
+
+    fn collect(&mut self, doc: DocId) {
+        for ord in self.column.term_ords(doc) {
+            let ord = ord as usize;
+            for wanted in &mut self.wanted {
+                if wanted.texts.contains(&ord) {
+                    wanted.counts[ord - wanted.texts.start] += 1;
+                } else if wanted.numbers.contains(&ord) {
+                    wanted.seen =
+                        Some(wanted.seen.map_or((ord, ord), |(low, high)| (low.min(ord), high.max(ord))));
+                }
             }
+        }
+    }
+
+    /// Each wanted attribute's value counts and the range of its numbers.
+    fn harvest(self) -> BTreeMap<String, AttributeFruit> {
+        let terms = &self.terms;
+        let mut out = BTreeMap::new();
+        for wanted in self.wanted {
+            let mut fruit = AttributeFruit::default();
+            for (i, count) in wanted.counts.iter().enumerate().filter(|(_, count)| **count > 0) {
+                if let Some((_, FacetValue::Text(text))) = facet_value(&terms[wanted.texts.start + i]) {
+                    fruit.values.insert(text.to_owned(), u64::from(*count));
+                }
+            }
+            if let Some((low, high)) = wanted.seen {
+                for ord in [low, high] {
+                    if let Some((_, FacetValue::Number(number))) = facet_value(&terms[ord]) {
+                        fruit.range = widen(fruit.range, Some(PriceRange { min: number, max: number }));
+                    }
+                }
+            }
+            out.insert(wanted.name, fruit);
         }
         out
     }
@@ -159,8 +281,7 @@ pub struct FacetSegmentCollector {
     brand: Option<StrCounts>,
     price: Option<Column<f64>>,
     range: Option<PriceRange>,
-    /// Every attribute value's count, and the attributes wanted of them.
-    attributes: Option<(StrCounts, Arc<BTreeSet<String>>)>,
+    attributes: Option<AttributeCounts>,
 }
 
 impl SegmentCollector for FacetSegmentCollector {
@@ -173,8 +294,8 @@ impl SegmentCollector for FacetSegmentCollector {
         if let Some(counts) = &mut self.brand {
             counts.collect(doc);
         }
-        if let Some((counts, _)) = &mut self.attributes {
-            counts.collect(doc);
+        if let Some(attributes) = &mut self.attributes {
+            attributes.collect(doc);
         }
         if let Some(price) = self.price.as_ref().and_then(|column| column.first(doc)) {
             self.range = Some(match self.range {
@@ -189,32 +310,7 @@ impl SegmentCollector for FacetSegmentCollector {
             category: self.category.map(StrCounts::harvest).unwrap_or_default(),
             brand: self.brand.map(StrCounts::harvest).unwrap_or_default(),
             price: self.range,
-            attributes: self
-                .attributes
-                .map(|(counts, wanted)| attribute_fruits(counts.harvest(), &wanted))
-                .unwrap_or_default(),
+            attributes: self.attributes.map(AttributeCounts::harvest).unwrap_or_default(),
         }
     }
-}
-
-/// The counts of the `wanted` attributes among every attribute value's count.
-fn attribute_fruits(
-    counts: BTreeMap<String, u64>,
-    wanted: &BTreeSet<String>,
-) -> BTreeMap<String, AttributeFruit> {
-    let mut out: BTreeMap<String, AttributeFruit> =
-        wanted.iter().map(|name| (name.clone(), AttributeFruit::default())).collect();
-    for (entry, count) in counts {
-        let Some((name, value)) = facet_value(&entry) else { continue };
-        let Some(fruit) = out.get_mut(name) else { continue };
-        match value {
-            FacetValue::Text(text) => {
-                fruit.values.insert(text.to_owned(), count);
-            }
-            FacetValue::Number(number) => {
-                fruit.range = widen(fruit.range, Some(PriceRange { min: number, max: number }));
-            }
-        }
-    }
-    out
 }

@@ -4,12 +4,13 @@
 
 use std::ops::Bound;
 
+use tantivy::columnar::Column;
 use tantivy::query::{
-    AllQuery, BitSetDocSet, BooleanQuery, ConstScorer, EnableScoring, Explanation, InvertedIndexRangeQuery,
-    Occur, Query, Scorer, TermQuery, Weight,
+    AllQuery, BooleanQuery, ConstScorer, EnableScoring, Explanation, InvertedIndexRangeQuery, Occur, Query,
+    Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{BitSet, DocId, Score, SegmentReader, TantivyError, Term};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, TantivyError, Term};
 
 use super::filter::{Comparison, Filter, FilterField, Literal};
 use super::schema::{Fields, number_term, presence_term, text_term};
@@ -132,8 +133,9 @@ fn exists(fields: &Fields, field: &FilterField) -> Box<dyn Query> {
 }
 
 /// The products whose price or rating lies in a range (any, for two unbounded ends: those
-/// that have one), read from the fast column in one pass per segment. tantivy's own range
-/// query over a fast column is not used here: under `NOT` and `OR` it is sought backwards,
+/// that have one), read from the fast column. Intersected with a search's words it is only
+/// asked about their candidates, one lookup each; alone it scans the column. tantivy's own
+/// range query over a fast column is not used: under `NOT` and `OR` it is sought backwards,
 /// which it does not expect.
 #[derive(Debug, Clone)]
 struct ColumnRange {
@@ -161,15 +163,94 @@ impl ColumnRange {
         Self { column, values: low..=high }
     }
 
-    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<RangeDocs> {
         let column = reader.fast_fields().f64(self.column)?;
-        let mut docs = Vec::new();
-        column.get_docids_for_value_range(self.values.clone(), 0..reader.max_doc(), &mut docs);
-        let mut bits = BitSet::with_max_value(reader.max_doc());
-        for doc in docs {
-            bits.insert(doc);
+        Ok(RangeDocs::new(column, self.values.clone(), reader.max_doc()))
+    }
+}
+
+/// The documents of one segment whose column value lies in `values`, in order.
+struct RangeDocs {
+    column: Column<f64>,
+    values: std::ops::RangeInclusive<f64>,
+    max_doc: DocId,
+    doc: DocId,
+}
+
+impl RangeDocs {
+    fn new(column: Column<f64>, values: std::ops::RangeInclusive<f64>, max_doc: DocId) -> Self {
+        let mut docs = Self { column, values, max_doc, doc: 0 };
+        docs.doc = docs.first_from(0);
+        docs
+    }
+
+    fn holds(&self, doc: DocId) -> bool {
+        self.column.values_for_doc(doc).any(|value| self.values.contains(&value))
+    }
+
+    /// The first matching document from `doc` on.
+    fn first_from(&self, mut doc: DocId) -> DocId {
+        while doc < self.max_doc {
+            if self.holds(doc) {
+                return doc;
+            }
+            doc += 1;
         }
-        Ok(bits)
+        TERMINATED
+    }
+}
+
+impl DocSet for RangeDocs {
+    fn advance(&mut self) -> DocId {
+        self.doc = if self.doc == TERMINATED { TERMINATED } else { self.first_from(self.doc + 1) };
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if target > self.doc {
+            self.doc = self.first_from(target);
+        }
+        self.doc
+    }
+
+    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
+        if target >= self.max_doc {
+            self.doc = TERMINATED;
+            return SeekDangerResult::SeekLowerBound(TERMINATED);
+        }
+        if self.holds(target) {
+            self.doc = target;
+            SeekDangerResult::Found
+        } else {
+            SeekDangerResult::SeekLowerBound(target + 1)
+        }
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.max_doc
+    }
+}
+
+impl Query for ColumnRange {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for ColumnRange {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ConstScorer::new(self.docs(reader)?, boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if doc >= reader.max_doc() || !self.docs(reader)?.holds(doc) {
+            return Err(TantivyError::InvalidArgument(format!("document {doc} does not match")));
+        }
+        Ok(Explanation::new("ColumnRange", 1.0))
     }
 }
 
@@ -183,25 +264,6 @@ fn next_up(v: f64) -> f64 {
     }
     let bits = v.to_bits();
     f64::from_bits(if v > 0.0 { bits + 1 } else { bits - 1 })
-}
-
-impl Query for ColumnRange {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.clone()))
-    }
-}
-
-impl Weight for ColumnRange {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ConstScorer::new(BitSetDocSet::from(self.docs(reader)?), boost)))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        if !self.docs(reader)?.contains(doc) {
-            return Err(TantivyError::InvalidArgument(format!("document {doc} does not match")));
-        }
-        Ok(Explanation::new("ColumnRange", 1.0))
-    }
 }
 
 #[cfg(test)]

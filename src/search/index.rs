@@ -22,7 +22,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Te
 
 use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
-use super::facets::{FacetCollector, FacetFruit};
+use super::facets::{FacetCollector, FacetFruit, FacetTerms};
 use super::filter::FilterField;
 use super::filter_query::filter_query;
 use super::language::Language;
@@ -69,6 +69,8 @@ pub struct SearchIndex {
     known_words: Mutex<(u64, HashMap<String, bool>)>,
     /// Replaced whole when the settings change: each search reads one generation.
     matching: ArcSwap<MatchingOptions>,
+    /// The facet columns' terms, per segment.
+    facet_terms: Arc<FacetTerms>,
 }
 
 /// How searches read their words; see [`Language`].
@@ -229,6 +231,7 @@ impl SearchIndex {
             list_memo: Arc::new(ListMemo::for_documents(products.len())),
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             matching: ArcSwap::from_pointee(options),
+            facet_terms: Arc::default(),
         })
     }
 
@@ -289,7 +292,7 @@ impl SearchIndex {
                     if !restricts(request, &field) {
                         continue;
                     }
-                    let only = FacetCollector::of(&field);
+                    let only = FacetCollector::of(&field, &self.facet_terms);
                     let pass = self.with_filters(&plan, request, Some(&field));
                     let mut counted = searcher.search(&pass, &only)?;
                     match field {
@@ -341,6 +344,7 @@ impl SearchIndex {
             category: wanted.category && !restricts(request, &FilterField::Category),
             brand: wanted.brand && !restricts(request, &FilterField::Brand),
             price: wanted.price && !restricts(request, &FilterField::Price),
+            terms: Arc::clone(&self.facet_terms),
             attributes: Arc::new(
                 wanted
                     .attributes
