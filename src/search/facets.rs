@@ -31,8 +31,11 @@ pub struct FacetCollector {
 /// decompresses a block for every lookup, which cost a search more than its counting.
 #[derive(Default)]
 pub struct FacetTerms {
-    segments: Mutex<HashMap<(SegmentId, &'static str), Arc<[Box<str>]>>>,
+    segments: Mutex<HashMap<(SegmentId, &'static str), Terms>>,
 }
+
+/// A column's terms, by ordinal.
+type Terms = Arc<[Box<str>]>;
 
 /// Columns decoded at most; past it the cache starts over (segments come and go with writes
 /// and merges, and are decoded again when next met).
@@ -55,7 +58,7 @@ impl FacetTerms {
         while stream.advance() {
             terms.push(String::from_utf8_lossy(stream.key()).into());
         }
-        let terms: Arc<[Box<str>]> = terms.into();
+        let terms: Terms = terms.into();
         let mut cache = self.segments.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= DECODED_COLUMNS {
             cache.clear();
@@ -71,7 +74,7 @@ pub const PRICE_COLUMN: &str = "price";
 pub const ATTRIBUTE_COLUMN: &str = "attribute_facet";
 
 /// Raw facet counts: value to count, and the price range (if any price was seen).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FacetFruit {
     pub category: BTreeMap<String, u64>,
     pub brand: BTreeMap<String, u64>,
@@ -176,12 +179,12 @@ impl Collector for FacetCollector {
 /// Counts per term ordinal of one string column in one segment.
 pub struct StrCounts {
     column: StrColumn,
-    terms: Arc<[Box<str>]>,
+    terms: Terms,
     counts: Vec<u64>,
 }
 
 impl StrCounts {
-    fn new(column: StrColumn, terms: Arc<[Box<str>]>) -> Self {
+    fn new(column: StrColumn, terms: Terms) -> Self {
         let counts = vec![0; terms.len()];
         Self { column, terms, counts }
     }
@@ -208,7 +211,7 @@ impl StrCounts {
 /// the lowest and highest of its number terms seen.
 pub struct AttributeCounts {
     column: StrColumn,
-    terms: Arc<[Box<str>]>,
+    terms: Terms,
     wanted: Vec<WantedAttribute>,
 }
 
@@ -223,7 +226,7 @@ struct WantedAttribute {
 }
 
 impl AttributeCounts {
-    fn new(column: StrColumn, terms: Arc<[Box<str>]>, wanted: &BTreeSet<String>) -> Self {
+    fn new(column: StrColumn, terms: Terms, wanted: &BTreeSet<String>) -> Self {
         // A name's terms sort between `name:` and `name;`, `name#` and `name$`.
         let at = |key: String| terms.partition_point(|term| **term < *key);
         let wanted = wanted

@@ -71,6 +71,9 @@ pub struct SearchIndex {
     matching: ArcSwap<MatchingOptions>,
     /// The facet columns' terms, per segment.
     facet_terms: Arc<FacetTerms>,
+    /// Facets over the whole catalogue, per field, for one searcher generation: a shopper
+    /// browsing by one attribute asks for them with every page.
+    whole_catalogue: Mutex<(u64, HashMap<FilterField, FacetFruit>)>,
 }
 
 /// How searches read their words; see [`Language`].
@@ -232,6 +235,7 @@ impl SearchIndex {
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             matching: ArcSwap::from_pointee(options),
             facet_terms: Arc::default(),
+            whole_catalogue: Mutex::new((u64::MAX, HashMap::new())),
         })
     }
 
@@ -292,9 +296,12 @@ impl SearchIndex {
                     if !restricts(request, &field) {
                         continue;
                     }
-                    let only = FacetCollector::of(&field, &self.facet_terms);
-                    let pass = self.with_filters(&plan, request, Some(&field));
-                    let mut counted = searcher.search(&pass, &only)?;
+                    let mut counted = if plan.everything && self.only_filters_on(request, &field) {
+                        self.whole_catalogue(&searcher, &field)?
+                    } else {
+                        let only = FacetCollector::of(&field, &self.facet_terms);
+                        searcher.search(&self.with_filters(&plan, request, Some(&field)), &only)?
+                    };
                     match field {
                         FilterField::Category => fruit.category = counted.category,
                         FilterField::Brand => fruit.brand = counted.brand,
@@ -644,6 +651,33 @@ impl SearchIndex {
         plan.required = kept.iter().map(|&c| required[c]).collect();
         plan.assemble();
         Ok(())
+    }
+
+    /// Whether every filter of the request is on `field` alone (so its facet counts the
+    /// whole catalogue, when the text is blank).
+    fn only_filters_on(&self, request: &SearchRequest, field: &FilterField) -> bool {
+        self.term_filters(&request.filters, Some(field)).is_empty()
+            && self.other_filters(request, Some(field)).is_empty()
+    }
+
+    /// `field`'s facet over every product, counted once per searcher generation.
+    fn whole_catalogue(&self, searcher: &Searcher, field: &FilterField) -> anyhow::Result<FacetFruit> {
+        let generation = searcher.generation().generation_id();
+        {
+            let cached = self.whole_catalogue.lock().unwrap_or_else(|p| p.into_inner());
+            if cached.0 == generation
+                && let Some(fruit) = cached.1.get(field)
+            {
+                return Ok(fruit.clone());
+            }
+        }
+        let fruit = searcher.search(&AllQuery, &FacetCollector::of(field, &self.facet_terms))?;
+        let mut cached = self.whole_catalogue.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.0 != generation {
+            *cached = (generation, HashMap::new());
+        }
+        cached.1.insert(field.clone(), fruit.clone());
+        Ok(fruit)
     }
 
     /// The term filters (category, brand, stock) of `filters`, but `skip`'s: a product must

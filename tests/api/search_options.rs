@@ -194,3 +194,24 @@ async fn attribute_facets_are_value_counts_or_the_range_of_numbers() {
     assert_eq!(results["facets"]["attributes.screen_in"]["max"], screens.iter().copied().fold(0.0, f64::max));
     assert_eq!(results["facets"]["attributes.formats"], json!({}), "books' formats, and no book matches");
 }
+
+#[tokio::test]
+async fn a_facet_over_the_whole_catalogue_counts_the_next_write() {
+    let app = spawn_app().await;
+    // Browsing one colour: its facet counts every product, whatever colour.
+    let browse = "filter=attributes.color%20%3D%20red&facets=attributes.color";
+    let before = app.search(browse).await;
+    let reds = before["facets"]["attributes.color"]["red"].as_u64().unwrap();
+    assert_eq!(before["total_found"], reds);
+    assert_eq!(app.search(browse).await["facets"], before["facets"], "asked again, the same");
+
+    let lamp = json!({"product_id": 9001, "name": "Quokka Lamp", "attributes": {"color": "red"}});
+    assert_eq!(app.put_product(9001, &lamp).await.status(), 200);
+    let blue = json!({"product_id": 1, "name": "Quokka Vase", "attributes": {"color": "blue"}});
+    let was_red = app.get("/products/1").await.json::<Value>().await.unwrap()["attributes"]["color"] == "red";
+    assert_eq!(app.put_product(1, &blue).await.status(), 200);
+    let after = app.search(browse).await;
+    let reds_now = reds + 1 - u64::from(was_red);
+    assert_eq!(after["facets"]["attributes.color"]["red"], reds_now);
+    assert_eq!(after["total_found"], reds_now);
+}
