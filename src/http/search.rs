@@ -67,7 +67,7 @@ struct SearchParams {
     #[param(value_type = Option<Sort>)]
     sort: Option<String>,
     /// Facets to count over the matching set, comma-separated: `category`, `brand`,
-    /// `price`, and up to 10 filterable attributes as `attributes.<name>`.
+    /// `price`, and up to 20 filterable attributes as `attributes.<name>`.
     #[param(
         value_type = Option<String>,
         pattern = "^(category|brand|price|attributes\\.[a-z0-9_]{1,64})(,(category|brand|price|attributes\\.[a-z0-9_]{1,64}))*$"

@@ -176,7 +176,7 @@ BAD_QUERIES = [
     "filter=" + quote("colour = red"), "filter=" + quote("brand = 'a\u0000'"), "filter=" + quote("price < 'x'"),
     "filter=" + quote("in_stock = 2"), "filter=" + quote("attributes.color = \"unterminated"),
     "filter=" + quote("price > 1e999"), "filter=" + quote("attributes.Color = red"),
-    "q=lamp&facets=" + ",".join(f"attributes.a{i}" for i in range(11)), "q=lamp&facets=attributes.",
+    "q=lamp&facets=" + ",".join(f"attributes.a{i}" for i in range(21)), "q=lamp&facets=attributes.",
     "filter=" + quote("NOT (attributes.color = red AND NOT attributes.size EXISTS)") + "&facets=attributes.color,"
     "attributes.size,attributes.material,attributes.screen_in,attributes.storage_gb,attributes.wireless,"
     "attributes.language,attributes.formats,attributes.pages,attributes.capacity_l,brand,category,price",

@@ -10,7 +10,7 @@
 const PAGE_SIZE = 20;
 const MAX_WINDOW = 1000; // offset + limit the API allows
 const TYPING_PAUSE_MS = 150;
-const MAX_ATTRIBUTE_FACETS = 10; // attributes one search may ask facets of
+const MAX_ATTRIBUTE_FACETS = 20; // attributes one search may ask facets of
 const ATTRIBUTE_VALUE = /^attributes\.([a-z0-9_]{1,64})$/;
 const ATTRIBUTE_BOUND = /^attributes\.([a-z0-9_]{1,64})\.(min|max)$/;
 
