@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::search::filter::BUILT_IN_FIELDS;
 use crate::search::language::{self, DEFAULT_STOP_WORDS, DEFAULT_SYNONYMS};
-use crate::search::{FilterField, Language, MatchingOptions, Synonyms, analyzer};
+use crate::search::{FilterField, Language, MatchingOptions, Synonyms, TEXT_FIELDS, Weights, analyzer};
 
 /// Most synonym groups, members in a group, and characters in a member.
 pub const MAX_SYNONYM_GROUPS: usize = 1_000;
@@ -21,6 +21,9 @@ pub const MAX_STOP_WORD_CHARS: usize = 50;
 pub const MAX_PARTIAL_MATCH_BELOW: u64 = 1_000_000;
 /// Most filterable attributes.
 pub const MAX_FILTERABLE_ATTRIBUTES: usize = 100;
+/// A searchable field's weight: more than this, and at most this.
+pub const MIN_WEIGHT: f64 = 0.0;
+pub const MAX_WEIGHT: f64 = 100.0;
 /// The attributes the generated catalogue filters and facets on unless told otherwise.
 pub const DEFAULT_FILTERABLE_ATTRIBUTES: &str = "attributes.color,attributes.size,attributes.material,\
 attributes.shoe_size_eu,attributes.screen_in,attributes.storage_gb,attributes.wireless,attributes.formats,\
@@ -39,7 +42,19 @@ pub struct Settings {
     /// The attributes `filter` and `facets` may name, as `attributes.<name>`; the built-in
     /// fields always may (listing one changes nothing).
     pub filterable_attributes: Vec<String>,
+    /// The text fields words are looked for in, each with its weight; a field left out is
+    /// not searched.
+    pub searchable_attributes: Vec<SearchableAttribute>,
 }
+
+/// A searched field and its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchableAttribute {
+    pub name: String,
+    pub weight: f64,
+}
+
+impl Eq for SearchableAttribute {}
 
 /// The built-in settings: the repository's `synonyms.txt`, English stop words, and
 /// widening only a query that would find nothing. `PUT /settings` gives absent keys these.
@@ -53,6 +68,13 @@ impl Default for Settings {
             stop_words: DEFAULT_STOP_WORDS.split(',').map(str::to_owned).collect(),
             partial_match_below: 1,
             filterable_attributes: DEFAULT_FILTERABLE_ATTRIBUTES.split(',').map(str::to_owned).collect(),
+            searchable_attributes: TEXT_FIELDS
+                .iter()
+                .map(|(name, weight)| SearchableAttribute {
+                    name: (*name).to_owned(),
+                    weight: f64::from(*weight),
+                })
+                .collect(),
         }
     }
 }
@@ -69,7 +91,8 @@ impl SettingsError {
 }
 
 /// The settings' keys, as the API names them.
-pub const KEYS: &[&str] = &["synonyms", "stop_words", "partial_match_below", "filterable_attributes"];
+pub const KEYS: &[&str] =
+    &["synonyms", "stop_words", "partial_match_below", "filterable_attributes", "searchable_attributes"];
 
 /// Some of the settings, each checked: what `PATCH /settings` changes (the others stay).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,6 +101,7 @@ pub struct SettingsPatch {
     pub stop_words: Option<Vec<String>>,
     pub partial_match_below: Option<u64>,
     pub filterable_attributes: Option<Vec<String>>,
+    pub searchable_attributes: Option<Vec<SearchableAttribute>>,
 }
 
 impl SettingsPatch {
@@ -97,6 +121,7 @@ impl SettingsPatch {
             stop_words: map.get("stop_words").map(stop_words).transpose()?,
             partial_match_below: map.get("partial_match_below").map(partial_match_below).transpose()?,
             filterable_attributes: map.get("filterable_attributes").map(filterable_attributes).transpose()?,
+            searchable_attributes: map.get("searchable_attributes").map(searchable_attributes).transpose()?,
         })
     }
 
@@ -107,6 +132,7 @@ impl SettingsPatch {
             stop_words: Some(settings.stop_words),
             partial_match_below: Some(settings.partial_match_below),
             filterable_attributes: Some(settings.filterable_attributes),
+            searchable_attributes: Some(settings.searchable_attributes),
         }
     }
 
@@ -124,6 +150,9 @@ impl SettingsPatch {
         if let Some(filterable) = &self.filterable_attributes {
             settings.filterable_attributes.clone_from(filterable);
         }
+        if let Some(searchable) = &self.searchable_attributes {
+            settings.searchable_attributes.clone_from(searchable);
+        }
     }
 
     /// The keys it changes, as a JSON object (merged over the stored settings).
@@ -140,6 +169,12 @@ impl SettingsPatch {
         }
         if let Some(filterable) = &self.filterable_attributes {
             map.insert("filterable_attributes".into(), filterable.clone().into());
+        }
+        if let Some(searchable) = &self.searchable_attributes {
+            map.insert(
+                "searchable_attributes".into(),
+                serde_json::to_value(searchable).expect("fields serialise"),
+            );
         }
         Value::Object(map)
     }
@@ -204,9 +239,17 @@ impl Settings {
     pub fn matching(&self) -> anyhow::Result<MatchingOptions> {
         let synonyms = Synonyms::from_groups(&self.synonyms)
             .map_err(|(i, error)| anyhow::anyhow!("synonyms[{i}]: {error}"))?;
+        let mut weights: Weights = [None; TEXT_FIELDS.len()];
+        for field in &self.searchable_attributes {
+            let position = TEXT_FIELDS.iter().position(|(name, _)| *name == field.name).ok_or_else(|| {
+                anyhow::anyhow!("searchable_attributes: {} is not a text field", field.name)
+            })?;
+            weights[position] = Some(field.weight as f32);
+        }
         Ok(MatchingOptions {
             language: Language::new(&self.stop_words, synonyms),
             partial_below: self.partial_match_below,
+            weights,
         })
     }
 }
@@ -305,6 +348,53 @@ fn filterable_attributes(value: &Value) -> Result<Vec<String>, SettingsError> {
         if !out.iter().any(|kept| kept == name) {
             out.push(name.to_owned());
         }
+    }
+    Ok(out)
+}
+
+fn searchable_attributes(value: &Value) -> Result<Vec<SearchableAttribute>, SettingsError> {
+    let fields: Vec<&str> = TEXT_FIELDS.iter().map(|(name, _)| *name).collect();
+    let shape = || {
+        SettingsError::new(
+            "searchable_attributes must be a list of fields with weights, such as [{\"name\": \"name\", \"weight\": 3}]",
+        )
+    };
+    let list = value.as_array().ok_or_else(shape)?;
+    if list.is_empty() {
+        return Err(SettingsError::new("searchable_attributes holds at least one field"));
+    }
+    let mut out: Vec<SearchableAttribute> = Vec::with_capacity(list.len());
+    for (i, entry) in list.iter().enumerate() {
+        let object = entry.as_object().ok_or_else(|| {
+            SettingsError(format!("searchable_attributes[{i}] must be an object with a name and a weight"))
+        })?;
+        if let Some(key) = object.keys().find(|key| !["name", "weight"].contains(&key.as_str())) {
+            return Err(SettingsError(format!("searchable_attributes[{i}]: {key} is not name or weight")));
+        }
+        let name = object
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| SettingsError(format!("searchable_attributes[{i}].name must be a string")))?;
+        if !fields.contains(&name) {
+            let shown: String = name.chars().take(80).collect();
+            let attribute =
+                if shown.starts_with("attributes.") { " (attributes are not searched)" } else { "" };
+            return Err(SettingsError(format!(
+                "searchable_attributes[{i}]: {shown:?} is not a text field{attribute}; the text fields are {}",
+                fields.join(", ")
+            )));
+        }
+        if out.iter().any(|kept| kept.name == name) {
+            return Err(SettingsError(format!("searchable_attributes[{i}]: {name} is listed twice")));
+        }
+        let weight =
+            object.get("weight").and_then(Value::as_f64).filter(|w| *w > MIN_WEIGHT && *w <= MAX_WEIGHT);
+        let Some(weight) = weight else {
+            return Err(SettingsError(format!(
+                "searchable_attributes[{i}].weight must be a number above {MIN_WEIGHT} and at most {MAX_WEIGHT}"
+            )));
+        };
+        out.push(SearchableAttribute { name: name.to_owned(), weight });
     }
     Ok(out)
 }
@@ -420,6 +510,46 @@ mod tests {
         assert_eq!(settings.filterable_attributes, ["attributes.x", "brand"]);
         let error = Settings::from_flags(None, "", 1, "color").unwrap_err();
         assert!(error.to_string().contains("filterable_attributes[0]: \"color\" is not a field"), "{error}");
+    }
+
+    #[test]
+    fn searchable_attributes_are_text_fields_with_weights_in_range() {
+        let patch = SettingsPatch::from_json(&json!({"searchable_attributes": [
+            {"name": "description", "weight": 5}, {"name": "name", "weight": 0.5}
+        ]}))
+        .unwrap();
+        let mut settings = Settings::default();
+        patch.apply_to(&mut settings);
+        let weights = settings.matching().unwrap().weights;
+        let at = |field: &str| TEXT_FIELDS.iter().position(|(name, _)| *name == field).unwrap();
+        assert_eq!((weights[at("description")], weights[at("name")]), (Some(5.0), Some(0.5)));
+        assert_eq!(weights[at("brand")], None, "a field left out is not searched");
+        assert_eq!(Settings::default().matching().unwrap().weights, crate::search::default_weights());
+        let refused_with = |list: Value| refused(json!({ "searchable_attributes": list }));
+        assert!(refused_with(json!([])).contains("at least one field"));
+        assert!(
+            refused_with(json!([{"name": "colour", "weight": 1}]))
+                .starts_with("searchable_attributes[0]: \"colour\" is not a text field;")
+        );
+        assert!(
+            refused_with(json!([{"name": "attributes.color", "weight": 1}]))
+                .contains("attributes are not searched")
+        );
+        for weight in [json!(0), json!(-1), json!(101), json!("2"), Value::Null] {
+            assert!(
+                refused_with(json!([{"name": "name", "weight": weight}]))
+                    .starts_with("searchable_attributes[0].weight must be")
+            );
+        }
+        assert!(
+            refused_with(json!([{"name": "name", "weight": 1}, {"name": "name", "weight": 2}]))
+                .contains("listed twice")
+        );
+        assert!(
+            refused_with(json!([{"name": "name", "weight": 1, "boost": 2}]))
+                .contains("boost is not name or weight")
+        );
+        assert!(refused_with(json!(["name"])).starts_with("searchable_attributes[0] must be an object"));
     }
 
     #[test]

@@ -360,6 +360,15 @@ mod tests {
         let below = &settings["partial_match_below"];
         assert_eq!((&below["minimum"], &below["maximum"]), (&1.into(), &MAX_PARTIAL_MATCH_BELOW.into()));
         assert_eq!(settings["filterable_attributes"]["maxItems"], MAX_FILTERABLE_ATTRIBUTES);
+        let searchable = &settings["searchable_attributes"]["items"]["properties"];
+        assert_eq!(
+            (searchable["weight"]["exclusiveMinimum"].as_f64(), searchable["weight"]["maximum"].as_f64()),
+            (Some(MIN_WEIGHT), Some(MAX_WEIGHT))
+        );
+        assert_eq!(
+            searchable["name"]["enum"].as_array().map(Vec::len),
+            Some(crate::search::TEXT_FIELDS.len())
+        );
         let mut documented: Vec<&str> = settings.as_object().unwrap().keys().map(String::as_str).collect();
         let mut keys = KEYS.to_vec();
         documented.sort_unstable();

@@ -37,6 +37,14 @@ pub struct SettingsBody {
     /// attribute is indexed, so a change applies at once, with no rebuild.
     #[schema(schema_with = filterable_schema, example = json!(["attributes.color", "attributes.size"]))]
     filterable_attributes: Vec<String>,
+    /// The text fields words are looked for in (`name`, `brand`, `category`,
+    /// `manufacturer`, `sku`, `description`), each with its weight; a field left out is not
+    /// searched. Applied at query time: no rebuild.
+    #[schema(
+        schema_with = searchable_schema,
+        example = json!([{"name": "name", "weight": 3}, {"name": "brand", "weight": 3}, {"name": "description", "weight": 1}])
+    )]
+    searchable_attributes: Vec<settings::SearchableAttribute>,
 }
 
 /// A change of settings: any of them, each as in the settings (documentation only).
@@ -55,6 +63,9 @@ pub struct SettingsChange {
     /// See the settings' `filterable_attributes`.
     #[schema(schema_with = filterable_schema)]
     filterable_attributes: Option<Vec<String>>,
+    /// See the settings' `searchable_attributes`.
+    #[schema(schema_with = searchable_schema)]
+    searchable_attributes: Option<Vec<settings::SearchableAttribute>>,
 }
 
 fn text(max_chars: usize) -> utoipa::openapi::Object {
@@ -78,6 +89,22 @@ fn filterable_schema() -> ArrayBuilder {
         .schema_type(Type::String)
         .pattern(Some("^(brand|category|in_stock|price|rating|attributes\\.[a-z0-9_]{1,64})$"));
     ArrayBuilder::new().items(name).max_items(Some(settings::MAX_FILTERABLE_ATTRIBUTES))
+}
+
+fn searchable_schema() -> ArrayBuilder {
+    let names: Vec<&str> = crate::search::TEXT_FIELDS.iter().map(|(name, _)| *name).collect();
+    let name = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names));
+    let weight = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .exclusive_minimum(Some(settings::MIN_WEIGHT))
+        .maximum(Some(settings::MAX_WEIGHT));
+    let field = ObjectBuilder::new()
+        .property("name", name)
+        .property("weight", weight)
+        .required("name")
+        .required("weight")
+        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
+    ArrayBuilder::new().items(field).min_items(Some(1)).max_items(Some(crate::search::TEXT_FIELDS.len()))
 }
 
 /// The settings after a change, and whether searches use them already.
@@ -105,7 +132,8 @@ pub async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
 
 /// Replaces every setting: a key left out takes its default (the built-in synonyms,
 /// English stop words, `partial_match_below` 1, the generated catalogue's filterable
-/// attributes), not the value of the start-up flags.
+/// attributes, every text field at its built-in weight), not the value of the start-up
+/// flags.
 #[utoipa::path(
     put,
     path = "/settings",

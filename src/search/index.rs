@@ -31,7 +31,9 @@ use super::query::{
     AttributeFacet, FacetRequest, Facets, Filters, Matching, SearchHits, SearchRequest, top_values,
 };
 use super::rank::{ProductIds, TopRanked};
-use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TextField, document, index_terms, schema};
+use super::schema::{
+    Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, index_terms, schema,
+};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
 /// a handful of segments, small enough to keep start-up memory low.
@@ -83,11 +85,22 @@ pub struct MatchingOptions {
     /// When fewer products than this match every word, the match is widened (1: only when
     /// none does).
     pub partial_below: u64,
+    /// Per text field, in the order of [`TEXT_FIELDS`]: its weight, or `None` when it is
+    /// not searched.
+    pub weights: Weights,
+}
+
+/// Per text field: its weight, or `None` when searches leave it out.
+pub type Weights = [Option<Score>; TEXT_FIELDS.len()];
+
+/// The built-in weights of [`TEXT_FIELDS`], every field searched.
+pub fn default_weights() -> Weights {
+    TEXT_FIELDS.map(|(_, weight)| Some(weight))
 }
 
 impl Default for MatchingOptions {
     fn default() -> Self {
-        Self { language: Language::default(), partial_below: 1 }
+        Self { language: Language::default(), partial_below: 1, weights: default_weights() }
     }
 }
 
@@ -281,7 +294,7 @@ impl SearchIndex {
         let position = self.expander.position();
         let searcher = self.reader.searcher();
         let matching = self.matching.load();
-        let mut plan = self.plan_text(&searcher, position, &matching.language, request);
+        let mut plan = self.plan_text(&searcher, position, &matching, request);
         let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, request)?;
         let partial_below = matching.partial_below.max(1);
         if request.matching == Matching::Auto && (total as u64) < partial_below && plan.can_relax() {
@@ -374,9 +387,10 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         position: LogPosition,
-        language: &Language,
+        matching: &MatchingOptions,
         request: &SearchRequest,
     ) -> TextPlan {
+        let (language, weights) = (&matching.language, &matching.weights);
         let mut plan = TextPlan::default();
         if request.text.trim().is_empty() {
             plan.everything = true;
@@ -399,9 +413,10 @@ impl SearchIndex {
         let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();
         let mut drafts: Vec<ClauseDraft> = (0..words.len())
             .map(|j| {
-                let union = self.word_terms(searcher, position, &fields, words[j], is_prefix(j), typos_on);
-                // Beyond its stem in every field: typo neighbours or completions.
-                let expanded = union.len() > self.fields.text.len();
+                let union =
+                    self.word_terms(searcher, position, &fields, weights, words[j], is_prefix(j), typos_on);
+                // Beyond its stem in every field searched: typo neighbours or completions.
+                let expanded = union.len() > weights.iter().flatten().count();
                 ClauseDraft {
                     label: words[j].clone(),
                     union,
@@ -417,7 +432,7 @@ impl SearchIndex {
             for member in members {
                 let parts: Vec<Word> = member
                     .iter()
-                    .map(|term| self.every_field(term, SYNONYM_DISCOUNT, Tier::Synonym))
+                    .map(|term| self.every_field(weights, term, SYNONYM_DISCOUNT, Tier::Synonym))
                     .collect();
                 for draft in &mut drafts[run.clone()] {
                     match parts.as_slice() {
@@ -428,7 +443,7 @@ impl SearchIndex {
             }
         }
         if !only_stop_words {
-            self.add_joined_and_split(searcher, &mut drafts);
+            self.add_joined_and_split(searcher, weights, &mut drafts);
         }
         let mut clauses = Vec::with_capacity(drafts.len());
         for draft in drafts {
@@ -464,11 +479,11 @@ impl SearchIndex {
     /// and a word the index lacks, with no typo neighbour or completion there either, also
     /// matches the two index words it may be written for (`bluetoothspeaker`); both below
     /// exact matches.
-    fn add_joined_and_split(&self, searcher: &Searcher, drafts: &mut [ClauseDraft]) {
+    fn add_joined_and_split(&self, searcher: &Searcher, weights: &Weights, drafts: &mut [ClauseDraft]) {
         for i in 1..drafts.len() {
             let joined = stem(&format!("{}{}", drafts[i - 1].stem, drafts[i].stem)).into_owned();
             if self.in_index(searcher, &joined) {
-                let terms = self.every_field(&joined, JOINED_DISCOUNT, Tier::Near);
+                let terms = self.every_field(weights, &joined, JOINED_DISCOUNT, Tier::Near);
                 drafts[i - 1].union.extend(terms.iter().cloned());
                 drafts[i].union.extend(terms);
             }
@@ -482,8 +497,8 @@ impl SearchIndex {
             }
             if let Some((left, right)) = self.split(searcher, word) {
                 let parts = vec![
-                    self.every_field(&left, SPLIT_DISCOUNT, Tier::Near),
-                    self.every_field(&right, SPLIT_DISCOUNT, Tier::Near),
+                    self.every_field(weights, &left, SPLIT_DISCOUNT, Tier::Near),
+                    self.every_field(weights, &right, SPLIT_DISCOUNT, Tier::Near),
                 ];
                 draft.groups.push(parts);
             }
@@ -534,24 +549,34 @@ impl SearchIndex {
         self.fields.text.iter().enumerate().filter(|(i, _)| *i != SKU_FIELD).map(|(_, t)| t)
     }
 
-    /// `term` in every field of words, at the field's weight times `discount`.
-    fn every_field(&self, term: &str, discount: Score, tier: Tier) -> Word {
-        self.word_fields()
-            .map(|t| WordTerm {
-                term: Term::from_field_text(t.field, term),
-                weight: t.boost * discount,
-                tier,
+    /// `term` in every field of words searched, at the field's weight times `discount`.
+    fn every_field(&self, weights: &Weights, term: &str, discount: Score, tier: Tier) -> Word {
+        self.fields
+            .text
+            .iter()
+            .zip(weights)
+            .enumerate()
+            .filter(|(i, _)| *i != SKU_FIELD)
+            .filter_map(|(_, (t, weight))| {
+                Some(WordTerm {
+                    term: Term::from_field_text(t.field, term),
+                    weight: (*weight)? * discount,
+                    tier,
+                })
             })
             .collect()
     }
 
-    /// The terms one word matches through: its stem in every field (exact, at full field
-    /// weight), its typo neighbours and completions (at discounted weight).
+    /// The terms one word matches through, in the fields searched: its stem in every field
+    /// (exact, at full field weight), its typo neighbours and completions (at discounted
+    /// weight).
+    #[allow(clippy::too_many_arguments)]
     fn word_terms(
         &self,
         searcher: &Searcher,
         position: LogPosition,
         fields: &[(Field, bool)],
+        weights: &Weights,
         word: &str,
         prefix: bool,
         typo_tolerance: bool,
@@ -562,18 +587,17 @@ impl SearchIndex {
             weight,
             tier,
         };
-        let mut terms: Word = self
-            .fields
-            .text
+        let mut terms: Word = weights
             .iter()
             .enumerate()
-            .map(|(i, t)| term(i, &stemmed, t.boost, Tier::Exact))
+            .filter_map(|(i, w)| Some(term(i, &stemmed, (*w)?, Tier::Exact)))
             .collect();
 
         let typos = if typo_tolerance { allowed_typos(&stemmed) } else { 0 };
         let expansion = self.expander.expand(searcher, position, fields, word, &stemmed, typos, prefix);
         for (position, candidate, distance) in &expansion.typos {
-            let weight = self.fields.text[*position].boost * TYPO_DISCOUNT.powi(i32::from(*distance));
+            let Some(weight) = weights[*position] else { continue };
+            let weight = weight * TYPO_DISCOUNT.powi(i32::from(*distance));
             terms.push(term(*position, candidate, weight, Tier::Near));
         }
         // A one-letter prefix completes only in the fields shoppers type from (name, brand,
@@ -582,12 +606,8 @@ impl SearchIndex {
         for (position, candidate) in
             expansion.completions.iter().filter(|(p, _)| !one_letter || *p < ONE_LETTER_FIELDS)
         {
-            terms.push(term(
-                *position,
-                candidate,
-                self.fields.text[*position].boost * PREFIX_DISCOUNT,
-                Tier::Near,
-            ));
+            let Some(weight) = weights[*position] else { continue };
+            terms.push(term(*position, candidate, weight * PREFIX_DISCOUNT, Tier::Near));
         }
         terms
     }

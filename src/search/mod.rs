@@ -16,10 +16,11 @@ mod schema;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
 pub use filter::{Filter, FilterField};
-pub use index::{MatchingOptions, SearchIndex};
+pub use index::{MatchingOptions, SearchIndex, Weights, default_weights};
 pub use language::{Language, Synonyms, SynonymsError};
 pub use query::{
     AttributeFacet, DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest,
     MAX_ATTRIBUTE_FACETS, MAX_FACET_VALUES, MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW,
     Matching, PriceRange, SearchHits, SearchRequest, SearchRequestBuilder, Sort,
 };
+pub use schema::TEXT_FIELDS;

@@ -28,8 +28,9 @@ use super::facets::{ATTRIBUTE_COLUMN, BRAND_COLUMN, CATEGORY_COLUMN, PRICE_COLUM
 
 pub const RATING_COLUMN: &str = "rating";
 
-/// The searchable text fields and their weights: what a shopper types is most often the
-/// name or the brand; descriptions are long and say everything, so they count least.
+/// The searchable text fields and their default weights (setting `searchable_attributes`):
+/// what a shopper types is most often the name or the brand; descriptions are long and say
+/// everything, so they count least.
 pub const TEXT_FIELDS: [(&str, Score); 6] = [
     ("name", 3.0),
     ("brand", 3.0),
@@ -45,7 +46,6 @@ pub const ONE_LETTER_FIELDS: usize = 3;
 #[derive(Debug, Clone, Copy)]
 pub struct TextField {
     pub field: Field,
-    pub boost: Score,
     /// Typos never apply to SKUs: a near miss of a part number is a different part.
     pub typos: bool,
 }
@@ -80,11 +80,10 @@ pub fn schema() -> (Schema, Fields) {
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
     );
     let mut position = 0;
-    let text = TEXT_FIELDS.map(|(name, boost)| {
+    let text = TEXT_FIELDS.map(|(name, _)| {
         position += 1;
         TextField {
             field: builder.add_text_field(name, text_options.clone()),
-            boost,
             typos: position - 1 != SKU_FIELD,
         }
     });

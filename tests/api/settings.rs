@@ -53,7 +53,8 @@ async fn the_start_up_flags_are_the_initial_settings() {
     assert_eq!(settings["partial_match_below"], 3);
     assert_eq!(settings["synonyms"][0], json!(["headphones", "earphones", "headset"]), "the built-in file");
     assert_eq!(settings["filterable_attributes"], json!(["attributes.size"]));
-    assert_eq!(settings.as_object().unwrap().len(), 4, "{settings}");
+    assert_eq!(settings["searchable_attributes"][0], json!({"name": "name", "weight": 3.0}));
+    assert_eq!(settings.as_object().unwrap().len(), 5, "{settings}");
 }
 
 #[tokio::test]
@@ -135,7 +136,8 @@ async fn a_bad_setting_is_refused_by_name_and_changes_nothing() {
         (json!({"partial_match_below": 0}), "partial_match_below must be an integer from 1 to 1000000"),
         (
             json!({"ranking": ["rating:desc"]}),
-            "ranking is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes",
+            "ranking is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes, \
+             searchable_attributes",
         ),
         (json!(["synonyms"]), "settings must be a JSON object"),
     ];
@@ -224,4 +226,41 @@ async fn a_long_synonym_list_fits_and_a_body_over_a_mebibyte_is_refused() {
     let refused = patch(&app, huge).await;
     assert_eq!(refused.status(), 413);
     assert_eq!(settings(&app).await["synonyms"].as_array().unwrap().len(), 900, "nothing changed");
+}
+
+#[tokio::test]
+async fn searchable_fields_and_their_weights_change_the_next_search() {
+    let app = spawn_app_with(&["--result-cache-size", "100"]).await;
+    let in_name = json!({"product_id": 9001, "name": "Quokka Lamp", "description": "A lamp."});
+    let in_description =
+        json!({"product_id": 9002, "name": "Desk Lamp", "description": "A quokka on a lamp."});
+    for (id, product) in [(9001, in_name), (9002, in_description)] {
+        assert_eq!(app.put_product(id, &product).await.status(), 200);
+    }
+    assert_eq!(ids(&app.search("q=quokka").await), [9001, 9002], "the name weighs most");
+
+    let description_first = json!({"searchable_attributes": [
+        {"name": "name", "weight": 1}, {"name": "description", "weight": 10}
+    ]});
+    let answer: Value = patch(&app, description_first).await.json().await.unwrap();
+    assert_eq!(answer["status"], "applied");
+    assert_eq!(ids(&app.search("q=quokka").await), [9002, 9001]);
+
+    // A field left out is not searched at all.
+    let names_only = json!({"searchable_attributes": [{"name": "name", "weight": 3}]});
+    assert_eq!(patch(&app, names_only).await.status(), 200);
+    assert_eq!(ids(&app.search("q=quokka&matching=all").await), [9001]);
+    assert_eq!(
+        app.search("q=a%20quokka%20on&matching=all").await["total_found"],
+        1,
+        "the description is not searched"
+    );
+
+    let bad = patch(&app, json!({"searchable_attributes": [{"name": "name", "weight": 0}]})).await;
+    assert_error_mentions(bad, 400, "INVALID_INPUT", "searchable_attributes[0].weight must be").await;
+    assert_eq!(
+        settings(&app).await["searchable_attributes"],
+        json!([{"name": "name", "weight": 3.0}]),
+        "nothing changed"
+    );
 }

@@ -213,6 +213,10 @@ BAD_SETTINGS = [
     b"{\"filterable_attributes\": [\"color\"]}", b"{\"filterable_attributes\": [\"attributes.A\"]}",
     b"{\"filterable_attributes\": \"attributes.color\"}", b"{\"filterable_attributes\": [null]}",
     b"{\"filterable_attributes\": [" + b",".join(b"\"attributes.a%d\"" % i for i in range(101)) + b"]}",
+    b"{\"searchable_attributes\": []}", b"{\"searchable_attributes\": [{\"name\": \"name\", \"weight\": 1e309}]}",
+    b"{\"searchable_attributes\": [{\"name\": \"attributes.color\", \"weight\": 1}]}",
+    b"{\"searchable_attributes\": [{\"name\": \"name\", \"weight\": -1}, {\"name\": \"name\"}]}",
+    b"{\"searchable_attributes\": [{\"name\": \"name\", \"weight\": 1, \"__proto__\": 1}]}",
 ]
 
 
