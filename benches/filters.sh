@@ -27,9 +27,7 @@ scripts/release-build.sh
 cargo build --release --locked --quiet -p data-gen
 source benches/lib.sh
 port=${PORT:-18281}
-target/release/data-gen --count 100000 --seed 42 --out "$work/catalogue.jsonl" >/dev/null 2>&1
-python3 benches/broad_queries.py "$work/catalogue.jsonl" 1000 >"$work/plain.txt"
-rm -f "$work/catalogue.jsonl"
+bench_broad_queries "$work/plain.txt"
 python3 - "$work" <<'PY'
 import sys
 from urllib.parse import quote

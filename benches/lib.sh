@@ -4,6 +4,7 @@
 #   bench_pg PORT                 PostgreSQL on 127.0.0.1:PORT (its URL: pg_url PORT [DB])
 #   bench_service PORT FLAGS...   the release build on 127.0.0.1:PORT, waited for
 #   bench_stop_services           stops the services started so far
+#   bench_broad_queries FILE      the broad query mix, as search paths
 source scripts/pg.sh
 work=$(mktemp -d)
 # The database server runs as the postgres user, who must reach its folder.
@@ -24,6 +25,14 @@ bench_cleanup() {
   rm -rf "$work"
 }
 trap bench_cleanup EXIT
+
+# bench_broad_queries FILE: 1,000 broad free-text queries drawn from the 100,000 products of
+# seed 42 (benches/broad_queries.py), as search paths, one per line.
+bench_broad_queries() {
+  target/release/data-gen --count 100000 --seed 42 --out "$work/catalogue.jsonl" >/dev/null 2>&1
+  python3 benches/broad_queries.py "$work/catalogue.jsonl" 1000 >"$1"
+  rm -f "$work/catalogue.jsonl"
+}
 
 bench_pg() {
   pg_start "$work/pg" "$1"

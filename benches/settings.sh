@@ -20,9 +20,7 @@ scripts/release-build.sh
 cargo build --release --locked --quiet -p data-gen
 source benches/lib.sh
 port=${PORT:-18271}
-target/release/data-gen --count 100000 --seed 42 --out "$work/catalogue.jsonl" >/dev/null 2>&1
-python3 benches/broad_queries.py "$work/catalogue.jsonl" 1000 >"$work/broad.txt"
-rm -f "$work/catalogue.jsonl"
+bench_broad_queries "$work/broad.txt"
 echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d); ${seconds}s per wrk run"
 
 changes() { # URL SECONDS ROUNDS: patches every 100 ms for SECONDS, or ROUNDS times, timing each

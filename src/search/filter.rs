@@ -378,21 +378,26 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Filter, FilterError> {
-        let mut all = vec![self.and()?];
-        while self.peek_keyword() == Some("OR") {
-            self.bump();
-            all.push(self.and()?);
-        }
-        Ok(if all.len() == 1 { all.pop().expect("one") } else { Filter::Or(all) })
+        self.joined("OR", Self::and, Filter::Or)
     }
 
     fn and(&mut self) -> Result<Filter, FilterError> {
-        let mut all = vec![self.unary()?];
-        while self.peek_keyword() == Some("AND") {
+        self.joined("AND", Self::unary, Filter::And)
+    }
+
+    /// `part ( keyword part )*`: one part alone, or all of them joined.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        part: fn(&mut Self) -> Result<Filter, FilterError>,
+        join: fn(Vec<Filter>) -> Filter,
+    ) -> Result<Filter, FilterError> {
+        let mut all = vec![part(self)?];
+        while self.peek_keyword() == Some(keyword) {
             self.bump();
-            all.push(self.unary()?);
+            all.push(part(self)?);
         }
-        Ok(if all.len() == 1 { all.pop().expect("one") } else { Filter::And(all) })
+        Ok(if all.len() == 1 { all.pop().expect("one") } else { join(all) })
     }
 
     fn deeper(&mut self) -> Result<(), FilterError> {
