@@ -13,7 +13,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::filter::FilterField;
 use super::query::PriceRange;
-use super::schema::{FacetValue, facet_value};
+use super::schema::{FacetValue, facet_value, number_terms, text_terms};
 
 /// Which of the facet columns to read.
 #[derive(Clone, Default)]
@@ -227,13 +227,13 @@ struct WantedAttribute {
 
 impl AttributeCounts {
     fn new(column: StrColumn, terms: Terms, wanted: &BTreeSet<String>) -> Self {
-        // A name's terms sort between `name:` and `name;`, `name#` and `name$`.
         let at = |key: String| terms.partition_point(|term| **term < *key);
+        let range = |(start, end): (String, String)| at(start)..at(end);
         let wanted = wanted
             .iter()
             .map(|name| {
-                let texts = at(format!("{name}:"))..at(format!("{name};"));
-                let numbers = at(format!("{name}#"))..at(format!("{name}$"));
+                let texts = range(text_terms(name));
+                let numbers = range(number_terms(name));
                 let counts = vec![0; texts.len()];
                 WantedAttribute { name: name.clone(), texts, counts, numbers, seen: None }
             })

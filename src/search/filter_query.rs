@@ -13,7 +13,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, TantivyError, Term};
 
 use super::filter::{Comparison, Filter, FilterField, Literal};
-use super::schema::{Fields, number_term, presence_term, text_term};
+use super::schema::{Fields, all_terms, number_term, number_terms, text_term};
 
 /// The query that matches exactly the products `filter` keeps.
 pub fn filter_query(fields: &Fields, filter: &Filter) -> Box<dyn Query> {
@@ -91,15 +91,16 @@ fn compare(
                 ]),
                 (Comparison::Equal, None) => term(text(&text_term(name, literal.text()))),
                 (_, number) => {
-                    // Every number of `name` sorts between `name#` and `name$`.
                     let (lower, upper) =
                         bounds(comparison, text(&number_term(name, number.unwrap_or(f64::NAN))));
+                    // An open end stops at the first or last of `name`'s numbers.
+                    let (first, past) = number_terms(name);
                     let lower = match lower {
-                        Bound::Unbounded => Bound::Included(text(&format!("{name}#"))),
+                        Bound::Unbounded => Bound::Included(text(&first)),
                         bound => bound,
                     };
                     let upper = match upper {
-                        Bound::Unbounded => Bound::Excluded(text(&format!("{name}$"))),
+                        Bound::Unbounded => Bound::Excluded(text(&past)),
                         bound => bound,
                     };
                     Box::new(InvertedIndexRangeQuery::new(lower, upper))
@@ -127,7 +128,12 @@ fn exists(fields: &Fields, field: &FilterField) -> Box<dyn Query> {
             Box::new(ColumnRange::new(field, Bound::Unbounded, Bound::Unbounded))
         }
         FilterField::Attribute(name) => {
-            term(Term::from_field_text(fields.attribute_filter, &presence_term(name)))
+            let (first, past) = all_terms(name);
+            let term = |text: &str| Term::from_field_text(fields.attribute_filter, text);
+            Box::new(InvertedIndexRangeQuery::new(
+                Bound::Included(term(&first)),
+                Bound::Excluded(term(&past)),
+            ))
         }
     }
 }

@@ -5,16 +5,17 @@
 //! decide what a client may filter and facet on, and a change to them needs no rebuild.
 //! An attribute `name` becomes these terms:
 //!
-//! - `name!`: the product has it (`EXISTS`);
-//! - `name:value`: a text or boolean value (`true`, `false`), lower-cased for filters and
+//! - `name%value`: a text or boolean value (`true`, `false`), lower-cased for filters and
 //!   as given for facets;
 //! - `name#` and 16 hex digits: a number, written so that the terms of one attribute sort
 //!   in the numbers' order (so a range of numbers is a range of terms, and a facet's
-//!   lowest and highest number are its first and last terms).
+//!   lowest and highest number are its first and last terms);
+//! - `name!`: an empty list, which has no value but is there.
 //!
-//! A list gives a term per distinct value.
-
-use std::collections::BTreeSet;
+//! A list gives a term per distinct value. The marks after the name sort below the digits,
+//! letters and `_` a longer name may go on with, so one attribute's terms are a range of
+//! their own: all of them from `name!` to `name&` (`EXISTS`), its numbers from `name#` to
+//! `name$`, its texts from `name%` to `name&`.
 
 use product_model::{AttributeValue, Attributes, Product, sku_key};
 use tantivy::schema::{
@@ -157,24 +158,37 @@ pub fn document(fields: &Fields, product: &Product) -> TantivyDocument {
     if let Some(in_stock) = product.in_stock {
         doc.add_bool(fields.in_stock, in_stock);
     }
-    let (filter_terms, facet_values) = attribute_terms(&product.attributes);
-    for term in filter_terms {
-        doc.add_text(fields.attribute_filter, term);
-    }
-    for value in facet_values {
-        doc.add_text(fields.attribute_facet, value);
-    }
+    attribute_terms(&product.attributes, |target, term| {
+        let field = match target {
+            Target::Filter => fields.attribute_filter,
+            Target::Facet => fields.attribute_facet,
+        };
+        doc.add_text(field, term);
+    });
     doc
 }
 
-/// The term of a product having attribute `name`.
-pub fn presence_term(name: &str) -> String {
+/// The term of attribute `name` given as an empty list.
+fn empty_list_term(name: &str) -> String {
     format!("{name}!")
 }
 
 /// The term of a text (or boolean) value of attribute `name`, as the filter field holds it.
 pub fn text_term(name: &str, value: &str) -> String {
-    format!("{name}:{}", value.to_lowercase())
+    format!("{name}%{}", value.to_lowercase())
+}
+
+/// Where `name`'s terms lie: every term (`[start, end)`), its numbers, its texts.
+pub fn all_terms(name: &str) -> (String, String) {
+    (format!("{name}!"), format!("{name}&"))
+}
+
+pub fn number_terms(name: &str) -> (String, String) {
+    (format!("{name}#"), format!("{name}$"))
+}
+
+pub fn text_terms(name: &str) -> (String, String) {
+    (format!("{name}%"), format!("{name}&"))
 }
 
 /// The term of a number of attribute `name`: terms of one attribute sort as their numbers.
@@ -201,47 +215,69 @@ pub enum FacetValue<'a> {
 
 /// The attribute and value of a facet column entry.
 pub fn facet_value(entry: &str) -> Option<(&str, FacetValue<'_>)> {
-    let split = entry.find([':', '#'])?;
+    let split = entry.find(['%', '#'])?;
     let (name, rest) = (&entry[..split], &entry[split + 1..]);
-    if entry.as_bytes()[split] == b':' {
+    if entry.as_bytes()[split] == b'%' {
         return Some((name, FacetValue::Text(rest)));
     }
     let bits = u64::from_str_radix(rest, 16).ok()?;
     Some((name, FacetValue::Number(unsortable(bits))))
 }
 
-/// The terms of `attributes`: for the filter field, and for the facet column.
-pub fn attribute_terms(attributes: &Attributes) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut filter = BTreeSet::new();
-    let mut facet = BTreeSet::new();
+/// Which field an attribute term goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Filter,
+    Facet,
+}
+
+/// The terms of `attributes`, each handed to `emit` with the field it goes to; a list's
+/// values once each.
+pub fn attribute_terms(attributes: &Attributes, mut emit: impl FnMut(Target, String)) {
     for (name, value) in attributes.pairs() {
-        filter.insert(presence_term(&name));
-        let mut text = |value: &str| {
-            filter.insert(text_term(&name, value));
-            facet.insert(format!("{name}:{value}"));
-        };
-        match &value {
-            AttributeValue::Text(value) => text(value),
-            AttributeValue::Bool(flag) => text(if *flag { "true" } else { "false" }),
-            AttributeValue::Texts(values) => values.iter().for_each(|v| text(v)),
-            AttributeValue::Number(_) | AttributeValue::Numbers(_) => {}
+        if matches!(&value, AttributeValue::Texts(v) if v.is_empty())
+            || matches!(&value, AttributeValue::Numbers(v) if v.is_empty())
+        {
+            emit(Target::Filter, empty_list_term(&name));
+            continue;
         }
+        let mut text = |value: &str| {
+            emit(Target::Filter, text_term(&name, value));
+            emit(Target::Facet, format!("{name}%{value}"));
+        };
         let numbers: &[serde_json::Number] = match &value {
+            AttributeValue::Text(value) => {
+                text(value);
+                &[]
+            }
+            AttributeValue::Bool(flag) => {
+                text(if *flag { "true" } else { "false" });
+                &[]
+            }
+            AttributeValue::Texts(values) => {
+                for (i, value) in values.iter().enumerate() {
+                    if !values[..i].contains(value) {
+                        text(value);
+                    }
+                }
+                &[]
+            }
             AttributeValue::Number(number) => std::slice::from_ref(number),
             AttributeValue::Numbers(numbers) => numbers,
-            _ => &[],
         };
-        for number in numbers.iter().filter_map(serde_json::Number::as_f64) {
-            let term = number_term(&name, number);
-            facet.insert(term.clone());
-            filter.insert(term);
+        for (i, number) in numbers.iter().enumerate() {
+            let Some(value) = number.as_f64().filter(|_| !numbers[..i].contains(number)) else { continue };
+            let term = number_term(&name, value);
+            emit(Target::Facet, term.clone());
+            emit(Target::Filter, term);
         }
     }
-    (filter, facet)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -259,19 +295,38 @@ mod tests {
     }
 
     #[test]
-    fn an_attribute_gives_its_presence_and_each_distinct_value() {
+    fn an_attribute_gives_each_distinct_value_and_an_empty_list_a_mark() {
         let attributes = Attributes::from_json(&serde_json::json!({
             "color": "Red", "sizes": ["M", "L", "M"], "wireless": true, "screen_in": 15.6, "shoe": [40, 41]
         }))
         .unwrap();
-        let (filter, facet) = attribute_terms(&attributes);
-        for term in ["color!", "color:red", "sizes:m", "sizes:l", "wireless:true", "screen_in!", "shoe!"] {
+        let (mut filter, mut facet) = (Vec::new(), Vec::new());
+        attribute_terms(&attributes, |target, term| match target {
+            Target::Filter => filter.push(term),
+            Target::Facet => facet.push(term),
+        });
+        assert_eq!((filter.len(), facet.len()), (7, 7), "a list's values once each: {filter:?} {facet:?}");
+        let filter: BTreeSet<String> = filter.into_iter().collect();
+        let facet: BTreeSet<String> = facet.into_iter().collect();
+        for term in ["color%red", "sizes%m", "sizes%l", "wireless%true"] {
             assert!(filter.contains(term), "{term} in {filter:?}");
         }
         assert!(filter.contains(&number_term("shoe", 41.0)));
-        assert_eq!(filter.len(), 12);
-        assert!(facet.contains("color:Red") && facet.contains("sizes:M"));
-        assert_eq!(facet.len(), 7, "{facet:?}");
-        assert_eq!(facet_value("color:Red"), Some(("color", FacetValue::Text("Red"))));
+        assert_eq!((filter.len(), facet.len()), (7, 7), "no term twice");
+        assert!(facet.contains("color%Red") && facet.contains("sizes%M"));
+        assert_eq!(facet_value("color%Red"), Some(("color", FacetValue::Text("Red"))));
+        let mut empty = Vec::new();
+        attribute_terms(&Attributes::from_json(&serde_json::json!({"tags": []})).unwrap(), |target, term| {
+            empty.push((target, term))
+        });
+        assert_eq!(empty, [(Target::Filter, "tags!".to_owned())], "an empty list is there, with no value");
+        // Each name's terms are a range of their own, even beside longer names.
+        let (start, end) = all_terms("size");
+        for other in ["size2%m", "size_eu#0", "sizes%m", "siz%e"] {
+            assert!(!(start.as_str()..end.as_str()).contains(&other), "{other}");
+        }
+        for own in ["size!", "size%m", &number_term("size", -3.0), "size%"] {
+            assert!((start.as_str()..end.as_str()).contains(&own), "{own}");
+        }
     }
 }
