@@ -67,7 +67,7 @@ pub struct Fields {
     pub price: Field,
     pub rating: Field,
     pub in_stock: Field,
-    /// Per attribute: its presence, each text or boolean value lower-cased, each number
+    /// Per attribute: each text or boolean value lower-cased, each number
     /// in an order-keeping form (see [`attribute_terms`]); for filters.
     pub attribute_filter: Field,
     /// Per attribute: each value as given, numbers in their order-keeping form; for facets.
