@@ -168,6 +168,12 @@ pub struct Config {
     #[arg(long, env = "FILTERABLE_ATTRIBUTES", default_value = crate::settings::DEFAULT_FILTERABLE_ATTRIBUTES)]
     pub filterable_attributes: String,
 
+    /// The initial ranking rules, comma-separated, each `<field>:asc` or `<field>:desc`
+    /// over price, rating, in_stock or an attribute's numbers (`attributes.<name>`): they
+    /// order products ranked equally, before the lower product id (empty: none).
+    #[arg(long, env = "RANKING", default_value = "")]
+    pub ranking: String,
+
     /// Requests per second one client address may make (0: no limit); past it, 429 with
     /// `Retry-After`. Health checks are not counted.
     #[arg(long, env = "RATE_LIMIT_PER_CLIENT", default_value_t = 0)]
@@ -233,7 +239,7 @@ impl CorsOrigins {
 
 impl Config {
     /// The settings the flags give (`--synonyms`, `--stop-words`, `--partial-match-below`,
-    /// `--filterable-attributes`):
+    /// `--filterable-attributes`, `--ranking`):
     /// the initial settings, until `PUT` or `PATCH /settings` changes them.
     pub fn initial_settings(&self) -> anyhow::Result<crate::settings::Settings> {
         use anyhow::Context;
@@ -250,6 +256,7 @@ impl Config {
             &self.stop_words,
             self.partial_match_below,
             &self.filterable_attributes,
+            &self.ranking,
         )
     }
 

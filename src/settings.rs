@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::search::filter::BUILT_IN_FIELDS;
 use crate::search::language::{self, DEFAULT_STOP_WORDS, DEFAULT_SYNONYMS};
+use crate::search::ranking::{MAX_RANKING_RULES, RankingRule};
 use crate::search::{FilterField, Language, MatchingOptions, Synonyms, TEXT_FIELDS, Weights, analyzer};
 
 /// Most synonym groups, members in a group, and characters in a member.
@@ -45,6 +46,9 @@ pub struct Settings {
     /// The text fields words are looked for in, each with its weight; a field left out is
     /// not searched.
     pub searchable_attributes: Vec<SearchableAttribute>,
+    /// Rules such as `rating:desc` that order products ranked equally, before the lower
+    /// product id does (see [`crate::search::ranking`]).
+    pub ranking: Vec<String>,
 }
 
 /// A searched field and its weight.
@@ -75,6 +79,7 @@ impl Default for Settings {
                     weight: f64::from(*weight),
                 })
                 .collect(),
+            ranking: Vec::new(),
         }
     }
 }
@@ -91,8 +96,14 @@ impl SettingsError {
 }
 
 /// The settings' keys, as the API names them.
-pub const KEYS: &[&str] =
-    &["synonyms", "stop_words", "partial_match_below", "filterable_attributes", "searchable_attributes"];
+pub const KEYS: &[&str] = &[
+    "synonyms",
+    "stop_words",
+    "partial_match_below",
+    "filterable_attributes",
+    "searchable_attributes",
+    "ranking",
+];
 
 /// Some of the settings, each checked: what `PATCH /settings` changes (the others stay).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,6 +113,7 @@ pub struct SettingsPatch {
     pub partial_match_below: Option<u64>,
     pub filterable_attributes: Option<Vec<String>>,
     pub searchable_attributes: Option<Vec<SearchableAttribute>>,
+    pub ranking: Option<Vec<String>>,
 }
 
 impl SettingsPatch {
@@ -122,6 +134,7 @@ impl SettingsPatch {
             partial_match_below: map.get("partial_match_below").map(partial_match_below).transpose()?,
             filterable_attributes: map.get("filterable_attributes").map(filterable_attributes).transpose()?,
             searchable_attributes: map.get("searchable_attributes").map(searchable_attributes).transpose()?,
+            ranking: map.get("ranking").map(ranking).transpose()?,
         })
     }
 
@@ -133,6 +146,7 @@ impl SettingsPatch {
             partial_match_below: Some(settings.partial_match_below),
             filterable_attributes: Some(settings.filterable_attributes),
             searchable_attributes: Some(settings.searchable_attributes),
+            ranking: Some(settings.ranking),
         }
     }
 
@@ -152,6 +166,9 @@ impl SettingsPatch {
         }
         if let Some(searchable) = &self.searchable_attributes {
             settings.searchable_attributes.clone_from(searchable);
+        }
+        if let Some(ranking) = &self.ranking {
+            settings.ranking.clone_from(ranking);
         }
     }
 
@@ -176,6 +193,9 @@ impl SettingsPatch {
                 serde_json::to_value(searchable).expect("fields serialise"),
             );
         }
+        if let Some(ranking) = &self.ranking {
+            map.insert("ranking".into(), ranking.clone().into());
+        }
         Value::Object(map)
     }
 }
@@ -183,12 +203,13 @@ impl SettingsPatch {
 impl Settings {
     /// The start-up flags' settings: `synonyms_file` (its name, for errors, and its text;
     /// `None`: the built-in groups), comma-separated `stop_words`, `partial_match_below`,
-    /// comma-separated `filterable_attributes`.
+    /// comma-separated `filterable_attributes` and `ranking` rules.
     pub fn from_flags(
         synonyms_file: Option<(&str, &str)>,
         stop_words: &str,
         partial_match_below: u64,
         filterable_attributes: &str,
+        ranking: &str,
     ) -> anyhow::Result<Self> {
         let synonyms = match synonyms_file {
             None => Self::default().synonyms,
@@ -207,6 +228,7 @@ impl Settings {
             "stop_words": list(stop_words),
             "partial_match_below": partial_match_below,
             "filterable_attributes": list(filterable_attributes),
+            "ranking": list(ranking),
         });
         SettingsPatch::from_json(&flags)
             .map_err(|SettingsError(message)| anyhow::anyhow!("the start-up flags: {message}"))?
@@ -246,10 +268,16 @@ impl Settings {
             })?;
             weights[position] = Some(field.weight as f32);
         }
+        let ranking = self
+            .ranking
+            .iter()
+            .map(|rule| RankingRule::parse(rule).map_err(|error| anyhow::anyhow!("ranking: {error}")))
+            .collect::<anyhow::Result<_>>()?;
         Ok(MatchingOptions {
             language: Language::new(&self.stop_words, synonyms),
             partial_below: self.partial_match_below,
             weights,
+            ranking,
         })
     }
 }
@@ -399,6 +427,26 @@ fn searchable_attributes(value: &Value) -> Result<Vec<SearchableAttribute>, Sett
     Ok(out)
 }
 
+fn ranking(value: &Value) -> Result<Vec<String>, SettingsError> {
+    let rules = value
+        .as_array()
+        .ok_or_else(|| SettingsError::new("ranking must be a list of rules, such as [\"rating:desc\"]"))?;
+    if rules.len() > MAX_RANKING_RULES {
+        return Err(SettingsError(format!("ranking holds at most {MAX_RANKING_RULES} rules")));
+    }
+    let mut out: Vec<RankingRule> = Vec::with_capacity(rules.len());
+    for (i, rule) in rules.iter().enumerate() {
+        let text = rule.as_str().ok_or_else(|| SettingsError(format!("ranking[{i}] must be a string")))?;
+        let rule = RankingRule::parse(text.trim())
+            .map_err(|error| SettingsError(format!("ranking[{i}]: {error}")))?;
+        if out.iter().any(|kept| kept.field == rule.field) {
+            return Err(SettingsError(format!("ranking[{i}]: {} already has a rule", rule.field)));
+        }
+        out.push(rule);
+    }
+    Ok(out.iter().map(RankingRule::to_string).collect())
+}
+
 fn partial_match_below(value: &Value) -> Result<u64, SettingsError> {
     value.as_u64().filter(|n| (1..=MAX_PARTIAL_MATCH_BELOW).contains(n)).ok_or_else(|| {
         SettingsError(format!("partial_match_below must be an integer from 1 to {MAX_PARTIAL_MATCH_BELOW}"))
@@ -417,7 +465,8 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_built_in_flags() {
-        let flags = Settings::from_flags(None, DEFAULT_STOP_WORDS, 1, DEFAULT_FILTERABLE_ATTRIBUTES).unwrap();
+        let flags =
+            Settings::from_flags(None, DEFAULT_STOP_WORDS, 1, DEFAULT_FILTERABLE_ATTRIBUTES, "").unwrap();
         assert_eq!(flags, Settings::default());
         assert!(Settings::default().synonyms.len() > 10);
         assert!(Settings::default().matching().is_ok());
@@ -440,7 +489,7 @@ mod tests {
     #[test]
     fn every_bad_setting_is_refused_by_its_name() {
         assert_eq!(refused(json!([])), "settings must be a JSON object");
-        assert!(refused(json!({"ranking": []})).starts_with("ranking is not a setting"));
+        assert!(refused(json!({"rank": []})).starts_with("rank is not a setting"));
         assert!(
             refused(json!({"synonyms": "tv, television"})).starts_with("synonyms must be a list of groups")
         );
@@ -493,23 +542,61 @@ mod tests {
 
     #[test]
     fn flags_are_checked_and_a_bad_file_line_is_named() {
-        let error = Settings::from_flags(Some(("syn.txt", "tv, television\nsofa\n")), "", 1, "").unwrap_err();
+        let error =
+            Settings::from_flags(Some(("syn.txt", "tv, television\nsofa\n")), "", 1, "", "").unwrap_err();
         assert_eq!(error.to_string(), "in syn.txt: line 2: a group needs two or more different members");
-        let error = Settings::from_flags(None, "the,new york", 1, "").unwrap_err();
+        let error = Settings::from_flags(None, "the,new york", 1, "", "").unwrap_err();
         assert!(error.to_string().starts_with("the start-up flags: stop_words[1]"), "{error}");
         let settings = Settings::from_flags(
             Some(("syn.txt", "# c\ntv , television\n")),
             " the, of ,",
             5,
             "attributes.x, brand",
+            "rating:desc, attributes.pages:asc",
         )
         .unwrap();
         assert_eq!(settings.synonyms, [["tv", "television"]]);
         assert_eq!(settings.stop_words, ["the", "of"]);
         assert_eq!(settings.partial_match_below, 5);
         assert_eq!(settings.filterable_attributes, ["attributes.x", "brand"]);
-        let error = Settings::from_flags(None, "", 1, "color").unwrap_err();
+        assert_eq!(settings.ranking, ["rating:desc", "attributes.pages:asc"]);
+        let error = Settings::from_flags(None, "", 1, "color", "").unwrap_err();
         assert!(error.to_string().contains("filterable_attributes[0]: \"color\" is not a field"), "{error}");
+        let error = Settings::from_flags(None, "", 1, "", "rating").unwrap_err();
+        assert!(error.to_string().contains("ranking[0]: \"rating\" is not a rule"), "{error}");
+    }
+
+    #[test]
+    fn ranking_rules_are_numeric_fields_each_once_with_a_direction() {
+        let patch = SettingsPatch::from_json(&json!({"ranking": [" in_stock:desc", "attributes.pages:asc"]}))
+            .unwrap();
+        assert_eq!(
+            patch.ranking.as_deref(),
+            Some(&["in_stock:desc".to_owned(), "attributes.pages:asc".to_owned()][..])
+        );
+        let mut settings = Settings::default();
+        patch.apply_to(&mut settings);
+        let rules = settings.matching().unwrap().ranking;
+        assert_eq!(rules.len(), 2);
+        assert!(rules[0].descending && !rules[1].descending);
+        assert_eq!(
+            refused(json!({"ranking": "rating:desc"})),
+            "ranking must be a list of rules, such as [\"rating:desc\"]"
+        );
+        assert_eq!(refused(json!({"ranking": [3]})), "ranking[0] must be a string");
+        assert_eq!(
+            refused(json!({"ranking": ["rating:desc", "rating:asc"]})),
+            "ranking[1]: rating already has a rule"
+        );
+        assert!(
+            refused(json!({"ranking": ["brand:asc"]}))
+                .starts_with("ranking[0]: \"brand:asc\": brand is text")
+        );
+        assert!(
+            refused(json!({"ranking": ["attributes.x:sideways"]})).contains("the direction is asc or desc")
+        );
+        let many = json!({"ranking": ["price:asc", "rating:desc", "in_stock:desc", "attributes.a:asc", "attributes.b:asc"]});
+        assert_eq!(refused(many), "ranking holds at most 4 rules");
     }
 
     #[test]

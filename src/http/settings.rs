@@ -45,6 +45,14 @@ pub struct SettingsBody {
         example = json!([{"name": "name", "weight": 3}, {"name": "brand", "weight": 3}, {"name": "description", "weight": 1}])
     )]
     searchable_attributes: Vec<settings::SearchableAttribute>,
+    /// Up to 4 rules, each `<field>:asc` or `<field>:desc` over `price`, `rating`,
+    /// `in_stock` (true above false) or an attribute's numbers (`attributes.<name>`; a list
+    /// ranks by its highest number descending, its lowest ascending): they order products
+    /// a search ranks equally (the same score, and under a sort the same sort value), in
+    /// turn, before the lower product id. A product without the value comes after those
+    /// with it. Applied at query time: no rebuild.
+    #[schema(schema_with = ranking_schema, example = json!(["in_stock:desc", "attributes.popularity:desc"]))]
+    ranking: Vec<String>,
 }
 
 /// A change of settings: any of them, each as in the settings (documentation only).
@@ -66,6 +74,9 @@ pub struct SettingsChange {
     /// See the settings' `searchable_attributes`.
     #[schema(schema_with = searchable_schema)]
     searchable_attributes: Option<Vec<settings::SearchableAttribute>>,
+    /// See the settings' `ranking`.
+    #[schema(schema_with = ranking_schema)]
+    ranking: Option<Vec<String>>,
 }
 
 fn text(max_chars: usize) -> utoipa::openapi::Object {
@@ -89,6 +100,13 @@ fn filterable_schema() -> ArrayBuilder {
         .schema_type(Type::String)
         .pattern(Some("^(brand|category|in_stock|price|rating|attributes\\.[a-z0-9_]{1,64})$"));
     ArrayBuilder::new().items(name).max_items(Some(settings::MAX_FILTERABLE_ATTRIBUTES))
+}
+
+fn ranking_schema() -> ArrayBuilder {
+    let rule = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^(price|rating|in_stock|attributes\\.[a-z0-9_]{1,64}):(asc|desc)$"));
+    ArrayBuilder::new().items(rule).max_items(Some(crate::search::ranking::MAX_RANKING_RULES))
 }
 
 fn searchable_schema() -> ArrayBuilder {

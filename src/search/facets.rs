@@ -43,7 +43,7 @@ const DECODED_COLUMNS: usize = 96;
 
 impl FacetTerms {
     /// The terms of `segment`'s column `name`, by ordinal.
-    fn of(
+    pub(super) fn of(
         &self,
         segment: &SegmentReader,
         name: &'static str,

@@ -4,7 +4,7 @@
 //! Ranking is tiered through the score: a whole-SKU match adds [`SKU_TIER`], every query
 //! term matched exactly (stemmed counts as exact) adds [`EXACT_TIER`](super::matcher::EXACT_TIER), and under those sits
 //! field-weighted BM25, where typo and prefix matches score as the terms they matched,
-//! discounted. Ties go to the lower product id.
+//! discounted. Ties go to the ranking rules (setting `ranking`), then to the lower product id.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
@@ -31,6 +31,7 @@ use super::query::{
     AttributeFacet, FacetRequest, Facets, Filters, Matching, SearchHits, SearchRequest, top_values,
 };
 use super::rank::{ProductIds, TopRanked};
+use super::ranking::RankingRule;
 use super::schema::{
     Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, index_terms, schema,
 };
@@ -88,6 +89,8 @@ pub struct MatchingOptions {
     /// Per text field, in the order of [`TEXT_FIELDS`]: its weight, or `None` when it is
     /// not searched.
     pub weights: Weights,
+    /// What orders products ranked equally, before the lower product id.
+    pub ranking: Arc<[RankingRule]>,
 }
 
 /// Per text field: its weight, or `None` when searches leave it out.
@@ -100,7 +103,12 @@ pub fn default_weights() -> Weights {
 
 impl Default for MatchingOptions {
     fn default() -> Self {
-        Self { language: Language::default(), partial_below: 1, weights: default_weights() }
+        Self {
+            language: Language::default(),
+            partial_below: 1,
+            weights: default_weights(),
+            ranking: Arc::new([]),
+        }
     }
 }
 
@@ -252,6 +260,16 @@ impl SearchIndex {
         })
     }
 
+    /// Waits until the built segments are merged into one.
+    #[cfg(test)]
+    pub fn wait_for_one_segment(&self) {
+        let started = std::time::Instant::now();
+        while self.reader.searcher().segment_readers().len() > 1 {
+            assert!(started.elapsed().as_secs() < 30, "the built segments were never merged");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// How searches that start from now on read their words.
     pub fn set_matching(&self, options: MatchingOptions) {
         self.matching.store(Arc::new(options));
@@ -295,11 +313,11 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let matching = self.matching.load();
         let mut plan = self.plan_text(&searcher, position, &matching, request);
-        let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, request)?;
+        let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, &matching, request)?;
         let partial_below = matching.partial_below.max(1);
         if request.matching == Matching::Auto && (total as u64) < partial_below && plan.can_relax() {
             self.relax(&searcher, &mut plan, request, partial_below)?;
-            (page, total, main_facets) = self.run(&searcher, &plan, request)?;
+            (page, total, main_facets) = self.run(&searcher, &plan, &matching, request)?;
         }
         let facets = match main_facets {
             None => None,
@@ -345,6 +363,7 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         plan: &TextPlan,
+        matching: &MatchingOptions,
         request: &SearchRequest,
     ) -> anyhow::Result<(Vec<u64>, usize, Option<FacetFruit>)> {
         let query = self.with_filters(plan, request, None);
@@ -353,6 +372,8 @@ impl SearchIndex {
             limit: request.limit,
             sort: request.sort,
             ids: self.product_ids.of(searcher),
+            rules: Arc::clone(&matching.ranking),
+            terms: Arc::clone(&self.facet_terms),
         };
         if !request.facets.any() {
             let (page, total) = searcher.search(&query, &top)?;
@@ -837,8 +858,6 @@ fn facets_from(mut fruit: FacetFruit, wanted: &FacetRequest) -> Facets {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use super::*;
     use crate::search::SearchRequestBuilder;
 
@@ -856,11 +875,7 @@ mod tests {
             .iter()
             .map(|q| index.search(&request(q)).map(|hits| (hits.total, hits.ids)).unwrap())
             .collect();
-        let started = Instant::now();
-        while index.reader.searcher().segment_readers().len() > 1 {
-            assert!(started.elapsed() < Duration::from_secs(30), "the built segments were never merged");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        index.wait_for_one_segment();
         let after: Vec<(u64, Vec<u64>)> = queries
             .iter()
             .map(|q| index.search(&request(q)).map(|hits| (hits.total, hits.ids)).unwrap())

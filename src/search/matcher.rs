@@ -28,7 +28,7 @@
 //! documents match, the segment is cut into windows of [`WINDOW`] doc ids, and each window
 //! gets a bound: the scoring replayed with each list's best score in the window. Windows are
 //! scored best bound first, in batches, and once the page is full a window whose bound
-//! cannot beat its worst match (lower, or equal with higher product ids) is left out. The
+//! cannot beat its worst match (lower, or equal with every tie lost) is left out. The
 //! page is the one scoring every match gives (a test holds it to that), and the count
 //! stays exact: it is the number of matches, scored or not.
 
@@ -955,15 +955,15 @@ impl ClauseSets {
     }
 }
 
-/// A page of matches a collector keeps, as the matcher sees it: ranked by score, then by
-/// the lower product id.
+/// A page of matches a collector keeps, as the matcher sees it: ranked by score, ties
+/// broken by the ranking rules, then by the lower product id.
 pub trait Page {
     /// How many matches the page keeps.
     fn size(&self) -> usize;
-    /// The score and product id of the worst match kept, once the page is full.
-    fn worst(&self) -> Option<(Score, u64)>;
-    /// The lowest product id of `docs`.
-    fn lowest_id(&self, docs: &[DocId]) -> u64;
+    /// The score of the worst match kept, once the page is full.
+    fn worst(&self) -> Option<Score>;
+    /// Whether every one of `docs`, scoring as the worst match kept, would rank below it.
+    fn ties_lose(&self, docs: &[DocId]) -> bool;
     fn offer(&mut self, doc: DocId, score: Score);
 }
 
@@ -1403,7 +1403,7 @@ impl MatchScorer {
             batch.clear();
             let mut held = 0;
             let worst = page.worst();
-            if let Some((worst, _)) = worst {
+            if let Some(worst) = worst {
                 let competing: usize = order
                     .as_slice()
                     .iter()
@@ -1420,14 +1420,14 @@ impl MatchScorer {
                 let window = &windows[j];
                 let matches = &self.docs[window.matches.clone()];
                 match worst {
-                    Some((worst, _)) if window.bound < worst => {
+                    Some(worst) if window.bound < worst => {
                         // Every window left is bounded lower still.
                         #[cfg(test)]
                         LEFT_OUT.with(|left_out| left_out.set(left_out.get() + 1 + order.len()));
                         order = Vec::new().into_iter();
                         break;
                     }
-                    Some((worst, id)) if window.bound == worst && page.lowest_id(matches) > id => {
+                    Some(worst) if window.bound == worst && page.ties_lose(matches) => {
                         #[cfg(test)]
                         LEFT_OUT.with(|left_out| left_out.set(left_out.get() + 1));
                         continue;

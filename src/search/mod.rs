@@ -9,9 +9,10 @@ mod filter_query;
 pub mod highlight;
 mod index;
 pub mod language;
-mod matcher;
+pub(crate) mod matcher;
 mod query;
 mod rank;
+pub mod ranking;
 mod schema;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};

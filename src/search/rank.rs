@@ -1,6 +1,6 @@
 //! Ordering results: the requested key (relevance, price or rating), then score, then the
-//! lower product id, so that equal keys page stably; and the collector that keeps one page
-//! of them while counting every match exactly.
+//! ranking rules ([`super::ranking`]), then the lower product id, so that equal keys page
+//! stably; and the collector that keeps one page of them while counting every match exactly.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
@@ -14,8 +14,9 @@ use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TER
 
 use super::matcher::{MatchScorer, Page};
 
-use super::facets::PRICE_COLUMN;
+use super::facets::{FacetTerms, PRICE_COLUMN};
 use super::query::Sort;
+use super::ranking::{RankingRule, RuleValues, TieKey};
 
 /// Each segment's product ids by document, read from the fast field once per segment:
 /// every ranked match may need one for the tie-break, and an array costs far less than the
@@ -64,13 +65,21 @@ pub struct RankKey {
     /// The sort value, negated for ascending sorts; 0 under relevance.
     primary: f64,
     score: Score,
+    /// The ranking rules' values.
+    ties: TieKey,
     id: Reverse<u64>,
 }
 
 impl RankKey {
-    /// Compares everything but the id, which costs a lookup.
-    fn cmp_without_id(&self, primary: f64, score: Score) -> Ordering {
+    /// Compares the sort value and the score: the rules' values and the id cost lookups.
+    fn cmp_without_ties(&self, primary: f64, score: Score) -> Ordering {
         self.primary.total_cmp(&primary).then(self.score.total_cmp(&score))
+    }
+
+    /// Compares what breaks a tie of sort value and score.
+    fn cmp_ties(&self, ties: &TieKey, id: Reverse<u64>) -> Ordering {
+        let rules = self.ties.iter().zip(ties).map(|(mine, theirs)| mine.total_cmp(theirs));
+        rules.fold(Ordering::Equal, Ordering::then).then(self.id.cmp(&id))
     }
 }
 
@@ -90,7 +99,7 @@ impl PartialOrd for RankKey {
 
 impl Ord for RankKey {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.cmp_without_id(other.primary, other.score).then(self.id.cmp(&other.id))
+        self.cmp_without_ties(other.primary, other.score).then_with(|| self.cmp_ties(&other.ties, other.id))
     }
 }
 
@@ -101,6 +110,9 @@ pub struct TopRanked {
     pub limit: usize,
     pub sort: Sort,
     pub ids: Arc<SegmentIds>,
+    /// The ranking rules, and the attribute column's terms they may read.
+    pub rules: Arc<[RankingRule]>,
+    pub terms: Arc<FacetTerms>,
 }
 
 /// A page of product ids and the number of matches.
@@ -130,6 +142,7 @@ impl Collector for TopRanked {
             ids,
             column,
             ascending: self.sort == Sort::PriceAsc,
+            rules: RuleValues::new(&self.rules, segment, &self.terms)?,
         })
     }
 
@@ -181,6 +194,14 @@ pub struct SegmentTopRanked {
     ids: Arc<[u64]>,
     column: Option<Column<f64>>,
     ascending: bool,
+    rules: RuleValues,
+}
+
+impl SegmentTopRanked {
+    fn ties(&self, doc: DocId) -> (TieKey, Reverse<u64>) {
+        let ties = if self.rules.is_empty() { TieKey::default() } else { self.rules.key(doc) };
+        (ties, Reverse(self.ids[doc as usize]))
+    }
 }
 
 impl SegmentCollector for SegmentTopRanked {
@@ -201,15 +222,19 @@ impl Page for SegmentTopRanked {
         self.window
     }
 
-    fn worst(&self) -> Option<(Score, u64)> {
+    fn worst(&self) -> Option<Score> {
         match self.best.peek() {
-            Some(Reverse(worst)) if self.best.len() == self.window => Some((worst.score, worst.id.0)),
+            Some(Reverse(worst)) if self.best.len() == self.window => Some(worst.score),
             _ => None,
         }
     }
 
-    fn lowest_id(&self, docs: &[DocId]) -> u64 {
-        docs.iter().map(|&doc| self.ids[doc as usize]).min().unwrap_or(u64::MAX)
+    fn ties_lose(&self, docs: &[DocId]) -> bool {
+        let Some(Reverse(worst)) = self.best.peek() else { return false };
+        docs.iter().all(|&doc| {
+            let (ties, id) = self.ties(doc);
+            worst.cmp_ties(&ties, id) == Ordering::Greater
+        })
     }
 
     /// Keeps the match if it ranks above the worst kept, without counting it.
@@ -225,12 +250,13 @@ impl Page for SegmentTopRanked {
         };
         if self.best.len() == self.window
             && let Some(Reverse(worst)) = self.best.peek()
-            && worst.cmp_without_id(primary, score) == Ordering::Greater
+            && worst.cmp_without_ties(primary, score) == Ordering::Greater
         {
             // Most matches of a broad query end here, without reading their id.
             return;
         }
-        let key = RankKey { primary, score, id: Reverse(self.ids[doc as usize]) };
+        let (ties, id) = self.ties(doc);
+        let key = RankKey { primary, score, ties, id };
         if self.best.len() < self.window {
             self.best.push(Reverse(key));
         } else if let Some(mut worst) = self.best.peek_mut()
@@ -253,7 +279,13 @@ mod tests {
             ids: (0..100u64).map(|doc| 1_000 - doc).collect(),
             column: None,
             ascending: false,
+            rules: RuleValues::default(),
         }
+    }
+
+    /// A page under relevance, without ranking rules.
+    fn relevance(offset: usize, limit: usize, ids: Arc<SegmentIds>) -> TopRanked {
+        TopRanked { offset, limit, sort: Sort::Relevance, ids, rules: Arc::new([]), terms: Arc::default() }
     }
 
     #[test]
@@ -262,7 +294,7 @@ mod tests {
         for (doc, score) in [(0, 1.0), (1, 5.0), (2, 3.0), (3, 5.0), (4, 0.5), (5, 4.0)] {
             segment.collect(doc, score);
         }
-        let ranked = TopRanked { offset: 0, limit: 3, sort: Sort::Relevance, ids: Arc::new(Vec::new()) };
+        let ranked = relevance(0, 3, Arc::new(Vec::new()));
         let (page, count) = ranked.merge_fruits(vec![segment.harvest()]).unwrap();
         // Docs 1 and 3 tie on score: doc 3 has the lower product id (997 against 999).
         assert_eq!(page, vec![997, 999, 995]);
@@ -275,7 +307,7 @@ mod tests {
         segment.collect(1, 2.0);
         segment.collect(50, 2.0);
         segment.collect(2, 2.0);
-        let ranked = TopRanked { offset: 0, limit: 1, sort: Sort::Relevance, ids: Arc::new(Vec::new()) };
+        let ranked = relevance(0, 1, Arc::new(Vec::new()));
         assert_eq!(ranked.merge_fruits(vec![segment.harvest()]).unwrap(), (vec![950], 3));
     }
 
@@ -287,7 +319,7 @@ mod tests {
             first.collect(doc, doc as Score);
             second.collect(doc + 20, doc as Score + 0.5);
         }
-        let ranked = TopRanked { offset: 1, limit: 3, sort: Sort::Relevance, ids: Arc::new(Vec::new()) };
+        let ranked = relevance(1, 3, Arc::new(Vec::new()));
         let (page, count) = ranked.merge_fruits(vec![first.harvest(), second.harvest()]).unwrap();
         // Best first: 9.5 (doc 29), 9 (doc 9), 8.5 (doc 28), 8 (doc 8); skip one.
         assert_eq!(page, vec![991, 972, 992]);
@@ -396,7 +428,7 @@ mod tests {
                     (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
                 ]);
                 for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
-                    let top = TopRanked { offset, limit, sort: Sort::Relevance, ids: ids.clone() };
+                    let top = relevance(offset, limit, ids.clone());
                     let before = matcher::windows_left_out();
                     let bounded = searcher.search(&words, &top).unwrap();
                     left_out += matcher::windows_left_out() - before;
@@ -424,7 +456,7 @@ mod tests {
                 (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
                 (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
             ]);
-            let top = TopRanked { offset: 0, limit: 1, sort: Sort::Relevance, ids };
+            let top = relevance(0, 1, ids);
             let before = matcher::windows_left_out();
             let bounded = searcher.search(&words, &top).unwrap();
             let left_out = matcher::windows_left_out() - before;
@@ -449,12 +481,7 @@ mod tests {
                 (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
             ]);
             let page = |searcher: &tantivy::Searcher, query: &dyn Query| {
-                let top = TopRanked {
-                    offset: 0,
-                    limit: 20,
-                    sort: Sort::Relevance,
-                    ids: ProductIds::default().of(searcher),
-                };
+                let top = relevance(0, 20, ProductIds::default().of(searcher));
                 searcher.search(query, &top).unwrap()
             };
             let searcher = index.reader().unwrap().searcher();
@@ -498,7 +525,7 @@ mod tests {
                     let required: Vec<bool> = vec![true; clauses.len()];
                     let read = WordsQuery::of_clauses(clauses.clone().into(), required.clone().into());
                     let kept = read.clone().with_memo(memo.clone());
-                    let top = TopRanked { offset: 0, limit: 30, sort: Sort::Relevance, ids: ids.clone() };
+                    let top = relevance(0, 30, ids.clone());
                     // Twice: the second search finds the bitsets the first one kept.
                     for _ in 0..2 {
                         let count = searcher.search(&kept, &tantivy::collector::Count).unwrap();

@@ -27,13 +27,13 @@ struct State {
     keys: HashMap<String, Arc<ApiKey>>,
     /// Committed changes the follower has not read yet, in version order.
     log: VecDeque<Change>,
-    settings: Settings,
+    settings: Arc<Settings>,
 }
 
 impl MemoryStore {
     /// A store holding `products` and `settings` at version 0; ids and SKUs must be unique.
     pub fn new(products: impl IntoIterator<Item = Arc<Product>>, settings: Settings) -> anyhow::Result<Self> {
-        let mut state = State { settings, ..State::default() };
+        let mut state = State { settings: Arc::new(settings), ..State::default() };
         for product in products {
             let id = product.product_id;
             if let Some(sku) = &product.sku
@@ -75,8 +75,8 @@ impl MemoryStore {
                 return Ok(state.commit(vec![Entry::Key(key)]));
             }
             Write::Settings(patch) => {
-                patch.apply_to(&mut state.settings);
-                let settings = Arc::new(state.settings.clone());
+                patch.apply_to(Arc::make_mut(&mut state.settings));
+                let settings = Arc::clone(&state.settings);
                 return Ok(state.commit(vec![Entry::Settings(settings)]));
             }
             Write::Details { id, details } => {

@@ -46,6 +46,8 @@ async fn the_start_up_flags_are_the_initial_settings() {
         "3",
         "--filterable-attributes",
         "attributes.size",
+        "--ranking",
+        "rating:desc",
     ];
     let app = spawn_app_with(&flags).await;
     let settings = settings(&app).await;
@@ -54,7 +56,8 @@ async fn the_start_up_flags_are_the_initial_settings() {
     assert_eq!(settings["synonyms"][0], json!(["headphones", "earphones", "headset"]), "the built-in file");
     assert_eq!(settings["filterable_attributes"], json!(["attributes.size"]));
     assert_eq!(settings["searchable_attributes"][0], json!({"name": "name", "weight": 3.0}));
-    assert_eq!(settings.as_object().unwrap().len(), 5, "{settings}");
+    assert_eq!(settings["ranking"], json!(["rating:desc"]));
+    assert_eq!(settings.as_object().unwrap().len(), 6, "{settings}");
 }
 
 #[tokio::test]
@@ -135,10 +138,11 @@ async fn a_bad_setting_is_refused_by_name_and_changes_nothing() {
         ),
         (json!({"partial_match_below": 0}), "partial_match_below must be an integer from 1 to 1000000"),
         (
-            json!({"ranking": ["rating:desc"]}),
-            "ranking is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes, \
-             searchable_attributes",
+            json!({"rules": ["rating:desc"]}),
+            "rules is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes, \
+             searchable_attributes, ranking",
         ),
+        (json!({"ranking": ["rating:desc", "rating:asc"]}), "ranking[1]: rating already has a rule"),
         (json!(["synonyms"]), "settings must be a JSON object"),
     ];
     for (body, message) in cases {
@@ -263,4 +267,44 @@ async fn searchable_fields_and_their_weights_change_the_next_search() {
         json!([{"name": "name", "weight": 3.0}]),
         "nothing changed"
     );
+}
+
+#[tokio::test]
+async fn ranking_rules_order_equally_relevant_products_and_change_the_next_search() {
+    let app = spawn_app_with(&["--result-cache-size", "100"]).await;
+    // Four products the query ranks equally (the same name, nothing else) and one that
+    // ranks above them all (`Wombat` alone in its name: a shorter field).
+    let products = [
+        json!({"product_id": 9101, "name": "Wombat Stool", "rating": 3.0, "attributes": {"popularity": 5}}),
+        json!({"product_id": 9102, "name": "Wombat Stool", "rating": 4.5, "attributes": {"popularity": [1, 9]}}),
+        json!({"product_id": 9103, "name": "Wombat Stool", "attributes": {"popularity": 7}}),
+        json!({"product_id": 9104, "name": "Wombat Stool", "rating": 4.5, "attributes": {"popularity": "high"}}),
+        json!({"product_id": 9105, "name": "Wombat", "rating": 1.0}),
+    ];
+    for product in &products {
+        let id = product["product_id"].as_u64().unwrap();
+        assert_eq!(app.put_product(id, product).await.status(), 200);
+    }
+    let query = "q=wombat";
+    assert_eq!(ids(&app.search(query).await), [9105, 9101, 9102, 9103, 9104], "ties by product id");
+
+    let answer: Value = patch(&app, json!({"ranking": ["rating:desc", "attributes.popularity:desc"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "applied");
+    assert_eq!(answer["settings"]["ranking"], json!(["rating:desc", "attributes.popularity:desc"]));
+    // Rating first (9103 has none: last), then the highest popularity (9104's is text: none).
+    assert_eq!(ids(&app.search(query).await), [9105, 9102, 9104, 9101, 9103]);
+
+    assert_eq!(patch(&app, json!({"ranking": ["attributes.popularity:asc"]})).await.status(), 200);
+    // A list ranks by its lowest number ascending; no number, last.
+    assert_eq!(ids(&app.search(query).await), [9105, 9102, 9101, 9103, 9104]);
+    // Under a sort, rules break ties of the sort value and score.
+    assert_eq!(ids(&app.search("q=wombat&sort=rating_desc").await), [9102, 9104, 9101, 9105, 9103]);
+
+    let bad = patch(&app, json!({"ranking": ["category:asc"]})).await;
+    assert_error_mentions(bad, 400, "INVALID_INPUT", "ranking[0]: \"category:asc\": category is text").await;
+    assert_eq!(settings(&app).await["ranking"], json!(["attributes.popularity:asc"]), "nothing changed");
 }
