@@ -5,6 +5,7 @@
 
 mod cache;
 mod file;
+mod rebuild;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -23,8 +24,10 @@ use crate::search::{Facets, InvalidRequest, MatchingOptions, SearchIndex, Search
 use crate::settings::Settings;
 use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
 use cache::ResultCache;
+use rebuild::Rebuild;
 
 pub use file::load_jsonl;
+pub use rebuild::PendingRebuild;
 
 /// A page of search results with the exact number of matches, and facets if asked for.
 #[derive(Debug, Clone)]
@@ -66,20 +69,24 @@ pub struct Catalog {
     keys: KeyRing,
     /// The search settings in force; the index reads its words by them.
     settings: ArcSwap<Settings>,
+    /// The index being built for the attributes the settings search, if the one searches
+    /// use has other text fields.
+    rebuild: Mutex<Option<Rebuild>>,
 }
 
 /// The products and the index over them.
 struct Contents {
-    products: RwLock<ById>,
+    /// Shared with the contents an index rebuild replaces these with.
+    products: Arc<RwLock<ById>>,
     index: SearchIndex,
 }
 
 impl Contents {
     /// Indexes `products`; ids must be unique.
-    fn build(products: Vec<Product>, options: MatchingOptions) -> anyhow::Result<Self> {
+    fn build(products: Vec<Product>, options: Arc<MatchingOptions>) -> anyhow::Result<Self> {
         // Ids are checked while the map is built, after indexing: checking them first needs a
         // set whose memory stays in the process through the indexing peak.
-        let index = SearchIndex::build(&products, options)?;
+        let index = SearchIndex::build(&products, options.as_ref().clone())?;
         let mut by_id = ById::with_capacity_and_hasher(products.len(), Default::default());
         for product in products {
             let id = product.product_id;
@@ -87,7 +94,7 @@ impl Contents {
                 bail!("product id {id} appears more than once");
             }
         }
-        Ok(Self { products: RwLock::new(by_id), index })
+        Ok(Self { products: Arc::new(RwLock::new(by_id)), index })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, ById> {
@@ -111,7 +118,7 @@ impl Catalog {
         cache_entries: usize,
         settings: Settings,
     ) -> anyhow::Result<Self> {
-        let contents = Contents::build(products, settings.matching()?)?;
+        let contents = Contents::build(products, Arc::new(settings.matching()?))?;
         Ok(Self {
             contents: ArcSwap::from_pointee(contents),
             version: watch::Sender::new(version),
@@ -119,6 +126,7 @@ impl Catalog {
             cache: ResultCache::new(cache_entries),
             keys: KeyRing::default(),
             settings: ArcSwap::from_pointee(settings),
+            rebuild: Mutex::new(None),
         })
     }
 
@@ -171,8 +179,10 @@ impl Catalog {
     /// Applies `changes` (in version order) in one index commit, then publishes the last
     /// version. Changes at or below the applied version are skipped, so a change read twice
     /// applies once. Searches keep running on the previous index until the commit is done.
-    /// Whether the index was committed: keys and settings alone need no commit.
-    pub fn apply(&self, changes: &[Change]) -> anyhow::Result<bool> {
+    /// Whether the index was committed: keys and settings alone need no commit. Settings
+    /// that search other attributes than the index has text fields for start a rebuild in
+    /// the background (see [`rebuild`]).
+    pub fn apply(self: &Arc<Self>, changes: &[Change]) -> anyhow::Result<bool> {
         let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
         let applied = self.version();
         let fresh: Vec<&Change> = changes.iter().filter(|c| c.version > applied).collect();
@@ -201,12 +211,14 @@ impl Catalog {
             }
         }
         // Read before anything changes, so settings that cannot be read change nothing.
-        let matching = settings.map(|s| s.matching()).transpose().context("applying the settings")?;
+        let matching =
+            settings.map(|s| s.matching().map(Arc::new)).transpose().context("applying the settings")?;
         let committed = !latest.is_empty();
         if committed {
             let contents = self.contents.load();
             let deleted: Vec<u64> = latest.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| *id).collect();
             let upserted: Vec<&Product> = latest.values().flatten().map(|p| p.as_ref()).collect();
+            let latest_ids: Vec<u64> = latest.keys().copied().collect();
             contents.index.apply(&upserted, &deleted).context("updating the index")?;
             let mut products = contents.products.write().unwrap_or_else(|poisoned| poisoned.into_inner());
             for (id, product) in latest {
@@ -217,13 +229,15 @@ impl Catalog {
             }
             metrics::gauge!(observability::INDEX_DOCUMENTS).set(products.len() as f64);
             drop(products);
+            self.note_changed(latest_ids);
             self.cache.invalidate();
         }
         for key in keys {
             self.keys.set(Arc::clone(key));
         }
         if let (Some(settings), Some(matching)) = (settings, matching) {
-            self.set_settings(Arc::clone(settings), matching);
+            self.set_settings(Arc::clone(settings), Arc::clone(&matching));
+            self.rebuild_for(matching);
         }
         let now = now_epoch_seconds();
         for change in &fresh {
@@ -238,7 +252,7 @@ impl Catalog {
     /// built while searches go on with the old one; then both are swapped at once.
     pub fn reload(&self, snapshot: Snapshot) -> anyhow::Result<()> {
         let settings = snapshot.settings.map_or_else(|| self.settings(), Arc::new);
-        let contents = Contents::build(snapshot.products, settings.matching()?)?;
+        let contents = Contents::build(snapshot.products, Arc::new(settings.matching()?))?;
         let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
         if snapshot.version < self.version() {
             bail!("a snapshot at version {} is older than version {}", snapshot.version, self.version());
@@ -247,6 +261,8 @@ impl Catalog {
         self.contents.store(Arc::new(contents));
         self.keys.replace(snapshot.keys);
         self.settings.store(settings);
+        // The new index has the text fields these settings search.
+        self.cancel_rebuild();
         self.cache.invalidate();
         metrics::gauge!(observability::INDEX_DOCUMENTS).set(count as f64);
         self.publish(snapshot.version);
@@ -254,7 +270,7 @@ impl Catalog {
     }
 
     /// Searches from now on read their words by `settings` (`matching`, built from them).
-    fn set_settings(&self, settings: Arc<Settings>, matching: MatchingOptions) {
+    fn set_settings(&self, settings: Arc<Settings>, matching: Arc<MatchingOptions>) {
         self.contents.load().index.set_matching(matching);
         self.settings.store(settings);
         self.cache.invalidate();
@@ -369,7 +385,7 @@ mod tests {
 
     #[test]
     fn applying_changes_updates_products_search_and_the_version() {
-        let catalog = Catalog::build(data_gen::generate(1, 10)).unwrap();
+        let catalog = Arc::new(Catalog::build(data_gen::generate(1, 10)).unwrap());
         catalog
             .apply(&[change(1, with_sku(3, "FIRST-1")), change(2, with_sku(3, "SECOND-2")), deletion(2, 4)])
             .unwrap();
@@ -383,7 +399,7 @@ mod tests {
 
     #[test]
     fn changes_already_applied_are_skipped() {
-        let catalog = Catalog::build(data_gen::generate(1, 10)).unwrap();
+        let catalog = Arc::new(Catalog::build(data_gen::generate(1, 10)).unwrap());
         catalog.apply(&[change(1, with_sku(3, "NEW"))]).unwrap();
         catalog.apply(&[change(1, with_sku(3, "STALE")), change(2, with_sku(5, "LATER"))]).unwrap();
         assert_eq!(catalog.get(3).unwrap().sku.as_deref(), Some("NEW"));
@@ -408,7 +424,7 @@ mod tests {
     fn the_result_cache_answers_repeats_until_a_change() {
         let products = data_gen::generate(1, 20);
         let sku = products[0].sku.clone().unwrap();
-        let catalog = Catalog::at_version(products, 0, 10, Settings::default()).unwrap();
+        let catalog = Arc::new(Catalog::at_version(products, 0, 10, Settings::default()).unwrap());
         let request = SearchRequest::text(sku.as_str()).unwrap();
 
         let first = catalog.search(&request).unwrap();

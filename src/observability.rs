@@ -15,6 +15,9 @@ pub const SEARCHES_SHED: &str = "search_requests_shed_total";
 pub const RATE_LIMITED: &str = "http_requests_rate_limited_total";
 pub const INDEX_DOCUMENTS: &str = "search_index_documents";
 pub const INDEX_BUILD: &str = "search_index_build_duration_seconds";
+pub const INDEX_REBUILD_PENDING: &str = "search_index_rebuild_pending";
+pub const INDEX_REBUILD_SECONDS: &str = "search_index_rebuild_duration_seconds";
+pub const INDEX_REBUILDS: &str = "search_index_rebuilds_total";
 pub const CACHE_HITS: &str = "search_cache_hits_total";
 pub const CACHE_MISSES: &str = "search_cache_misses_total";
 pub const CATALOG_VERSION: &str = "catalog_version";
@@ -40,6 +43,9 @@ pub const SERIES: &[&str] = &[
     RATE_LIMITED,
     INDEX_DOCUMENTS,
     INDEX_BUILD,
+    INDEX_REBUILD_PENDING,
+    INDEX_REBUILD_SECONDS,
+    INDEX_REBUILDS,
     CACHE_HITS,
     CACHE_MISSES,
     CATALOG_VERSION,
@@ -94,6 +100,16 @@ pub fn describe() {
         Unit::Seconds,
         "Time taken to build the catalogue and its index at start-up"
     );
+    describe_gauge!(
+        INDEX_REBUILD_PENDING,
+        "1 while an index is built in the background for the attributes the settings search, else 0"
+    );
+    describe_gauge!(
+        INDEX_REBUILD_SECONDS,
+        Unit::Seconds,
+        "Time the last background index rebuild took, from the settings change to the swap"
+    );
+    describe_counter!(INDEX_REBUILDS, "Background index rebuilds finished, by outcome (swapped, failed)");
     describe_counter!(CACHE_HITS, "Searches answered from the result cache");
     describe_counter!(CACHE_MISSES, "Searches that had to run against the index");
     describe_gauge!(CATALOG_VERSION, "The change feed version this replica has applied");
@@ -124,6 +140,10 @@ pub fn describe() {
     // Counters that may stay at zero still exist from the start, so rates are 0, not absent.
     for name in [SEARCHES_SHED, CACHE_HITS, CACHE_MISSES, SNAPSHOT_RELOADS] {
         metrics::counter!(name).increment(0);
+    }
+    metrics::gauge!(INDEX_REBUILD_PENDING).set(0.0);
+    for outcome in ["swapped", "failed"] {
+        metrics::counter!(INDEX_REBUILDS, "outcome" => outcome).increment(0);
     }
     for operation in ["write", "feed"] {
         metrics::counter!(DB_ERRORS, "operation" => operation).increment(0);

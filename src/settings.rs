@@ -22,6 +22,8 @@ pub const MAX_STOP_WORD_CHARS: usize = 50;
 pub const MAX_PARTIAL_MATCH_BELOW: u64 = 1_000_000;
 /// Most filterable attributes.
 pub const MAX_FILTERABLE_ATTRIBUTES: usize = 100;
+/// Most attributes searched (beside the built-in text fields).
+pub const MAX_SEARCHED_ATTRIBUTES: usize = 16;
 /// A searchable field's weight: more than this, and at most this.
 pub const MIN_WEIGHT: f64 = 0.0;
 pub const MAX_WEIGHT: f64 = 100.0;
@@ -262,7 +264,12 @@ impl Settings {
         let synonyms = Synonyms::from_groups(&self.synonyms)
             .map_err(|(i, error)| anyhow::anyhow!("synonyms[{i}]: {error}"))?;
         let mut weights: Weights = [None; TEXT_FIELDS.len()];
+        let mut attribute_weights = Vec::new();
         for field in &self.searchable_attributes {
+            if let Some(name) = field.name.strip_prefix("attributes.") {
+                attribute_weights.push((name.to_owned(), field.weight as f32));
+                continue;
+            }
             let position = TEXT_FIELDS.iter().position(|(name, _)| *name == field.name).ok_or_else(|| {
                 anyhow::anyhow!("searchable_attributes: {} is not a text field", field.name)
             })?;
@@ -277,6 +284,7 @@ impl Settings {
             language: Language::new(&self.stop_words, synonyms),
             partial_below: self.partial_match_below,
             weights,
+            attribute_weights,
             ranking,
         })
     }
@@ -403,13 +411,21 @@ fn searchable_attributes(value: &Value) -> Result<Vec<SearchableAttribute>, Sett
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| SettingsError(format!("searchable_attributes[{i}].name must be a string")))?;
-        if !fields.contains(&name) {
+        let attribute = matches!(FilterField::parse(name), Some(FilterField::Attribute(_)));
+        if !fields.contains(&name) && !attribute {
             let shown: String = name.chars().take(80).collect();
-            let attribute =
-                if shown.starts_with("attributes.") { " (attributes are not searched)" } else { "" };
             return Err(SettingsError(format!(
-                "searchable_attributes[{i}]: {shown:?} is not a text field{attribute}; the text fields are {}",
+                "searchable_attributes[{i}]: {shown:?} is not a text field; the text fields are {} and \
+                 attributes.<name> (lowercase letters, digits and _)",
                 fields.join(", ")
+            )));
+        }
+        if attribute
+            && out.iter().filter(|kept| kept.name.starts_with("attributes.")).count()
+                == MAX_SEARCHED_ATTRIBUTES
+        {
+            return Err(SettingsError(format!(
+                "searchable_attributes[{i}]: at most {MAX_SEARCHED_ATTRIBUTES} attributes are searched"
             )));
         }
         if out.iter().any(|kept| kept.name == name) {
@@ -618,9 +634,24 @@ mod tests {
             refused_with(json!([{"name": "colour", "weight": 1}]))
                 .starts_with("searchable_attributes[0]: \"colour\" is not a text field;")
         );
+        let with_attributes = SettingsPatch::from_json(&json!({"searchable_attributes": [
+            {"name": "name", "weight": 3}, {"name": "attributes.material", "weight": 2}
+        ]}))
+        .unwrap();
+        let mut settings = Settings::default();
+        with_attributes.apply_to(&mut settings);
+        let matching = settings.matching().unwrap();
+        assert_eq!(matching.attribute_weights, [("material".to_owned(), 2.0)]);
+        assert_eq!(matching.searched_attributes(), ["material"]);
         assert!(
-            refused_with(json!([{"name": "attributes.color", "weight": 1}]))
-                .contains("attributes are not searched")
+            refused_with(json!([{"name": "attributes.Colour", "weight": 1}])).contains("is not a text field")
+        );
+        let many: Vec<Value> = (0..=MAX_SEARCHED_ATTRIBUTES)
+            .map(|i| json!({"name": format!("attributes.a{i}"), "weight": 1}))
+            .collect();
+        assert_eq!(
+            refused_with(Value::Array(many)),
+            "searchable_attributes[16]: at most 16 attributes are searched"
         );
         for weight in [json!(0), json!(-1), json!(101), json!("2"), Value::Null] {
             assert!(

@@ -365,10 +365,20 @@ mod tests {
             (searchable["weight"]["exclusiveMinimum"].as_f64(), searchable["weight"]["maximum"].as_f64()),
             (Some(MIN_WEIGHT), Some(MAX_WEIGHT))
         );
+        let pattern = regex::Regex::new(searchable["name"]["pattern"].as_str().unwrap()).unwrap();
+        for (name, _) in crate::search::TEXT_FIELDS {
+            assert!(pattern.is_match(name), "{name}");
+        }
+        assert!(pattern.is_match("attributes.material") && !pattern.is_match("colour"));
         assert_eq!(
-            searchable["name"]["enum"].as_array().map(Vec::len),
-            Some(crate::search::TEXT_FIELDS.len())
+            settings["searchable_attributes"]["maxItems"],
+            crate::search::TEXT_FIELDS.len() + MAX_SEARCHED_ATTRIBUTES
         );
+        let ranking = &settings["ranking"];
+        assert_eq!(ranking["maxItems"], crate::search::ranking::MAX_RANKING_RULES);
+        let rule = regex::Regex::new(ranking["items"]["pattern"].as_str().unwrap()).unwrap();
+        assert!(rule.is_match("attributes.popularity:desc") && rule.is_match("in_stock:asc"));
+        assert!(!rule.is_match("brand:asc") && !rule.is_match("rating"));
         let mut documented: Vec<&str> = settings.as_object().unwrap().keys().map(String::as_str).collect();
         let mut keys = KEYS.to_vec();
         documented.sort_unstable();

@@ -38,8 +38,11 @@ pub struct SettingsBody {
     #[schema(schema_with = filterable_schema, example = json!(["attributes.color", "attributes.size"]))]
     filterable_attributes: Vec<String>,
     /// The text fields words are looked for in (`name`, `brand`, `category`,
-    /// `manufacturer`, `sku`, `description`), each with its weight; a field left out is not
-    /// searched. Applied at query time: no rebuild.
+    /// `manufacturer`, `sku`, `description`, and up to 16 attributes as
+    /// `attributes.<name>`, whose texts and numbers are searched), each with its weight; a
+    /// field left out is not searched. Weights apply at query time; searching another
+    /// attribute, or no longer searching one, rebuilds the index in the background (the
+    /// answer's `status` is then `pending`).
     #[schema(
         schema_with = searchable_schema,
         example = json!([{"name": "name", "weight": 3}, {"name": "brand", "weight": 3}, {"name": "description", "weight": 1}])
@@ -111,7 +114,8 @@ fn ranking_schema() -> ArrayBuilder {
 
 fn searchable_schema() -> ArrayBuilder {
     let names: Vec<&str> = crate::search::TEXT_FIELDS.iter().map(|(name, _)| *name).collect();
-    let name = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names));
+    let pattern = format!("^({}|attributes\\.[a-z0-9_]{{1,64}})$", names.join("|"));
+    let name = ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern));
     let weight = ObjectBuilder::new()
         .schema_type(Type::Number)
         .exclusive_minimum(Some(settings::MIN_WEIGHT))
@@ -122,7 +126,8 @@ fn searchable_schema() -> ArrayBuilder {
         .required("name")
         .required("weight")
         .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
-    ArrayBuilder::new().items(field).min_items(Some(1)).max_items(Some(crate::search::TEXT_FIELDS.len()))
+    let most = crate::search::TEXT_FIELDS.len() + settings::MAX_SEARCHED_ATTRIBUTES;
+    ArrayBuilder::new().items(field).min_items(Some(1)).max_items(Some(most))
 }
 
 /// The settings after a change, and whether searches use them already.
@@ -130,8 +135,10 @@ fn searchable_schema() -> ArrayBuilder {
 pub struct SettingsAnswer {
     /// `applied`: every search on this replica from now on uses them; other replicas apply
     /// them at the answer's `catalog-version` (send it as `min-catalog-version` to read
-    /// after it anywhere).
-    #[schema(example = "applied")]
+    /// after it anywhere). `pending`: they search attributes the index has no text field
+    /// for yet; it is being rebuilt in the background (see `/health`'s `index_rebuild`),
+    /// and until it is swapped in, searches leave those attributes out and use the rest.
+    #[schema(example = "applied", pattern = "^(applied|pending)$")]
     status: &'static str,
     #[schema(value_type = SettingsBody)]
     settings: Settings,
@@ -206,6 +213,7 @@ async fn change(state: &AppState, patch: SettingsPatch) -> Result<Response, ApiE
             _ => None,
         })
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a settings write committed no settings")))?;
-    let answer = SettingsAnswer { status: "applied", settings };
+    let status = if state.catalog().rebuild_pending().is_some() { "pending" } else { "applied" };
+    let answer = SettingsAnswer { status, settings };
     Ok(versioned(Json(answer).into_response(), &committed))
 }

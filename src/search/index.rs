@@ -6,6 +6,7 @@
 //! field-weighted BM25, where typo and prefix matches score as the terms they matched,
 //! discounted. Ties go to the ranking rules (setting `ranking`), then to the lower product id.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
@@ -32,9 +33,7 @@ use super::query::{
 };
 use super::rank::{ProductIds, TopRanked};
 use super::ranking::RankingRule;
-use super::schema::{
-    Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, index_terms, schema,
-};
+use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, schema};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
 /// a handful of segments, small enough to keep start-up memory low.
@@ -86,9 +85,12 @@ pub struct MatchingOptions {
     /// When fewer products than this match every word, the match is widened (1: only when
     /// none does).
     pub partial_below: u64,
-    /// Per text field, in the order of [`TEXT_FIELDS`]: its weight, or `None` when it is
-    /// not searched.
+    /// Per built-in text field, in the order of [`TEXT_FIELDS`]: its weight, or `None` when
+    /// it is not searched.
     pub weights: Weights,
+    /// The attributes searched, by name, with their weights. An index without a text field
+    /// for one (built before the setting named it) leaves it out until rebuilt.
+    pub attribute_weights: Vec<(String, Score)>,
     /// What orders products ranked equally, before the lower product id.
     pub ranking: Arc<[RankingRule]>,
 }
@@ -107,6 +109,7 @@ impl Default for MatchingOptions {
             language: Language::default(),
             partial_below: 1,
             weights: default_weights(),
+            attribute_weights: Vec::new(),
             ranking: Arc::new([]),
         }
     }
@@ -200,10 +203,18 @@ struct ClauseDraft {
     expanded: bool,
 }
 
+impl MatchingOptions {
+    /// The attributes searched, by name.
+    pub fn searched_attributes(&self) -> Vec<String> {
+        self.attribute_weights.iter().map(|(name, _)| name.clone()).collect()
+    }
+}
+
 impl SearchIndex {
-    /// Indexes `products` in bulk with one indexing thread per core (up to four).
-    pub fn build(products: &[Product], options: MatchingOptions) -> anyhow::Result<Self> {
-        let (schema, fields) = schema();
+    /// Indexes `products` in bulk with one indexing thread per core (up to four), with a
+    /// text field for each attribute `options` searches.
+    pub fn build<P: Borrow<Product>>(products: &[P], options: MatchingOptions) -> anyhow::Result<Self> {
+        let (schema, fields) = schema(&options.searched_attributes());
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
 
@@ -212,7 +223,7 @@ impl SearchIndex {
             .writer_with_num_threads(threads, threads * BUILD_BUDGET_PER_THREAD)
             .context("creating the bulk index writer")?;
         for product in products {
-            writer.add_document(document(&fields, product))?;
+            writer.add_document(document(&fields, product.borrow()))?;
         }
         writer.commit().context("committing the bulk build")?;
         writer.wait_merging_threads().context("finishing the bulk build")?;
@@ -271,8 +282,13 @@ impl SearchIndex {
     }
 
     /// How searches that start from now on read their words.
-    pub fn set_matching(&self, options: MatchingOptions) {
-        self.matching.store(Arc::new(options));
+    pub fn set_matching(&self, options: Arc<MatchingOptions>) {
+        self.matching.store(options);
+    }
+
+    /// How searches read their words now.
+    pub fn matching(&self) -> Arc<MatchingOptions> {
+        self.matching.load_full()
     }
 
     /// Replaces the products with the same ids (or adds them) and removes the `deleted`
@@ -283,7 +299,7 @@ impl SearchIndex {
         // Tokenised before the expander's lock is taken: searches read that lock too.
         let mut analyzer = analyzer::index_analyzer();
         let terms: Vec<(usize, String)> =
-            products.iter().flat_map(|p| index_terms(&mut analyzer, p)).collect();
+            products.iter().flat_map(|p| self.fields.index_terms(&mut analyzer, p)).collect();
         self.expander.note_terms(terms);
         for id in deleted {
             writer.delete_term(Term::from_field_u64(self.fields.product_id, *id));
@@ -411,7 +427,8 @@ impl SearchIndex {
         matching: &MatchingOptions,
         request: &SearchRequest,
     ) -> TextPlan {
-        let (language, weights) = (&matching.language, &matching.weights);
+        let language = &matching.language;
+        let weights = &self.field_weights(matching);
         let mut plan = TextPlan::default();
         if request.text.trim().is_empty() {
             plan.everything = true;
@@ -500,7 +517,12 @@ impl SearchIndex {
     /// and a word the index lacks, with no typo neighbour or completion there either, also
     /// matches the two index words it may be written for (`bluetoothspeaker`); both below
     /// exact matches.
-    fn add_joined_and_split(&self, searcher: &Searcher, weights: &Weights, drafts: &mut [ClauseDraft]) {
+    fn add_joined_and_split(
+        &self,
+        searcher: &Searcher,
+        weights: &[Option<Score>],
+        drafts: &mut [ClauseDraft],
+    ) {
         for i in 1..drafts.len() {
             let joined = stem(&format!("{}{}", drafts[i - 1].stem, drafts[i].stem)).into_owned();
             if self.in_index(searcher, &joined) {
@@ -566,12 +588,30 @@ impl SearchIndex {
         held
     }
 
+    /// Per text field of this index, its weight under `matching`, or `None` when searches
+    /// leave it out.
+    fn field_weights(&self, matching: &MatchingOptions) -> Vec<Option<Score>> {
+        let attributes = self.fields.searched_attributes.iter().map(|name| {
+            matching
+                .attribute_weights
+                .iter()
+                .find(|(searched, _)| searched == name)
+                .map(|(_, weight)| *weight)
+        });
+        matching.weights.iter().copied().chain(attributes).collect()
+    }
+
+    /// The attributes this index has a text field for.
+    pub fn searched_attributes(&self) -> &[String] {
+        &self.fields.searched_attributes
+    }
+
     fn word_fields(&self) -> impl Iterator<Item = &TextField> {
         self.fields.text.iter().enumerate().filter(|(i, _)| *i != SKU_FIELD).map(|(_, t)| t)
     }
 
     /// `term` in every field of words searched, at the field's weight times `discount`.
-    fn every_field(&self, weights: &Weights, term: &str, discount: Score, tier: Tier) -> Word {
+    fn every_field(&self, weights: &[Option<Score>], term: &str, discount: Score, tier: Tier) -> Word {
         self.fields
             .text
             .iter()
@@ -597,7 +637,7 @@ impl SearchIndex {
         searcher: &Searcher,
         position: LogPosition,
         fields: &[(Field, bool)],
-        weights: &Weights,
+        weights: &[Option<Score>],
         word: &str,
         prefix: bool,
         typo_tolerance: bool,

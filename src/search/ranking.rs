@@ -168,6 +168,7 @@ impl RuleValues {
 #[cfg(test)]
 mod tests {
     use std::cmp::Ordering;
+    use std::sync::Arc;
 
     use product_model::{AttributeValue, Attributes, Product};
     use rand::{RngExt, SeedableRng};
@@ -263,10 +264,10 @@ mod tests {
         let mut left_out = 0;
         for rules in rule_sets {
             let rules: Vec<RankingRule> = rules.iter().map(|r| RankingRule::parse(r).unwrap()).collect();
-            index.set_matching(MatchingOptions {
+            index.set_matching(Arc::new(MatchingOptions {
                 ranking: rules.clone().into(),
                 ..MatchingOptions::default()
-            });
+            }));
             for sort in [Sort::Relevance, Sort::PriceAsc] {
                 // Under relevance the shorter name scores higher; under a price sort the
                 // price comes first (missing last), then the score.

@@ -1,6 +1,10 @@
 //! The index's schema: which fields a product is indexed into and how, the searchable text
 //! fields and their weights, and the terms a product's attributes become.
 //!
+//! The text fields are the six built-in ones, then one per attribute the settings search
+//! (`searchable_attributes`), holding its text values and its numbers as written: an index
+//! is built for one set of searched attributes, and another set needs another index.
+//!
 //! Every attribute is indexed, whatever the settings say is filterable: the settings then
 //! decide what a client may filter and facet on, and a change to them needs no rebuild.
 //! An attribute `name` becomes these terms:
@@ -17,7 +21,9 @@
 //! their own: all of them from `name!` to `name&` (`EXISTS`), its numbers from `name#` to
 //! `name$`, its texts from `name%` to `name&`.
 
-use product_model::{AttributeValue, Attributes, Product, sku_key};
+use std::borrow::Cow;
+
+use product_model::{AttributeValue, Product, sku_key};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -54,8 +60,11 @@ pub struct TextField {
 #[derive(Debug, Clone)]
 pub struct Fields {
     pub product_id: Field,
-    /// name, brand, category, manufacturer, sku, description: in that order.
-    pub text: [TextField; 6],
+    /// name, brand, category, manufacturer, sku, description, in that order; then one per
+    /// attribute searched, in the order of `searched_attributes`.
+    pub text: Vec<TextField>,
+    /// The attributes with a text field, by name.
+    pub searched_attributes: Vec<String>,
     /// The SKU with everything but letters and digits removed, lower-cased.
     pub sku_key: Field,
     /// Lower-cased category and brand, for case-insensitive filters.
@@ -74,23 +83,30 @@ pub struct Fields {
     pub attribute_facet: Field,
 }
 
-pub fn schema() -> (Schema, Fields) {
+/// The schema with a text field for each of `searched_attributes` (names without
+/// `attributes.`).
+pub fn schema(searched_attributes: &[String]) -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let product_id = builder.add_u64_field("product_id", INDEXED | FAST);
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
     );
-    let mut position = 0;
-    let text = TEXT_FIELDS.map(|(name, _)| {
-        position += 1;
-        TextField {
+    let mut text: Vec<TextField> = TEXT_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(position, (name, _))| TextField {
             field: builder.add_text_field(name, text_options.clone()),
-            typos: position - 1 != SKU_FIELD,
-        }
-    });
+            typos: position != SKU_FIELD,
+        })
+        .collect();
+    for name in searched_attributes {
+        let field = builder.add_text_field(&format!("attribute_text_{name}"), text_options.clone());
+        text.push(TextField { field, typos: true });
+    }
     let fields = Fields {
         product_id,
         text,
+        searched_attributes: searched_attributes.to_vec(),
         sku_key: builder.add_text_field("sku_key", STRING),
         category_key: builder.add_text_field("category_key", STRING),
         brand_key: builder.add_text_field("brand_key", STRING),
@@ -105,8 +121,8 @@ pub fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
-/// The product's searchable text, in the order of [`TEXT_FIELDS`].
-pub fn text_values(product: &Product) -> [Option<&str>; 6] {
+/// The product's built-in searchable text, in the order of [`TEXT_FIELDS`].
+fn text_values(product: &Product) -> [Option<&str>; 6] {
     [
         product.name.as_deref(),
         product.brand.as_deref(),
@@ -117,26 +133,63 @@ pub fn text_values(product: &Product) -> [Option<&str>; 6] {
     ]
 }
 
-/// The terms the index holds for `product`, by field position.
-pub fn index_terms(analyzer: &mut TextAnalyzer, product: &Product) -> Vec<(usize, String)> {
-    let mut terms = Vec::new();
-    for (position, value) in text_values(product).into_iter().enumerate() {
-        let Some(value) = value else { continue };
-        let mut stream = analyzer.token_stream(value);
-        while stream.advance() {
-            terms.push((position, stream.token().text.clone()));
+impl Fields {
+    /// Every searchable text of `product` with its field's position: the built-in fields',
+    /// then each searched attribute's values (texts, and numbers as written) out of `pairs`,
+    /// the product's attributes.
+    fn texts<'a>(
+        &self,
+        product: &'a Product,
+        pairs: &'a [(Box<str>, AttributeValue)],
+    ) -> Vec<(usize, Cow<'a, str>)> {
+        let mut texts: Vec<(usize, Cow<'a, str>)> = text_values(product)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(position, value)| Some((position, Cow::Borrowed(value?))))
+            .collect();
+        if self.searched_attributes.is_empty() {
+            return texts;
         }
+        for (name, value) in pairs {
+            let Some(i) = self.searched_attributes.iter().position(|searched| **searched == **name) else {
+                continue;
+            };
+            let position = TEXT_FIELDS.len() + i;
+            match value {
+                AttributeValue::Text(text) => texts.push((position, Cow::Borrowed(&**text))),
+                AttributeValue::Texts(list) => {
+                    texts.extend(list.iter().map(|t| (position, Cow::Borrowed(&**t))))
+                }
+                AttributeValue::Number(number) => texts.push((position, Cow::Owned(number.to_string()))),
+                AttributeValue::Numbers(list) => {
+                    texts.extend(list.iter().map(|n| (position, Cow::Owned(n.to_string()))));
+                }
+                AttributeValue::Bool(_) => {}
+            }
+        }
+        texts
     }
-    terms
+
+    /// The terms the index holds for `product`, by field position.
+    pub fn index_terms(&self, analyzer: &mut TextAnalyzer, product: &Product) -> Vec<(usize, String)> {
+        let pairs = if self.searched_attributes.is_empty() { Vec::new() } else { product.attributes.pairs() };
+        let mut terms = Vec::new();
+        for (position, value) in self.texts(product, &pairs) {
+            let mut stream = analyzer.token_stream(&value);
+            while stream.advance() {
+                terms.push((position, stream.token().text.clone()));
+            }
+        }
+        terms
+    }
 }
 
 pub fn document(fields: &Fields, product: &Product) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(fields.product_id, product.product_id);
-    for (text, value) in fields.text.iter().zip(text_values(product)) {
-        if let Some(value) = value {
-            doc.add_text(text.field, value);
-        }
+    let pairs = product.attributes.pairs();
+    for (position, value) in fields.texts(product, &pairs) {
+        doc.add_text(fields.text[position].field, value);
     }
     if let Some(sku) = &product.sku {
         doc.add_text(fields.sku_key, sku_key(sku));
@@ -158,7 +211,7 @@ pub fn document(fields: &Fields, product: &Product) -> TantivyDocument {
     if let Some(in_stock) = product.in_stock {
         doc.add_bool(fields.in_stock, in_stock);
     }
-    attribute_terms(&product.attributes, |target, term| {
+    attribute_terms(&pairs, |target, term| {
         let field = match target {
             Target::Filter => fields.attribute_filter,
             Target::Facet => fields.attribute_facet,
@@ -231,21 +284,22 @@ pub enum Target {
     Facet,
 }
 
-/// The terms of `attributes`, each handed to `emit` with the field it goes to; a list's
-/// values once each.
-pub fn attribute_terms(attributes: &Attributes, mut emit: impl FnMut(Target, String)) {
-    for (name, value) in attributes.pairs() {
-        if matches!(&value, AttributeValue::Texts(v) if v.is_empty())
-            || matches!(&value, AttributeValue::Numbers(v) if v.is_empty())
+/// The terms of a product's attributes (`pairs`), each handed to `emit` with the field it
+/// goes to; a list's values once each.
+pub fn attribute_terms(pairs: &[(Box<str>, AttributeValue)], mut emit: impl FnMut(Target, String)) {
+    for (name, value) in pairs {
+        let name = &**name;
+        if matches!(value, AttributeValue::Texts(v) if v.is_empty())
+            || matches!(value, AttributeValue::Numbers(v) if v.is_empty())
         {
-            emit(Target::Filter, empty_list_term(&name));
+            emit(Target::Filter, empty_list_term(name));
             continue;
         }
         let mut text = |value: &str| {
-            emit(Target::Filter, text_term(&name, value));
+            emit(Target::Filter, text_term(name, value));
             emit(Target::Facet, format!("{name}%{value}"));
         };
-        let numbers: &[serde_json::Number] = match &value {
+        let numbers: &[serde_json::Number] = match value {
             AttributeValue::Text(value) => {
                 text(value);
                 &[]
@@ -267,7 +321,7 @@ pub fn attribute_terms(attributes: &Attributes, mut emit: impl FnMut(Target, Str
         };
         for (i, number) in numbers.iter().enumerate() {
             let Some(value) = number.as_f64().filter(|_| !numbers[..i].contains(number)) else { continue };
-            let term = number_term(&name, value);
+            let term = number_term(name, value);
             emit(Target::Facet, term.clone());
             emit(Target::Filter, term);
         }
@@ -277,6 +331,8 @@ pub fn attribute_terms(attributes: &Attributes, mut emit: impl FnMut(Target, Str
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use product_model::Attributes;
 
     use super::*;
 
@@ -301,7 +357,7 @@ mod tests {
         }))
         .unwrap();
         let (mut filter, mut facet) = (Vec::new(), Vec::new());
-        attribute_terms(&attributes, |target, term| match target {
+        attribute_terms(&attributes.pairs(), |target, term| match target {
             Target::Filter => filter.push(term),
             Target::Facet => facet.push(term),
         });
@@ -316,9 +372,10 @@ mod tests {
         assert!(facet.contains("color%Red") && facet.contains("sizes%M"));
         assert_eq!(facet_value("color%Red"), Some(("color", FacetValue::Text("Red"))));
         let mut empty = Vec::new();
-        attribute_terms(&Attributes::from_json(&serde_json::json!({"tags": []})).unwrap(), |target, term| {
-            empty.push((target, term))
-        });
+        attribute_terms(
+            &Attributes::from_json(&serde_json::json!({"tags": []})).unwrap().pairs(),
+            |target, term| empty.push((target, term)),
+        );
         assert_eq!(empty, [(Target::Filter, "tags!".to_owned())], "an empty list is there, with no value");
         // Each name's terms are a range of their own, even beside longer names.
         let (start, end) = all_terms("size");

@@ -13,7 +13,7 @@ async fn health_reports_ok_the_product_count_the_version_and_no_database() {
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
-        json!({"status": "ok", "products": COUNT, "catalog_version": 0, "database": "none"})
+        json!({"status": "ok", "products": COUNT, "catalog_version": 0, "database": "none", "index_rebuild": null})
     );
 }
 

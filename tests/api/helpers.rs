@@ -117,6 +117,19 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 
+    /// Waits until `/health` shows no index rebuild in progress (at most a minute).
+    pub async fn wait_for_rebuild(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let health: Value = self.get("/health").await.json().await.expect("a JSON body");
+            if health["index_rebuild"].is_null() {
+                return;
+            }
+            assert!(started.elapsed().as_secs() < 60, "the index rebuild never finished: {health}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Begins a graceful shutdown and returns the server task to await.
     pub fn begin_shutdown(&mut self) -> JoinHandle<std::io::Result<()>> {
         let _ = self.stop.take().expect("not stopped yet").send(());

@@ -270,6 +270,19 @@ async fn settings_changed_on_one_replica_apply_on_the_other_in_order_and_outlive
         let found: Value = get_at(app, matte, version_of(&third)).await.json().await.unwrap();
         assert_eq!(crate::helpers::ids(&found), [9001], "filterable on both");
     }
+    // An attribute made searchable on one replica is searched on both, each index rebuilt.
+    let mut searched = stored["searchable_attributes"].as_array().unwrap().clone();
+    searched.push(json!({"name": "attributes.finish", "weight": 1}));
+    let in_text = crate::helpers::ids(&a.search("q=matte").await);
+    assert!(!in_text.contains(&9001), "its finish is not searched yet");
+    let with_finish: Vec<u64> = [9001].into_iter().chain(in_text).collect();
+    let fourth = patch_settings(&b, &json!({ "searchable_attributes": searched })).await;
+    assert_eq!(fourth.status(), 200);
+    for app in [&a, &b] {
+        assert_eq!(get_at(app, "/health", version_of(&fourth)).await.status(), 200);
+        app.wait_for_rebuild().await;
+        assert_eq!(crate::helpers::ids(&app.search("q=matte").await), with_finish, "searched on both");
+    }
     let changed: Value = a.get("/settings").await.json().await.unwrap();
     drop((a, b));
 
@@ -277,6 +290,11 @@ async fn settings_changed_on_one_replica_apply_on_the_other_in_order_and_outlive
     let restarted = replica(&url, &["--partial-match-below", "9"]).await;
     assert_eq!(restarted.get("/settings").await.json::<Value>().await.unwrap(), changed);
     assert_eq!(crate::helpers::ids(&restarted.search("q=quokka").await), [9001]);
+    assert_eq!(
+        crate::helpers::ids(&restarted.search("q=matte").await),
+        with_finish,
+        "built with the attribute"
+    );
 }
 
 #[tokio::test]

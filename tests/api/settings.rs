@@ -308,3 +308,56 @@ async fn ranking_rules_order_equally_relevant_products_and_change_the_next_searc
     assert_error_mentions(bad, 400, "INVALID_INPUT", "ranking[0]: \"category:asc\": category is text").await;
     assert_eq!(settings(&app).await["ranking"], json!(["attributes.popularity:asc"]), "nothing changed");
 }
+
+#[tokio::test]
+async fn an_attribute_made_searchable_is_built_in_the_background_while_every_search_answers() {
+    let app = std::sync::Arc::new(spawn_app_with(&["--count", "30000"]).await);
+    let lamp = json!({"product_id": 90001, "name": "Desk Lamp", "attributes": {"material": "Quokkawood"}});
+    assert_eq!(app.put_product(90001, &lamp).await.status(), 200);
+    assert_eq!(app.search("q=quokkawood&matching=all").await["total_found"], 0, "not searched yet");
+    // Searches that name no material: their pages stay the same through the rebuild.
+    let queries =
+        ["q=wireless%20headphones", "q=desk%20lamp&sort=price_asc&limit=30", "q=running%20shoes&offset=20"];
+    let page = |answer: &Value| (answer["total_found"].as_u64().unwrap(), ids(answer));
+    let mut before = Vec::new();
+    for query in queries {
+        before.push(page(&app.search(query).await));
+    }
+
+    let mut searched = settings(&app).await["searchable_attributes"].as_array().unwrap().clone();
+    searched.push(json!({"name": "attributes.material", "weight": 1}));
+    let answer: Value = patch(&app, json!({ "searchable_attributes": searched })).await.json().await.unwrap();
+    assert_eq!(answer["status"], "pending", "{answer}");
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(health["index_rebuild"]["attributes"], json!(["attributes.material"]), "{health}");
+
+    // Searches under load while it builds and when it is swapped in: every one answers,
+    // with the page it gave before.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for client in 0..3 {
+        let (app, done, before) = (app.clone(), done.clone(), before.clone());
+        clients.push(tokio::spawn(async move {
+            let mut answered = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || answered < 5 {
+                let i = (client + answered) % queries.len();
+                let answer = app.search(queries[i]).await;
+                assert_eq!(page(&answer), before[i], "{} during the rebuild", queries[i]);
+                answered += 1;
+            }
+            answered
+        }));
+    }
+    app.wait_for_rebuild().await;
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    for client in clients {
+        assert!(client.await.unwrap() >= 5);
+    }
+    assert_eq!(ids(&app.search("q=quokkawood&matching=all").await), [90001], "the material is searched");
+    for (query, before) in queries.iter().zip(&before) {
+        assert_eq!(&page(&app.search(query).await), before, "{query} after the rebuild");
+    }
+    assert!(app.metric("search_index_rebuilds_total{outcome=\"swapped\"}").await >= 1.0);
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert!(health["index_rebuild"].is_null(), "{health}");
+}
