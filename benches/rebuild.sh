@@ -5,8 +5,9 @@
 #      searchable attributes; the time to apply is the service's own measure
 #      (search_index_rebuild_duration_seconds, from the change to the swap);
 #   2. under load: wrk (2 threads, 16 connections, 1,000 broad queries) in one-second
-#      slices, 5 before the change, then slices until the rebuild is done while a second
-#      change takes the two attributes away again (another rebuild). Search requests/s
+#      slices: 10 before the change (once the new index's segments are merged: a pause of
+#      a second per 50,000 products, at least 2), then slices until the rebuild is done
+#      while a second change takes the two attributes away again. Search requests/s
 #      before and during the rebuild (slices that ended with the rebuild still running),
 #      as a ratio within the run, and every answer that was not 2xx or failed;
 #   3. the peak resident memory, two indexes side by side at the swap.
@@ -71,8 +72,9 @@ for count in "${counts[@]}"; do
   while pending "$url"; do sleep 0.05; done
   echo "idle: searching material and colour applied in $(took) s"
 
+  sleep $((count / 50000 > 2 ? count / 50000 : 2))
   before=() during=() bad=0
-  for _ in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
     read -r r b <<<"$(slice "$url")"
     before+=("$r")
     bad=$((bad + ${b:-0}))

@@ -32,7 +32,7 @@ use super::query::{
     AttributeFacet, FacetRequest, Facets, Filters, Matching, SearchHits, SearchRequest, top_values,
 };
 use super::rank::{ProductIds, TopRanked};
-use super::ranking::RankingRule;
+use super::ranking::{RankingRule, RuleColumns};
 use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, schema};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
@@ -73,6 +73,8 @@ pub struct SearchIndex {
     matching: ArcSwap<MatchingOptions>,
     /// The facet columns' terms, per segment.
     facet_terms: Arc<FacetTerms>,
+    /// The ranking rules' values, per segment and rule.
+    rule_columns: Arc<RuleColumns>,
     /// Facets over the whole catalogue, per field, for one searcher generation: a shopper
     /// browsing by one attribute asks for them with every page.
     whole_catalogue: Mutex<(u64, HashMap<FilterField, FacetFruit>)>,
@@ -267,6 +269,7 @@ impl SearchIndex {
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             matching: ArcSwap::from_pointee(options),
             facet_terms: Arc::default(),
+            rule_columns: Arc::default(),
             whole_catalogue: Mutex::new((u64::MAX, HashMap::new())),
         })
     }
@@ -389,6 +392,7 @@ impl SearchIndex {
             sort: request.sort,
             ids: self.product_ids.of(searcher),
             rules: Arc::clone(&matching.ranking),
+            rule_columns: Arc::clone(&self.rule_columns),
             terms: Arc::clone(&self.facet_terms),
         };
         if !request.facets.any() {

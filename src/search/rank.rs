@@ -16,7 +16,7 @@ use super::matcher::{MatchScorer, Page};
 
 use super::facets::{FacetTerms, PRICE_COLUMN};
 use super::query::Sort;
-use super::ranking::{RankingRule, RuleValues, TieKey};
+use super::ranking::{RankingRule, RuleColumns, RuleValues, TieKey};
 
 /// Each segment's product ids by document, read from the fast field once per segment:
 /// every ranked match may need one for the tie-break, and an array costs far less than the
@@ -110,8 +110,10 @@ pub struct TopRanked {
     pub limit: usize,
     pub sort: Sort,
     pub ids: Arc<SegmentIds>,
-    /// The ranking rules, and the attribute column's terms they may read.
+    /// The ranking rules, their values per segment as read so far, and the attribute
+    /// column's terms they may read.
     pub rules: Arc<[RankingRule]>,
+    pub rule_columns: Arc<RuleColumns>,
     pub terms: Arc<FacetTerms>,
 }
 
@@ -142,7 +144,7 @@ impl Collector for TopRanked {
             ids,
             column,
             ascending: self.sort == Sort::PriceAsc,
-            rules: RuleValues::new(&self.rules, segment, &self.terms)?,
+            rules: RuleValues::new(&self.rules, segment, &self.rule_columns, &self.terms)?,
         })
     }
 
@@ -285,7 +287,15 @@ mod tests {
 
     /// A page under relevance, without ranking rules.
     fn relevance(offset: usize, limit: usize, ids: Arc<SegmentIds>) -> TopRanked {
-        TopRanked { offset, limit, sort: Sort::Relevance, ids, rules: Arc::new([]), terms: Arc::default() }
+        TopRanked {
+            offset,
+            limit,
+            sort: Sort::Relevance,
+            ids,
+            rules: Arc::new([]),
+            rule_columns: Arc::default(),
+            terms: Arc::default(),
+        }
     }
 
     #[test]

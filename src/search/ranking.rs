@@ -6,10 +6,12 @@
 //! highest number descending, its lowest ascending). Products without a value come after
 //! those with one, whichever the direction.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::{DocId, SegmentReader};
 
 use super::facets::{ATTRIBUTE_COLUMN, FacetTerms, PRICE_COLUMN};
@@ -65,101 +67,127 @@ impl fmt::Display for RankingRule {
 /// below every other); rules not given are 0.
 pub type TieKey = [f64; MAX_RANKING_RULES];
 
+/// Each rule's values per document of a segment, read once: every match that may enter a
+/// page, or that ties with its last, needs its values, and an array costs far less than
+/// the column codec (or the attribute column's ordinals). 8 bytes a document a rule.
+#[derive(Default)]
+pub struct RuleColumns {
+    segments: Mutex<HashMap<(SegmentId, RankingRule), Values>>,
+}
+
+/// One rule's values, by document.
+type Values = Arc<[f64]>;
+
+/// Rule columns kept at most; past it the cache starts over (segments come and go with
+/// writes and merges, and rules with the settings).
+const KEPT_COLUMNS: usize = 64;
+
+impl RuleColumns {
+    /// `rule`'s values of `segment`'s documents, oriented so that greater ranks first.
+    fn of(
+        &self,
+        rule: &RankingRule,
+        segment: &SegmentReader,
+        terms: &FacetTerms,
+    ) -> tantivy::Result<Arc<[f64]>> {
+        let key = (segment.segment_id(), rule.clone());
+        if let Some(values) = self.segments.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(Arc::clone(values));
+        }
+        let values: Arc<[f64]> = read_values(rule, segment, terms)?.into();
+        let mut cache = self.segments.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= KEPT_COLUMNS {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&values));
+        Ok(values)
+    }
+}
+
+/// Every document's value under `rule`, oriented: negated when ascending, and below every
+/// other when missing.
+fn read_values(rule: &RankingRule, segment: &SegmentReader, terms: &FacetTerms) -> tantivy::Result<Vec<f64>> {
+    let fast = segment.fast_fields();
+    let docs = 0..segment.max_doc();
+    let values: Vec<Option<f64>> = match &rule.field {
+        FilterField::Price | FilterField::Rating => {
+            let column: Column<f64> =
+                fast.f64(if rule.field == FilterField::Price { PRICE_COLUMN } else { RATING_COLUMN })?;
+            docs.map(|doc| column.first(doc)).collect()
+        }
+        FilterField::InStock => {
+            let column: Column<bool> = fast.bool("in_stock")?;
+            docs.map(|doc| column.first(doc).map(|flag| if flag { 1.0 } else { 0.0 })).collect()
+        }
+        FilterField::Attribute(name) => match fast.str(ATTRIBUTE_COLUMN)? {
+            None => docs.map(|_| None).collect(),
+            Some(column) => {
+                let all = terms.of(segment, ATTRIBUTE_COLUMN, &column)?;
+                let (start, end) = number_terms(name);
+                let at = |key: &str| all.partition_point(|term| **term < *key) as u64;
+                let ords = at(&start)..at(&end);
+                let number = |ord: u64| match facet_value(&all[ord as usize]) {
+                    Some((_, FacetValue::Number(number))) => Some(number),
+                    _ => None,
+                };
+                docs.map(|doc| {
+                    // A list's terms sort as its numbers: its highest is its last ordinal.
+                    let own = column.term_ords(doc).filter(|ord| ords.contains(ord));
+                    let ord = if rule.descending { own.max() } else { own.min() };
+                    ord.and_then(number)
+                })
+                .collect()
+            }
+        },
+        FilterField::Brand | FilterField::Category => unreachable!("rules over text are refused when read"),
+    };
+    Ok(values
+        .into_iter()
+        .map(|value| match value {
+            Some(value) if !value.is_nan() => {
+                if rule.descending {
+                    value
+                } else {
+                    -value
+                }
+            }
+            _ => f64::NEG_INFINITY,
+        })
+        .collect())
+}
+
 /// The rules' values of one segment's documents.
 #[derive(Default)]
 pub struct RuleValues {
-    readers: Vec<Reader>,
-}
-
-enum Reader {
-    Number {
-        column: Column<f64>,
-        descending: bool,
-    },
-    Flag {
-        column: Column<bool>,
-        descending: bool,
-    },
-    /// The attribute column and, by ordinal from `ords.start`, the attribute's numbers.
-    Attribute {
-        column: Option<StrColumn>,
-        ords: Range<u64>,
-        numbers: Vec<f64>,
-        descending: bool,
-    },
+    columns: Vec<Arc<[f64]>>,
 }
 
 impl RuleValues {
-    /// Readers of `rules` over `segment`; `terms` caches the attribute column's terms.
-    pub fn new(rules: &[RankingRule], segment: &SegmentReader, terms: &FacetTerms) -> tantivy::Result<Self> {
-        let fast = segment.fast_fields();
-        let mut readers = Vec::with_capacity(rules.len());
-        for rule in rules.iter().take(MAX_RANKING_RULES) {
-            let descending = rule.descending;
-            readers.push(match &rule.field {
-                FilterField::Price => Reader::Number { column: fast.f64(PRICE_COLUMN)?, descending },
-                FilterField::Rating => Reader::Number { column: fast.f64(RATING_COLUMN)?, descending },
-                FilterField::InStock => Reader::Flag { column: fast.bool("in_stock")?, descending },
-                FilterField::Attribute(name) => {
-                    let column = fast.str(ATTRIBUTE_COLUMN)?;
-                    let (ords, numbers) = match &column {
-                        None => (0..0, Vec::new()),
-                        Some(column) => {
-                            let all = terms.of(segment, ATTRIBUTE_COLUMN, column)?;
-                            let (start, end) = number_terms(name);
-                            let at = |key: &str| all.partition_point(|term| **term < *key);
-                            let ords = at(&start)..at(&end);
-                            let numbers = all[ords.clone()]
-                                .iter()
-                                .map(|term| match facet_value(term) {
-                                    Some((_, FacetValue::Number(number))) => number,
-                                    _ => f64::NAN,
-                                })
-                                .collect();
-                            (ords.start as u64..ords.end as u64, numbers)
-                        }
-                    };
-                    Reader::Attribute { column, ords, numbers, descending }
-                }
-                FilterField::Brand | FilterField::Category => {
-                    unreachable!("rules over text are refused when read")
-                }
-            });
-        }
-        Ok(Self { readers })
+    /// The values of `rules` over `segment`, from `columns` (read there if new); `terms`
+    /// caches the attribute column's terms.
+    pub fn new(
+        rules: &[RankingRule],
+        segment: &SegmentReader,
+        columns: &RuleColumns,
+        terms: &FacetTerms,
+    ) -> tantivy::Result<Self> {
+        let columns = rules
+            .iter()
+            .take(MAX_RANKING_RULES)
+            .map(|rule| columns.of(rule, segment, terms))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(Self { columns })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.readers.is_empty()
+        self.columns.is_empty()
     }
 
     /// `doc`'s rule values.
     pub fn key(&self, doc: DocId) -> TieKey {
         let mut key = [0.0; MAX_RANKING_RULES];
-        for (slot, reader) in key.iter_mut().zip(&self.readers) {
-            let (value, descending) = match reader {
-                Reader::Number { column, descending } => (column.first(doc), *descending),
-                Reader::Flag { column, descending } => {
-                    (column.first(doc).map(|flag| if flag { 1.0 } else { 0.0 }), *descending)
-                }
-                Reader::Attribute { column, ords, numbers, descending } => {
-                    // A list's terms sort as its numbers: the highest is its last ordinal.
-                    let own =
-                        column.iter().flat_map(|column| column.term_ords(doc)).filter(|o| ords.contains(o));
-                    let ord = if *descending { own.max() } else { own.min() };
-                    (ord.map(|ord| numbers[(ord - ords.start) as usize]), *descending)
-                }
-            };
-            *slot = match value {
-                Some(value) if !value.is_nan() => {
-                    if descending {
-                        value
-                    } else {
-                        -value
-                    }
-                }
-                _ => f64::NEG_INFINITY,
-            };
+        for (slot, values) in key.iter_mut().zip(&self.columns) {
+            *slot = values[doc as usize];
         }
         key
     }
@@ -168,7 +196,6 @@ impl RuleValues {
 #[cfg(test)]
 mod tests {
     use std::cmp::Ordering;
-    use std::sync::Arc;
 
     use product_model::{AttributeValue, Attributes, Product};
     use rand::{RngExt, SeedableRng};
