@@ -78,6 +78,10 @@ impl RankKey {
 
     /// Compares what breaks a tie of sort value and score.
     fn cmp_ties(&self, ties: &TieKey, id: Reverse<u64>) -> Ordering {
+        // Without rules (or with equal values) every value is equal: one comparison.
+        if self.ties == *ties {
+            return self.id.cmp(&id);
+        }
         let rules = self.ties.iter().zip(ties).map(|(mine, theirs)| mine.total_cmp(theirs));
         rules.fold(Ordering::Equal, Ordering::then).then(self.id.cmp(&id))
     }
@@ -233,6 +237,9 @@ impl Page for SegmentTopRanked {
 
     fn ties_lose(&self, docs: &[DocId]) -> bool {
         let Some(Reverse(worst)) = self.best.peek() else { return false };
+        if self.rules.is_empty() {
+            return docs.iter().map(|&doc| self.ids[doc as usize]).min().is_some_and(|id| id > worst.id.0);
+        }
         docs.iter().all(|&doc| {
             let (ties, id) = self.ties(doc);
             worst.cmp_ties(&ties, id) == Ordering::Greater

@@ -144,6 +144,8 @@ fn read_values(rule: &RankingRule, segment: &SegmentReader, terms: &FacetTerms) 
     Ok(values
         .into_iter()
         .map(|value| match value {
+            // -0 is 0, so that equal values are equal to `==` as to `total_cmp`.
+            Some(0.0) => 0.0,
             Some(value) if !value.is_nan() => {
                 if rule.descending {
                     value
