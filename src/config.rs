@@ -195,6 +195,22 @@ pub struct Config {
     #[arg(long = "ui", env = "UI_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub ui_enabled: bool,
 
+    /// Count what shoppers search for (per query and hour, with the products found) and
+    /// the clicks and conversions `POST /events` reports. No client address or identifier
+    /// is kept. `false` turns off the counts, `/analytics/*`, `/events` and `query_id`.
+    #[arg(long, env = "ANALYTICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub analytics: bool,
+
+    /// How often this replica adds its counts to the analytics table (the database's, shared
+    /// by every replica, or this process's). A database outage loses at most one batch.
+    #[arg(long, env = "ANALYTICS_FLUSH_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub analytics_flush_ms: u64,
+
+    /// Days analytics are kept: older hours are deleted, and events on searches older than
+    /// that are refused.
+    #[arg(long, env = "ANALYTICS_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    pub analytics_retention_days: i64,
+
     /// After SIGTERM, how long /health answers 503 before the listener closes, so a load
     /// balancer stops routing here first. In-flight requests are drained after it.
     #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]
@@ -282,6 +298,13 @@ impl Config {
 
     pub fn index_commit_interval(&self) -> Duration {
         Duration::from_millis(self.index_commit_interval_ms)
+    }
+
+    pub fn analytics_settings(&self) -> crate::analytics::AnalyticsSettings {
+        crate::analytics::AnalyticsSettings {
+            flush_every: Duration::from_millis(self.analytics_flush_ms),
+            retention_days: self.analytics_retention_days,
+        }
     }
 
     pub fn min_version_wait(&self) -> Duration {

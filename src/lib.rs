@@ -1,5 +1,7 @@
 //! product-search: full-text search over an in-memory product catalogue, served over HTTP.
 
+/// Search analytics: queries, their results and the clicks on them, counted off the hot path.
+pub mod analytics;
 /// The catalogue a replica serves: products by id and the search index, kept in step by the feed.
 pub mod catalog;
 /// Configuration, read once from flags and environment variables.

@@ -12,6 +12,9 @@ pub const HTTP_DURATION: &str = "http_request_duration_seconds";
 pub const HTTP_IN_FLIGHT: &str = "http_requests_in_flight";
 pub const SEARCH_DURATION: &str = "search_duration_seconds";
 pub const SEARCHES_SHED: &str = "search_requests_shed_total";
+pub const SEARCHES_NO_RESULTS: &str = "search_no_results_total";
+pub const ANALYTICS_FLUSHES: &str = "search_analytics_flushes_total";
+pub const ANALYTICS_LOST: &str = "search_analytics_lost_total";
 pub const RATE_LIMITED: &str = "http_requests_rate_limited_total";
 pub const INDEX_DOCUMENTS: &str = "search_index_documents";
 pub const INDEX_BUILD: &str = "search_index_build_duration_seconds";
@@ -40,6 +43,9 @@ pub const SERIES: &[&str] = &[
     HTTP_IN_FLIGHT,
     SEARCH_DURATION,
     SEARCHES_SHED,
+    SEARCHES_NO_RESULTS,
+    ANALYTICS_FLUSHES,
+    ANALYTICS_LOST,
     RATE_LIMITED,
     INDEX_DOCUMENTS,
     INDEX_BUILD,
@@ -93,6 +99,15 @@ pub fn describe() {
     describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served now");
     describe_histogram!(SEARCH_DURATION, Unit::Seconds, "Time spent executing searches on the search pool");
     describe_counter!(SEARCHES_SHED, "Searches refused with 503 because the search pool was full");
+    describe_counter!(
+        SEARCHES_NO_RESULTS,
+        "Searches that found no product (of all searches: search_duration_seconds_count)"
+    );
+    describe_counter!(ANALYTICS_FLUSHES, "Analytics batches flushed to their table, by outcome (ok, failed)");
+    describe_counter!(
+        ANALYTICS_LOST,
+        "Searches and events not counted: a full batch, or a batch whose flush failed"
+    );
     describe_counter!(RATE_LIMITED, "Requests refused with 429, by the limit they met (client, key)");
     describe_gauge!(INDEX_DOCUMENTS, "Products in the search index");
     describe_gauge!(
@@ -138,7 +153,9 @@ pub fn describe() {
     describe_counter!(DB_ERRORS, "Database calls that failed, by operation (write, feed)");
     describe_gauge!(DB_BREAKER_OPEN, "1 while the database circuit breaker refuses writes, else 0");
     // Counters that may stay at zero still exist from the start, so rates are 0, not absent.
-    for name in [SEARCHES_SHED, CACHE_HITS, CACHE_MISSES, SNAPSHOT_RELOADS] {
+    for name in
+        [SEARCHES_SHED, SEARCHES_NO_RESULTS, ANALYTICS_LOST, CACHE_HITS, CACHE_MISSES, SNAPSHOT_RELOADS]
+    {
         metrics::counter!(name).increment(0);
     }
     metrics::gauge!(INDEX_REBUILD_PENDING).set(0.0);

@@ -14,6 +14,7 @@ use product_model::Product;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::analytics::{Analytics, AnalyticsSettings};
 use crate::catalog::{self, Catalog};
 use crate::config::Config;
 use crate::observability;
@@ -149,6 +150,15 @@ impl Replica {
 
     pub fn database_state(&self) -> DatabaseState {
         self.store.database_state()
+    }
+
+    /// Analytics kept where the catalogue is: in the database every replica shares, or in
+    /// this process.
+    pub fn analytics(&self, settings: AnalyticsSettings, timeout: Duration) -> Analytics {
+        match self.store.as_ref() {
+            Store::Postgres(store) => Analytics::in_postgres(store.pool().clone(), timeout, settings),
+            Store::Memory(_) => Analytics::in_memory(settings),
+        }
     }
 
     /// Commits `write` to the store, then waits until this replica has applied it (at most

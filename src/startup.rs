@@ -47,8 +47,15 @@ impl Application {
         let metrics_listener = TcpListener::bind(config.metrics_listen)
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
+        let analytics = config.analytics.then(|| {
+            let analytics =
+                Arc::new(replica.analytics(config.analytics_settings(), config.database_timeout()));
+            analytics.start();
+            analytics
+        });
         let state = AppState::new(
             Arc::new(replica),
+            analytics,
             WorkPool::new(config.search_threads(), config.search_queue)?,
             &config,
         );
@@ -78,6 +85,7 @@ impl Application {
         let draining = self.state.draining();
         let delay = self.config.shutdown_delay();
         let replica = Arc::clone(self.state.replica());
+        let analytics = self.state.analytics().cloned();
         let router = http::router(self.state, self.config.request_timeout());
         let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
         let metrics = tokio::spawn(
@@ -96,6 +104,12 @@ impl Application {
             tokio::time::sleep(delay).await;
         })
         .await?;
+        // The searches answered since the last flush are counted too.
+        if let Some(analytics) = analytics
+            && let Err(error) = analytics.flush().await
+        {
+            tracing::warn!(%error, "the last analytics batch was lost");
+        }
         // Metrics stay up until the API has drained, so the drain itself is observable.
         let _ = stop_metrics.send(());
         metrics.await.map_err(std::io::Error::other)??;

@@ -1,5 +1,6 @@
 //! The HTTP edge: the router, its middleware and thin handlers over the catalogue.
 
+mod analytics;
 mod auth;
 mod cors;
 mod error;
@@ -33,6 +34,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::analytics::Analytics;
 use crate::catalog::Catalog;
 use crate::config::CorsOrigins;
 use crate::observability;
@@ -81,6 +83,8 @@ pub struct AppState(Arc<Shared>);
 /// they are handed out.
 pub struct Shared {
     replica: Arc<Replica>,
+    /// `None`: turned off (`--analytics false`).
+    analytics: Option<Arc<Analytics>>,
     pool: WorkPool,
     /// The master key, the write token and the page's key.
     credentials: auth::Credentials,
@@ -110,9 +114,15 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(replica: Arc<Replica>, pool: WorkPool, config: &crate::config::Config) -> Self {
+    pub fn new(
+        replica: Arc<Replica>,
+        analytics: Option<Arc<Analytics>>,
+        pool: WorkPool,
+        config: &crate::config::Config,
+    ) -> Self {
         Self(Arc::new(Shared {
             replica,
+            analytics,
             pool,
             credentials: auth::Credentials::new(
                 config.master_key.as_deref(),
@@ -143,6 +153,10 @@ impl AppState {
     pub fn catalog(&self) -> &Arc<Catalog> {
         self.replica.catalog()
     }
+
+    pub fn analytics(&self) -> Option<&Arc<Analytics>> {
+        self.analytics.as_ref()
+    }
 }
 
 /// The metrics listener's router: `GET /metrics` only.
@@ -165,6 +179,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             get(products::get_product).put(products::put_product).delete(products::delete_product),
         )
         .route("/products/{product_id}/details", post(products::post_details))
+        .route("/analytics/queries", get(analytics::queries))
+        .route("/analytics/products", get(analytics::products))
+        .route("/events", post(analytics::event))
         .route("/keys", post(keys::create_key).get(keys::list_keys))
         .route("/keys/{key_id}", delete(keys::revoke_key))
         .route(

@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::auth::ROUTE_ACTIONS;
 use super::error::{ErrorBody, ErrorCode};
-use super::{health, keys, products, search, settings};
+use super::{analytics, health, keys, products, search, settings};
 use crate::keys::Action;
 
 #[derive(OpenApi)]
@@ -46,6 +46,9 @@ use crate::keys::Action;
         settings::get_settings,
         settings::put_settings,
         settings::patch_settings,
+        analytics::queries,
+        analytics::products,
+        analytics::event,
     ),
     components(schemas(
         ErrorBody,
@@ -61,6 +64,7 @@ use crate::keys::Action;
         (name = "products", description = "Reading and writing products"),
         (name = "keys", description = "API keys: made, listed and revoked with an admin key"),
         (name = "settings", description = "Search settings, changed live on every replica"),
+        (name = "analytics", description = "What shoppers searched for, and the results they opened and bought"),
         (name = "operations", description = "Health checks for load balancers"),
     ),
 )]

@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::{ApiError, AppState};
+use crate::analytics::{self, QueryId};
 use crate::catalog::{Highlights, Hit};
 use crate::observability;
 use crate::pool::PoolError;
@@ -185,6 +186,10 @@ pub struct SearchResponse {
     /// Present when `facets` was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<FacetsBody>,
+    /// Names this search in `POST /events`. Present when analytics are on and `q` has
+    /// words (a query that looks like an email address or a long number is not recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_id: Option<String>,
 }
 
 /// Bytes a page's JSON holds beside its products: the total, the time, facets.
@@ -350,6 +355,8 @@ pub async fn search(
 ) -> Result<SearchResponse, ApiError> {
     let request = SearchRequest::try_from(SearchParams::parse(raw.as_deref())?)?;
     let (limit, offset) = (request.limit, request.offset);
+    let recorded =
+        state.analytics().and_then(|analytics| Some((analytics, analytics::normalise(&request.text)?)));
     let catalog = Arc::clone(state.catalog());
     catalog.check_filterable(&request)?;
     let outcome = state
@@ -364,6 +371,16 @@ pub async fn search(
     }
     let (results, took) = outcome??;
     metrics::histogram!(observability::SEARCH_DURATION).record(took.as_secs_f64());
+    if results.total == 0 {
+        metrics::counter!(observability::SEARCHES_NO_RESULTS).increment(1);
+    }
+    // A shopper's search is its first page; the pages after it are the same search.
+    let first_page = offset == 0;
+    let query_id = recorded.map(|(analytics, query)| {
+        let hour =
+            if first_page { analytics.search(&query, results.total) } else { analytics::current_hour() };
+        QueryId { hour, query }.encode()
+    });
     let highlighted = results.hits.iter().any(|hit| hit.highlights.is_some());
     let products = if highlighted {
         results.hits.iter().cloned().map(|hit| HitBody::Highlighted(ProductHit::from(hit))).collect()
@@ -381,6 +398,7 @@ pub async fn search(
         matching: if results.partial { MatchingOutcome::Partial } else { MatchingOutcome::All },
         not_required: results.not_required.clone(),
         facets: results.facets.clone().map(FacetsBody::from),
+        query_id,
     })
 }
 

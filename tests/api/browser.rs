@@ -228,8 +228,11 @@ async fn the_openapi_document_is_served_and_lists_every_api_route() {
         "get /settings",
         "put /settings",
         "patch /settings",
+        "get /analytics/queries",
+        "get /analytics/products",
+        "post /events",
     ] {
         assert!(operations.contains(&expected.to_owned()), "{expected} is not documented: {operations:?}");
     }
-    assert_eq!(operations.len(), 14, "{operations:?}");
+    assert_eq!(operations.len(), 17, "{operations:?}");
 }

@@ -1,5 +1,6 @@
 //! The service's behaviour over HTTP, against the real app on a random local port.
 
+mod analytics;
 mod browser;
 mod errors;
 mod feed;

@@ -186,6 +186,37 @@ async def test_a_word_no_product_has_is_let_go_and_the_page_says_so(page: Page):
     await wait_for_total(page, expected["total_found"])
 
 
+async def test_opening_a_result_shows_its_details_and_counts_one_click(page: Page):
+    """Only this test opens results, on a query no other test searches."""
+    await page.goto(f"{base}/?q=walnut")
+    expected = api("/products/search", q="walnut", limit=20)
+    assert len(expected["products"]) >= 2, "walnut should find a few products"
+    hits = page.locator("#hits li")
+    await expect(hits.nth(1).locator("h2")).to_have_text(expected["products"][1]["name"], timeout=TIMEOUT_MS)
+    second = hits.nth(1)
+    await second.locator("button.open").click()
+    await expect(second.locator(".details")).to_be_visible()
+    await expect(second.locator(".details")).to_contain_text(str(expected["products"][1]["product_id"]))
+    await expect(second.locator("button.open")).to_have_attribute("aria-expanded", "true")
+    # Closed and opened again: still one click.
+    await second.locator("button.open").click()
+    await expect(second.locator(".details")).to_be_hidden()
+    await second.locator("button.open").click()
+    deadline = time.monotonic() + 10
+    while True:
+        report = api("/analytics/queries", kind="top", limit=1000)
+        row = next((r for r in report["queries"] if r["query"] == "walnut"), None)
+        if row and row["clicks"] >= 1:
+            break
+        assert time.monotonic() < deadline, f"the click never reached the analytics: {row}"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # five flushes: a second click would show by now
+    products = api("/analytics/products")["products"]
+    assert products == [{"product_id": expected["products"][1]["product_id"], "clicks": 1, "conversions": 0}], products
+    row = next(r for r in api("/analytics/queries", kind="top", limit=1000)["queries"] if r["query"] == "walnut")
+    assert (row["clicks"], row["average_click_position"]) == (1, 2.0), row
+
+
 async def test_readable_on_a_phone_width_screen(page: Page):
     await page.set_viewport_size({"width": 375, "height": 800})
     await page.goto(f"{base}/?q=desk+lamp")
@@ -209,6 +240,7 @@ TESTS = [
     test_a_shared_link_opens_the_same_results,
     test_a_query_without_results_says_so,
     test_a_word_no_product_has_is_let_go_and_the_page_says_so,
+    test_opening_a_result_shows_its_details_and_counts_one_click,
     test_readable_on_a_phone_width_screen,
 ]
 

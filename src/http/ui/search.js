@@ -242,7 +242,8 @@ function showResults(body) {
   } else {
     els.message.hidden = true;
   }
-  els.hits.replaceChildren(...body.products.map(renderHit));
+  const first = (state.page - 1) * PAGE_SIZE + 1;
+  els.hits.replaceChildren(...body.products.map((product, i) => renderHit(product, first + i, body.query_id)));
   const pages = Math.max(1, Math.ceil(Math.min(total, MAX_WINDOW) / PAGE_SIZE));
   els.pager.hidden = pages <= 1;
   els.pageInfo.textContent = `Page ${state.page} of ${pages.toLocaleString("en")}`;
@@ -250,11 +251,28 @@ function showResults(body) {
   els.next.disabled = state.page >= pages;
 }
 
-function renderHit(product) {
+// A result's name opens its details; the first time, the click is reported to the
+// search's analytics with the result's position (1: the first of the first page).
+function renderHit(product, position, queryId) {
   const li = document.createElement("li");
   const highlights = product._highlights || {};
   const title = document.createElement("h2");
-  title.append(...marked(highlights.name, product.name || `Product ${product.product_id}`));
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "open";
+  open.setAttribute("aria-expanded", "false");
+  open.append(...marked(highlights.name, product.name || `Product ${product.product_id}`));
+  title.append(open);
+  const details = renderDetails(product);
+  let reported = false;
+  open.addEventListener("click", () => {
+    details.hidden = !details.hidden;
+    open.setAttribute("aria-expanded", String(!details.hidden));
+    if (!details.hidden && !reported) {
+      reported = true;
+      sendClick(queryId, product.product_id, position);
+    }
+  });
   const meta = document.createElement("p");
   meta.className = "meta";
   const add = (text, className, label) => {
@@ -277,7 +295,36 @@ function renderHit(product) {
     description.append(...marked(highlights.description, product.description));
     li.append(description);
   }
+  li.append(details);
   return li;
+}
+
+// The product's id and attributes, shown when its name is opened.
+function renderDetails(product) {
+  const details = document.createElement("dl");
+  details.className = "details";
+  details.hidden = true;
+  const add = (name, value) => {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = Array.isArray(value) ? value.join(", ") : String(value);
+    details.append(dt, dd);
+  };
+  add("Product", product.product_id);
+  for (const [name, value] of Object.entries(product.attributes || {})) add(title(name), value);
+  return details;
+}
+
+// Reports a click on a result; a lost report never gets in the shopper's way.
+function sendClick(queryId, productId, position) {
+  if (!queryId) return;
+  fetch("/events", {
+    method: "POST",
+    keepalive: true,
+    headers: { ...API_HEADERS, "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "click", query_id: queryId, product_id: productId, position }),
+  }).catch(() => {});
 }
 
 // Nodes for a highlight: the server escapes the text and adds only <mark> and </mark>. It
