@@ -11,6 +11,7 @@
 mod postgres;
 mod query;
 mod report;
+mod suggest;
 mod tally;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -20,6 +21,7 @@ use tokio::task::JoinHandle;
 
 pub use query::{Hour, MAX_QUERY_ID_CHARS, QueryId, normalise};
 pub use report::{Hours, ProductRow, QueryKind, QueryRow};
+pub use suggest::{MAX_SUGGESTIONS, Source, Suggester, Suggestion};
 pub use tally::{Event, EventKind, ProductCounts, QueryCounts, Tally};
 
 use crate::observability;
@@ -213,6 +215,22 @@ impl Analytics {
                 Ok(report::queries(locked(table).queries_between(hours.from, hours.to), kind, limit))
             }
             Table::Postgres(table) => table.queries(kind, hours, limit).await,
+        }
+    }
+
+    /// The `limit` most searched queries, over every hour kept, whose searches all found
+    /// products and number at least `min_searches`: the past queries worth suggesting.
+    pub async fn popular(
+        &self,
+        min_searches: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, AnalyticsError> {
+        match &self.table {
+            Table::Memory(table) => {
+                let table = locked(table);
+                Ok(report::popular(table.queries_between(Hour::MIN, Hour::MAX), min_searches, limit))
+            }
+            Table::Postgres(table) => table.popular(min_searches, limit).await,
         }
     }
 

@@ -211,6 +211,16 @@ pub struct Config {
     #[arg(long, env = "ANALYTICS_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3_650))]
     pub analytics_retention_days: i64,
 
+    /// Searches a past query needs (each of them finding products) before `/suggestions`
+    /// offers it to other shoppers.
+    #[arg(long, env = "SUGGESTIONS_MIN_SEARCHES", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub suggestions_min_searches: u64,
+
+    /// How often the suggestions are made again from the analytics (every replica's
+    /// searches) and the catalogue.
+    #[arg(long, env = "SUGGESTIONS_REFRESH_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(50..=86_400_000))]
+    pub suggestions_refresh_ms: u64,
+
     /// After SIGTERM, how long /health answers 503 before the listener closes, so a load
     /// balancer stops routing here first. In-flight requests are drained after it.
     #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]

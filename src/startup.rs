@@ -5,11 +5,12 @@ use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::analytics::Suggester;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::observability;
@@ -53,9 +54,16 @@ impl Application {
             analytics.start();
             analytics
         });
+        let suggester = Arc::new(Suggester::new(config.suggestions_min_searches));
+        suggester.start(
+            analytics.clone(),
+            Arc::clone(replica.catalog()),
+            Duration::from_millis(config.suggestions_refresh_ms),
+        );
         let state = AppState::new(
             Arc::new(replica),
             analytics,
+            suggester,
             WorkPool::new(config.search_threads(), config.search_queue)?,
             &config,
         );

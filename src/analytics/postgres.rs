@@ -138,6 +138,28 @@ impl PgTable {
             .collect())
     }
 
+    /// The `limit` most searched queries whose searches all found products and number at
+    /// least `min_searches`, across every replica and every hour kept.
+    pub async fn popular(
+        &self,
+        min_searches: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, AnalyticsError> {
+        let rows: Vec<(String, i64)> = self
+            .bounded(
+                sqlx::query_as(
+                    "SELECT query, SUM(searches)::int8 FROM search_queries GROUP BY query \
+                     HAVING SUM(no_results) = 0 AND SUM(searches) >= $1 \
+                     ORDER BY 2 DESC, query COLLATE \"C\" LIMIT $2",
+                )
+                .bind(count(min_searches))
+                .bind(limit as i64)
+                .fetch_all(&self.pool),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(query, searches)| (query, searches as u64)).collect())
+    }
+
     /// The most clicked products over `hours`, across every replica.
     pub async fn products(&self, hours: Hours, limit: usize) -> Result<Vec<ProductRow>, AnalyticsError> {
         let rows: Vec<(i64, i64, i64)> = self

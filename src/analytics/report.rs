@@ -98,6 +98,27 @@ pub fn queries<'a>(
     listed
 }
 
+/// Sums `rows` by query and keeps the `limit` most searched whose searches all found
+/// products and number at least `min_searches`.
+pub fn popular<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a QueryCounts)>,
+    min_searches: u64,
+    limit: usize,
+) -> Vec<(String, u64)> {
+    let mut sums: HashMap<&str, QueryCounts> = HashMap::new();
+    for (query, counts) in rows {
+        sums.entry(query).or_default().add(counts);
+    }
+    let mut listed: Vec<(String, u64)> = sums
+        .into_iter()
+        .filter(|(_, counts)| counts.no_results == 0 && counts.searches >= min_searches)
+        .map(|(query, counts)| (query.to_owned(), counts.searches))
+        .collect();
+    listed.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    listed.truncate(limit);
+    listed
+}
+
 /// Sums `rows` by product and keeps the `limit` most clicked (then most bought, then by id).
 pub fn products(rows: impl Iterator<Item = (u64, ProductCounts)>, limit: usize) -> Vec<ProductRow> {
     let mut sums: HashMap<u64, ProductCounts> = HashMap::new();
@@ -146,6 +167,21 @@ mod tests {
         assert_eq!(report(QueryKind::NoResults), named(&[("zzz", 3), ("desk", 1)]));
         assert_eq!(report(QueryKind::NoClicks), named(&[("desk", 6), ("sofa", 6)]));
         assert_eq!(queries(rows.iter().map(|(q, c)| (*q, c)), QueryKind::Top, 2).len(), 2);
+    }
+
+    #[test]
+    fn popular_queries_found_products_every_time_and_often_enough() {
+        let rows = [
+            ("lamp", counts(2, 0, 0)),
+            ("lamp", counts(1, 0, 0)),
+            ("sofa", counts(9, 1, 0)),
+            ("desk", counts(2, 0, 0)),
+            ("odd", counts(1, 0, 0)),
+        ];
+        assert_eq!(
+            popular(rows.iter().map(|(q, c)| (*q, c)), 2, 10),
+            vec![("lamp".to_owned(), 3), ("desk".to_owned(), 2)]
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! `GET /analytics/queries`, `GET /analytics/products` and `POST /events`: reading what
-//! shoppers searched for, and recording what they opened and bought. Thin: the counting
-//! and the reports are [`crate::analytics`]'s.
+//! `GET /analytics/queries`, `GET /analytics/products`, `POST /events` and
+//! `GET /suggestions`: reading what shoppers searched for, recording what they opened and
+//! bought, and suggesting queries as they type. Thin: the counting, the reports and the
+//! suggestions are [`crate::analytics`]'s.
 
 use std::sync::Arc;
 
@@ -17,8 +18,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{ApiError, AppState};
 use crate::analytics::{
-    Analytics, AnalyticsError, Event, EventError, EventKind, Hour, Hours, ProductRow, QueryId, QueryKind,
-    QueryRow, current_hour,
+    Analytics, AnalyticsError, Event, EventError, EventKind, Hour, Hours, MAX_SUGGESTIONS, ProductRow,
+    QueryId, QueryKind, QueryRow, Source, Suggestion, current_hour,
 };
 
 /// Rows a report lists at most.
@@ -382,6 +383,98 @@ fn parse_event(json: &Value) -> Result<Event, ApiError> {
         (false, _) => EventKind::Conversion,
     };
     Ok(Event { kind, search, product_id })
+}
+
+/// Suggestions unless asked.
+const DEFAULT_SUGGESTIONS: usize = 5;
+
+/// The query string of `GET /suggestions`. Unknown parameters are ignored.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SuggestParams {
+    /// What the shopper has typed so far.
+    #[param(value_type = String, max_length = 256)]
+    q: Option<String>,
+    /// Suggestions listed.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 20, default = 5)]
+    limit: Option<String>,
+}
+
+/// Suggestions for what a shopper has typed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SuggestionsAnswer {
+    suggestions: Vec<SuggestionBody>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct SuggestionBody {
+    /// A query to search for, lower-cased.
+    query: String,
+    /// Past searches for it (every one found products); 0 for the catalogue's texts.
+    searches: u64,
+    /// `history`: shoppers' past queries; `catalogue`: a category, brand or product name.
+    #[schema(pattern = "^(history|catalogue)$")]
+    source: &'static str,
+}
+
+impl From<Suggestion> for SuggestionBody {
+    fn from(suggestion: Suggestion) -> Self {
+        let (searches, source) = match suggestion.source {
+            Source::History => (suggestion.weight, "history"),
+            Source::Catalogue => (0, "catalogue"),
+        };
+        Self { query: suggestion.query, searches, source }
+    }
+}
+
+/// Queries that begin with what was typed (or nearly, after a typo): shoppers' past
+/// queries that found products, most searched first, then the catalogue's categories,
+/// brands and names.
+#[utoipa::path(
+    get,
+    path = "/suggestions",
+    tag = "search",
+    params(SuggestParams),
+    responses(
+        (status = 200, description = "Suggestions, best first; empty when nothing fits", body = SuggestionsAnswer),
+        (status = 400, description = "INVALID_INPUT: the message names the parameter", body = super::error::ErrorBody),
+    ),
+)]
+pub async fn suggestions(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SuggestionsAnswer>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::InvalidInput(format!("malformed query string: {e}")))?;
+    let mut params = SuggestParams::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "q" => params.q.get_or_insert(value),
+            "limit" => params.limit.get_or_insert(value),
+            _ => continue,
+        };
+    }
+    let q =
+        params.q.ok_or_else(|| ApiError::InvalidInput("q is required: what the shopper has typed".into()))?;
+    if q.chars().count() > crate::search::MAX_QUERY_CHARS {
+        return Err(ApiError::InvalidInput(format!(
+            "q must be at most {} characters",
+            crate::search::MAX_QUERY_CHARS
+        )));
+    }
+    let limit = match params.limit {
+        None => DEFAULT_SUGGESTIONS,
+        Some(limit) => limit
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=MAX_SUGGESTIONS).contains(limit))
+            .ok_or_else(|| {
+                ApiError::InvalidInput(format!("limit must be an integer from 1 to {MAX_SUGGESTIONS}"))
+            })?,
+    };
+    let suggestions = state.suggester.suggest(&q, limit);
+    Ok(Json(SuggestionsAnswer { suggestions: suggestions.into_iter().map(SuggestionBody::from).collect() }))
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Action)] = &[
     ("GET", "/analytics/queries", Action::Write),
     ("GET", "/analytics/products", Action::Write),
     ("POST", "/events", Action::Search),
+    ("GET", "/suggestions", Action::Search),
     ("POST", "/keys", Action::Admin),
     ("GET", "/keys", Action::Admin),
     ("DELETE", "/keys/{key_id}", Action::Admin),

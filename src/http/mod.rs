@@ -34,7 +34,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::analytics::Analytics;
+use crate::analytics::{Analytics, Suggester};
 use crate::catalog::Catalog;
 use crate::config::CorsOrigins;
 use crate::observability;
@@ -85,6 +85,8 @@ pub struct Shared {
     replica: Arc<Replica>,
     /// `None`: turned off (`--analytics false`).
     analytics: Option<Arc<Analytics>>,
+    /// Query suggestions, from the analytics and the catalogue.
+    suggester: Arc<Suggester>,
     pool: WorkPool,
     /// The master key, the write token and the page's key.
     credentials: auth::Credentials,
@@ -117,12 +119,14 @@ impl AppState {
     pub fn new(
         replica: Arc<Replica>,
         analytics: Option<Arc<Analytics>>,
+        suggester: Arc<Suggester>,
         pool: WorkPool,
         config: &crate::config::Config,
     ) -> Self {
         Self(Arc::new(Shared {
             replica,
             analytics,
+            suggester,
             pool,
             credentials: auth::Credentials::new(
                 config.master_key.as_deref(),
@@ -182,6 +186,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/analytics/queries", get(analytics::queries))
         .route("/analytics/products", get(analytics::products))
         .route("/events", post(analytics::event))
+        .route("/suggestions", get(analytics::suggestions))
         .route("/keys", post(keys::create_key).get(keys::list_keys))
         .route("/keys/{key_id}", delete(keys::revoke_key))
         .route(

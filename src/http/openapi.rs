@@ -49,6 +49,7 @@ use crate::keys::Action;
         analytics::queries,
         analytics::products,
         analytics::event,
+        analytics::suggestions,
     ),
     components(schemas(
         ErrorBody,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
-use crate::helpers::{TestApp, assert_error_mentions, spawn_app_with};
+use crate::helpers::{TestApp, assert_error_mentions, spawn_app, spawn_app_with};
 use crate::pg::{self, PgServer};
 
 /// Flushes every 50 ms, so a test waits little for its counts.
@@ -221,9 +221,9 @@ async fn searches(app: &TestApp, n: usize) {
 }
 
 #[tokio::test]
-async fn analytics_from_two_replicas_add_up_exactly_in_the_database() {
+async fn analytics_and_suggestions_from_two_replicas_add_up_exactly_in_the_database() {
     let url = pg::database().await;
-    let flags = ["--analytics-flush-ms", "100"];
+    let flags = ["--analytics-flush-ms", "100", "--suggestions-refresh-ms", "100"];
     let (a, b) = tokio::join!(replica(&url, &flags), replica(&url, &flags));
     tokio::join!(searches(&a, 40), searches(&b, 35), searches(&a, 25));
     wait_for_stored(&url, "lamp", 100).await;
@@ -234,6 +234,8 @@ async fn analytics_from_two_replicas_add_up_exactly_in_the_database() {
         let lamp = wait_for(app, "top", "lamp", "searches", 101).await;
         let lamp = if lamp["clicks"] == 1 { lamp } else { wait_for(app, "top", "lamp", "clicks", 1).await };
         assert_eq!((lamp["searches"].clone(), lamp["clicks"].clone()), (json!(101), json!(1)));
+        // Suggestions count every replica's searches too.
+        wait_for_history(app, "la", &[("lamp", 101)]).await;
     }
 }
 
@@ -361,4 +363,110 @@ async fn the_grafana_analytics_panels_read_the_analytics_tables() {
         }
     }
     assert_eq!(read, vec![vec!["lamp", "zzqxv"], vec!["zzqxv"]]);
+}
+
+async fn suggestions(app: &TestApp, typed: &str) -> Vec<(String, u64, String)> {
+    let response = app.get(&format!("/suggestions?q={typed}&limit=20")).await;
+    assert_eq!(response.status(), 200, "suggestions for {typed}");
+    let answer: Value = response.json().await.unwrap();
+    answer["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["query"].as_str().unwrap().to_owned(),
+                s["searches"].as_u64().unwrap(),
+                s["source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The past queries among the suggestions for `typed`.
+async fn history(app: &TestApp, typed: &str) -> Vec<(String, u64)> {
+    suggestions(app, typed).await.into_iter().filter(|s| s.2 == "history").map(|s| (s.0, s.1)).collect()
+}
+
+/// Waits (at most 20 s) until the past queries suggested for `typed` are `expected`.
+async fn wait_for_history(app: &TestApp, typed: &str, expected: &[(&str, u64)]) {
+    let expected: Vec<(String, u64)> = expected.iter().map(|(q, n)| ((*q).to_owned(), *n)).collect();
+    let started = Instant::now();
+    loop {
+        let found = history(app, typed).await;
+        if found == expected {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{typed}: {found:?}, not {expected:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn suggestions_are_popular_queries_that_found_products_never_rare_or_fruitless_ones() {
+    let app = spawn_app_with(&[
+        "--analytics-flush-ms",
+        "50",
+        "--suggestions-refresh-ms",
+        "50",
+        "--suggestions-min-searches",
+        "2",
+    ])
+    .await;
+    let searched = [("desk%20lamp", 3), ("Desk", 2), ("desk%20zzqxv&matching=all", 4), ("desk%20chair", 1)];
+    for (q, times) in searched {
+        for _ in 0..times {
+            app.search(&format!("q={q}")).await;
+        }
+    }
+    // "desk zzqxv" found nothing; "desk chair" was searched once, under the minimum of two.
+    wait_for_history(&app, "de", &[("desk lamp", 3), ("desk", 2)]).await;
+    wait_for_history(&app, "DESK%20L", &[("desk lamp", 3)]).await;
+    // A typo (two letters swapped) in what was typed.
+    assert_eq!(history(&app, "desk%20lmap").await, [("desk lamp".to_owned(), 3)]);
+    for (query, _, _) in suggestions(&app, "desk").await {
+        assert!(query != "desk zzqxv" && query != "desk chair", "{query} is suggested");
+    }
+    // Another search that finds nothing takes a query out, on the next refresh.
+    app.search("q=desk&category=nowhere").await;
+    wait_for_history(&app, "de", &[("desk lamp", 3)]).await;
+}
+
+#[tokio::test]
+async fn without_history_suggestions_come_from_the_catalogue() {
+    let app = spawn_app().await;
+    let catalogue = crate::helpers::catalogue();
+    let category = product_search::analytics::normalise(catalogue[0].category.as_deref().unwrap()).unwrap();
+    let typed = &category[..3];
+    let started = Instant::now();
+    let found = loop {
+        let found = suggestions(&app, typed).await;
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no suggestion for {typed}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert!(found.iter().all(|(query, searches, source)| query.starts_with(typed)
+        && *searches == 0
+        && source == "catalogue"));
+    assert!(found.iter().any(|(query, _, _)| *query == category), "{category} is among {found:?}");
+}
+
+#[tokio::test]
+async fn suggestion_parameters_are_checked() {
+    let app = spawn_app().await;
+    for (query, named) in [("", "q is required"), ("q=a&limit=0", "limit"), ("q=a&limit=21", "limit")] {
+        assert_error_mentions(app.get(&format!("/suggestions?{query}")).await, 400, "INVALID_INPUT", named)
+            .await;
+    }
+    let long = "a".repeat(257);
+    assert_error_mentions(
+        app.get(&format!("/suggestions?q={long}")).await,
+        400,
+        "INVALID_INPUT",
+        "q must be",
+    )
+    .await;
+    assert!(suggestions(&app, "%20!!").await.is_empty());
 }

@@ -231,8 +231,9 @@ async fn the_openapi_document_is_served_and_lists_every_api_route() {
         "get /analytics/queries",
         "get /analytics/products",
         "post /events",
+        "get /suggestions",
     ] {
         assert!(operations.contains(&expected.to_owned()), "{expected} is not documented: {operations:?}");
     }
-    assert_eq!(operations.len(), 17, "{operations:?}");
+    assert_eq!(operations.len(), 18, "{operations:?}");
 }

@@ -217,6 +217,17 @@ async def test_opening_a_result_shows_its_details_and_counts_one_click(page: Pag
     assert (row["clicks"], row["average_click_position"]) == (1, 2.0), row
 
 
+async def test_suggestions_show_under_the_box_as_the_shopper_types(page: Page):
+    await page.goto(f"{base}/")
+    await page.locator("#q").press_sequentially("elec", delay=40)
+    expected = [s["query"] for s in api("/suggestions", q="elec", limit=8)["suggestions"]]
+    assert expected and all(q.startswith("elec") for q in expected), expected
+    options = page.locator("#suggestions option")
+    await expect(options).to_have_count(len(expected), timeout=TIMEOUT_MS)
+    values = await options.evaluate_all("(options) => options.map((o) => o.value)")
+    assert values == expected, values
+
+
 async def test_readable_on_a_phone_width_screen(page: Page):
     await page.set_viewport_size({"width": 375, "height": 800})
     await page.goto(f"{base}/?q=desk+lamp")
@@ -241,6 +252,7 @@ TESTS = [
     test_a_query_without_results_says_so,
     test_a_word_no_product_has_is_let_go_and_the_page_says_so,
     test_opening_a_result_shows_its_details_and_counts_one_click,
+    test_suggestions_show_under_the_box_as_the_shopper_types,
     test_readable_on_a_phone_width_screen,
 ]
 

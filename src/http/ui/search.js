@@ -21,6 +21,7 @@ const API_HEADERS = SEARCH_KEY ? { Authorization: `Bearer ${SEARCH_KEY}` } : {};
 const $ = (id) => document.getElementById(id);
 const els = {
   q: $("q"),
+  suggestions: $("suggestions"),
   form: $("search-form"),
   status: $("status"),
   message: $("message"),
@@ -472,7 +473,33 @@ function rangeForm(name, range, bounds) {
   return form;
 }
 
+// Suggestions under the box as the shopper types: past queries that found products, then
+// the catalogue's categories, brands and names. Only the answer to the latest text is shown.
+let suggesting = 0;
+async function suggest(text) {
+  const number = ++suggesting;
+  let suggestions = [];
+  if (text.trim()) {
+    try {
+      const params = new URLSearchParams({ q: text, limit: "8" });
+      const response = await fetch(`/suggestions?${params}`, { headers: API_HEADERS });
+      if (response.ok) suggestions = (await response.json()).suggestions;
+    } catch {
+      // Suggestions are a help, never in the way: a failed one shows none.
+    }
+  }
+  if (number !== suggesting) return;
+  els.suggestions.replaceChildren(
+    ...suggestions.map((s) => {
+      const option = document.createElement("option");
+      option.value = s.query;
+      return option;
+    }),
+  );
+}
+
 els.q.addEventListener("input", () => {
+  suggest(els.q.value);
   clearTimeout(typingTimer);
   typingTimer = setTimeout(() => go({ ...state, q: els.q.value, page: 1 }, { typed: true }), TYPING_PAUSE_MS);
 });
