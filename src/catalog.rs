@@ -17,10 +17,13 @@ use arc_swap::ArcSwap;
 use product_model::Product;
 use tokio::sync::watch;
 
+use crate::analytics;
 use crate::keys::{ApiKey, KeyRing};
 use crate::observability;
-use crate::search::highlight;
-use crate::search::{Facets, InvalidRequest, MatchingOptions, SearchIndex, SearchRequest, analyzer};
+use crate::search::merchandising::{self, Rule};
+use crate::search::{
+    Facets, InvalidRequest, MatchingOptions, Rules, SearchIndex, SearchRequest, analyzer, highlight,
+};
 use crate::settings::Settings;
 use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
 use cache::ResultCache;
@@ -38,6 +41,8 @@ pub struct SearchResults {
     /// The match was widened; these query words need not match (they still rank).
     pub partial: bool,
     pub not_required: Vec<String>,
+    /// The ids of the merchandising rules that applied.
+    pub rules_applied: Vec<String>,
 }
 
 /// One result: the product, and its name and description with matches marked if asked for.
@@ -69,6 +74,8 @@ pub struct Catalog {
     keys: KeyRing,
     /// The search settings in force; the index reads its words by them.
     settings: ArcSwap<Settings>,
+    /// Their merchandising rules, ready to be matched against searches.
+    rules: ArcSwap<Rules>,
     /// The index being built for the attributes the settings search, if the one searches
     /// use has other text fields.
     rebuild: Mutex<Option<Rebuild>>,
@@ -125,6 +132,7 @@ impl Catalog {
             applying: Mutex::new(()),
             cache: ResultCache::new(cache_entries),
             keys: KeyRing::default(),
+            rules: ArcSwap::from_pointee(Rules::compile(&settings.rules)),
             settings: ArcSwap::from_pointee(settings),
             rebuild: Mutex::new(None),
         })
@@ -260,6 +268,7 @@ impl Catalog {
         let count = contents.read().len();
         self.contents.store(Arc::new(contents));
         self.keys.replace(snapshot.keys);
+        self.rules.store(Arc::new(Rules::compile(&settings.rules)));
         self.settings.store(settings);
         // The new index has the text fields these settings search.
         self.cancel_rebuild();
@@ -272,6 +281,7 @@ impl Catalog {
     /// Searches from now on read their words by `settings` (`matching`, built from them).
     fn set_settings(&self, settings: Arc<Settings>, matching: Arc<MatchingOptions>) {
         self.contents.load().index.set_matching(matching);
+        self.rules.store(Arc::new(Rules::compile(&settings.rules)));
         self.settings.store(settings);
         self.cache.invalidate();
     }
@@ -279,6 +289,18 @@ impl Catalog {
     fn publish(&self, version: u64) {
         metrics::gauge!(observability::CATALOG_VERSION).set(version as f64);
         self.version.send_replace(version);
+    }
+
+    /// Refuses merchandising rules that name a product this catalogue does not hold.
+    pub fn check_rule_products(&self, rules: &[Rule]) -> Result<(), InvalidRequest> {
+        let contents = self.contents.load();
+        let products = contents.read();
+        match merchandising::named_products(rules).find(|(_, id)| !products.contains_key(id)) {
+            None => Ok(()),
+            Some((rule, id)) => Err(InvalidRequest(format!(
+                "rules: rule {rule:?} names product {id}, which is not in the catalogue"
+            ))),
+        }
     }
 
     /// Refuses a search whose `filter` or `facets` name an attribute the settings do not
@@ -308,6 +330,24 @@ impl Catalog {
     /// Runs a search and resolves its page of ids to products; repeated requests are
     /// answered from the result cache until the next write.
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<Arc<SearchResults>> {
+        let rules = self.rules.load();
+        if rules.is_empty() {
+            return self.search_as_asked(request);
+        }
+        let query = analytics::normalise(&request.text);
+        let merchandising =
+            rules.apply(query.as_deref(), request.filter.as_ref(), now_epoch_seconds() as i64);
+        if merchandising.applied.is_empty() {
+            return self.search_as_asked(request);
+        }
+        // The rules' effects are part of the request, so of its place in the result cache.
+        let mut request = request.clone();
+        request.merchandising = merchandising;
+        self.search_as_asked(&request)
+    }
+
+    /// Runs a search with the merchandising it carries, through the result cache.
+    fn search_as_asked(&self, request: &SearchRequest) -> anyhow::Result<Arc<SearchResults>> {
         if self.cache.capacity == 0 {
             return self.run_search(request).map(Arc::new);
         }
@@ -352,6 +392,7 @@ impl Catalog {
             facets: hits.facets,
             partial: hits.partial,
             not_required: hits.not_required,
+            rules_applied: request.merchandising.applied.clone(),
         })
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::search::filter::BUILT_IN_FIELDS;
 use crate::search::language::{self, DEFAULT_STOP_WORDS, DEFAULT_SYNONYMS};
+use crate::search::merchandising::{Rule, rules_from_json};
 use crate::search::ranking::{MAX_RANKING_RULES, RankingRule};
 use crate::search::{FilterField, Language, MatchingOptions, Synonyms, TEXT_FIELDS, Weights, analyzer};
 
@@ -51,6 +52,10 @@ pub struct Settings {
     /// Rules such as `rating:desc` that order products ranked equally, before the lower
     /// product id does (see [`crate::search::ranking`]).
     pub ranking: Vec<String>,
+    /// Merchandising rules: pin, hide or boost products for a query or a filter (see
+    /// [`crate::search::merchandising`]).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
 }
 
 /// A searched field and its weight.
@@ -82,6 +87,7 @@ impl Default for Settings {
                 })
                 .collect(),
             ranking: Vec::new(),
+            rules: Vec::new(),
         }
     }
 }
@@ -105,6 +111,7 @@ pub const KEYS: &[&str] = &[
     "filterable_attributes",
     "searchable_attributes",
     "ranking",
+    "rules",
 ];
 
 /// Some of the settings, each checked: what `PATCH /settings` changes (the others stay).
@@ -116,6 +123,7 @@ pub struct SettingsPatch {
     pub filterable_attributes: Option<Vec<String>>,
     pub searchable_attributes: Option<Vec<SearchableAttribute>>,
     pub ranking: Option<Vec<String>>,
+    pub rules: Option<Vec<Rule>>,
 }
 
 impl SettingsPatch {
@@ -137,6 +145,7 @@ impl SettingsPatch {
             filterable_attributes: map.get("filterable_attributes").map(filterable_attributes).transpose()?,
             searchable_attributes: map.get("searchable_attributes").map(searchable_attributes).transpose()?,
             ranking: map.get("ranking").map(ranking).transpose()?,
+            rules: map.get("rules").map(|value| rules_from_json(value).map_err(SettingsError)).transpose()?,
         })
     }
 
@@ -149,6 +158,7 @@ impl SettingsPatch {
             filterable_attributes: Some(settings.filterable_attributes),
             searchable_attributes: Some(settings.searchable_attributes),
             ranking: Some(settings.ranking),
+            rules: Some(settings.rules),
         }
     }
 
@@ -171,6 +181,9 @@ impl SettingsPatch {
         }
         if let Some(ranking) = &self.ranking {
             settings.ranking.clone_from(ranking);
+        }
+        if let Some(rules) = &self.rules {
+            settings.rules.clone_from(rules);
         }
     }
 
@@ -197,6 +210,9 @@ impl SettingsPatch {
         }
         if let Some(ranking) = &self.ranking {
             map.insert("ranking".into(), ranking.clone().into());
+        }
+        if let Some(rules) = &self.rules {
+            map.insert("rules".into(), serde_json::to_value(rules).expect("rules serialise"));
         }
         Value::Object(map)
     }

@@ -190,6 +190,8 @@ pub struct SearchResponse {
     /// words (a query that looks like an email address or a long number is not recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     query_id: Option<String>,
+    /// The ids of the merchandising rules that applied (settings `rules`), in their order.
+    rules_applied: Vec<String>,
 }
 
 /// Bytes a page's JSON holds beside its products: the total, the time, facets.
@@ -399,6 +401,7 @@ pub async fn search(
         not_required: results.not_required.clone(),
         facets: results.facets.clone().map(FacetsBody::from),
         query_id,
+        rules_applied: results.rules_applied.clone(),
     })
 }
 

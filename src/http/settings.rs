@@ -56,6 +56,58 @@ pub struct SettingsBody {
     /// with it. Applied at query time: no rebuild.
     #[schema(schema_with = ranking_schema, example = json!(["in_stock:desc", "attributes.popularity:desc"]))]
     ranking: Vec<String>,
+    /// Up to 100 merchandising rules, applied at query time in this order (see README
+    /// "Merchandising rules"). A rule naming a product the catalogue does not hold is
+    /// refused.
+    #[schema(max_items = 100)]
+    rules: Vec<RuleBody>,
+}
+
+/// A merchandising rule: for a query or a filter (both, when both are given), pin, hide or
+/// boost products, within an optional time window.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RuleBody {
+    /// Names the rule in a search answer's `rules_applied`: letters, digits, `-`, `_`;
+    /// unique among the rules.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
+    id: String,
+    /// The query it applies to, kept as its words, lower-cased (as analytics keep queries).
+    #[schema(min_length = 1, max_length = 256)]
+    query: Option<String>,
+    /// `exact` (the default): the search's words are the query's; `contains`: the search
+    /// has every word of the query, in any order, among others.
+    #[schema(rename = "match", pattern = "^(exact|contains)$")]
+    matching: Option<String>,
+    /// The rule applies to searches whose `filter` is this expression.
+    #[schema(min_length = 1, max_length = 2000)]
+    filter: Option<String>,
+    /// Products shown at these positions (1: the first result of the first page), whether
+    /// they match the words or not, if the search's filters let them through.
+    #[schema(max_items = 20)]
+    pin: Option<Vec<PinBody>>,
+    /// Products never shown nor counted.
+    #[schema(max_items = 100)]
+    hide: Option<Vec<u64>>,
+    /// Products this filter expression matches rank before the others.
+    #[schema(min_length = 1, max_length = 2000)]
+    boost: Option<String>,
+    /// RFC 3339: the rule applies from then.
+    #[schema(format = DateTime)]
+    from: Option<String>,
+    /// RFC 3339: the rule applies until then (excluded).
+    #[schema(format = DateTime)]
+    until: Option<String>,
+}
+
+/// A product pinned at a position.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PinBody {
+    #[schema(minimum = 1)]
+    product_id: u64,
+    #[schema(minimum = 1, maximum = 1000)]
+    position: u32,
 }
 
 /// A change of settings: any of them, each as in the settings (documentation only).
@@ -80,6 +132,9 @@ pub struct SettingsChange {
     /// See the settings' `ranking`.
     #[schema(schema_with = ranking_schema)]
     ranking: Option<Vec<String>>,
+    /// See the settings' `rules`.
+    #[schema(max_items = 100, nullable = false)]
+    rules: Option<Vec<RuleBody>>,
 }
 
 fn text(max_chars: usize) -> utoipa::openapi::Object {
@@ -204,6 +259,9 @@ fn patch_of(body: Result<Bytes, BytesRejection>) -> Result<SettingsPatch, ApiErr
 }
 
 async fn change(state: &AppState, patch: SettingsPatch) -> Result<Response, ApiError> {
+    if let Some(rules) = &patch.rules {
+        state.catalog().check_rule_products(rules)?;
+    }
     let committed = write(state, Write::Settings(patch)).await?;
     let settings = committed
         .changes

@@ -106,7 +106,8 @@ fn add_counts(mine: &mut BTreeMap<String, u64>, theirs: BTreeMap<String, u64>) {
 }
 
 impl FacetFruit {
-    fn merge(&mut self, other: FacetFruit) {
+    /// Adds the counts of a disjoint set of products.
+    pub fn merge(&mut self, other: FacetFruit) {
         add_counts(&mut self.category, other.category);
         add_counts(&mut self.brand, other.brand);
         self.price = widen(self.price, other.price);

@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 use product_model::{Product, sku_key};
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term};
@@ -29,7 +29,7 @@ use super::filter_query::filter_query;
 use super::language::Language;
 use super::matcher::{Clause, ClauseSets, ListMemo, Tier, Word, WordTerm, WordsQuery};
 use super::query::{
-    AttributeFacet, FacetRequest, Facets, Filters, Matching, SearchHits, SearchRequest, top_values,
+    AttributeFacet, FacetRequest, Facets, Filters, Matching, Scope, SearchHits, SearchRequest, top_values,
 };
 use super::rank::{ProductIds, TopRanked};
 use super::ranking::{RankingRule, RuleColumns};
@@ -327,18 +327,32 @@ impl SearchIndex {
     /// Runs `request`: the exact number of matches, one page of ids in the requested order,
     /// and the facets if asked for.
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchHits> {
-        // Read before the searcher opens: the expansions then cover every term it holds.
+        if !request.merchandising.is_empty() {
+            return self.merchandised(request);
+        }
+        let pass = self.pass();
+        Ok(self.find(&pass, request)?.hits(&request.facets))
+    }
+
+    /// What every pass of one search reads: the expansions' log position (read before the
+    /// searcher opens, so they cover every term it holds), the searcher, the options.
+    pub(super) fn pass(&self) -> Pass {
         let position = self.expander.position();
-        let searcher = self.reader.searcher();
-        let matching = self.matching.load();
-        let mut plan = self.plan_text(&searcher, position, &matching, request);
-        let (mut page, mut total, mut main_facets) = self.run(&searcher, &plan, &matching, request)?;
+        Pass { position, searcher: self.reader.searcher(), matching: self.matching.load_full() }
+    }
+
+    /// Runs `request`, widening its match if too few products match every word, with its
+    /// facets' raw counts.
+    pub(super) fn find(&self, pass: &Pass, request: &SearchRequest) -> anyhow::Result<Found> {
+        let (searcher, matching) = (&pass.searcher, &*pass.matching);
+        let mut plan = self.plan_text(searcher, pass.position, matching, request);
+        let (mut page, mut total, mut main_facets) = self.run(searcher, &plan, matching, request)?;
         let partial_below = matching.partial_below.max(1);
         if request.matching == Matching::Auto && (total as u64) < partial_below && plan.can_relax() {
-            self.relax(&searcher, &mut plan, request, partial_below)?;
-            (page, total, main_facets) = self.run(&searcher, &plan, &matching, request)?;
+            self.relax(searcher, &mut plan, request, partial_below)?;
+            (page, total, main_facets) = self.run(searcher, &plan, matching, request)?;
         }
-        let facets = match main_facets {
+        let fruit = match main_facets {
             None => None,
             Some(mut fruit) => {
                 // Each facet whose own filter is on is counted again, without that filter.
@@ -347,7 +361,7 @@ impl SearchIndex {
                         continue;
                     }
                     let mut counted = if plan.everything && self.only_filters_on(request, &field) {
-                        self.whole_catalogue(&searcher, &field)?
+                        self.whole_catalogue(searcher, &field)?
                     } else {
                         let only = FacetCollector::of(&field, &self.facet_terms);
                         searcher.search(&self.with_filters(&plan, request, Some(&field)), &only)?
@@ -363,17 +377,24 @@ impl SearchIndex {
                         FilterField::Rating | FilterField::InStock => {}
                     }
                 }
-                Some(facets_from(fruit, &request.facets))
+                Some(fruit)
             }
         };
-        Ok(SearchHits {
-            ids: page,
-            total: total as u64,
-            facets,
-            matched_terms: plan.matched_terms.into_iter().collect(),
-            partial: plan.partial,
-            not_required: plan.not_required,
-        })
+        Ok(Found { ids: page, total: total as u64, fruit, plan })
+    }
+
+    /// One page and the total of `request` under the text plan of an earlier pass, so the
+    /// passes of a merchandised search match the same words. No facets.
+    pub(super) fn rerun(
+        &self,
+        pass: &Pass,
+        plan: &Found,
+        request: &SearchRequest,
+    ) -> anyhow::Result<(Vec<u64>, u64)> {
+        let mut request = request.clone();
+        request.facets = FacetRequest::default();
+        let (page, total, _) = self.run(&pass.searcher, &plan.plan, &pass.matching, &request)?;
+        Ok((page, total as u64))
     }
 
     /// One page, the total, and the facets counted in the main pass (those whose own filter
@@ -808,7 +829,33 @@ impl SearchIndex {
         if let Some(filter) = expression {
             ranges.push(filter_query(f, &filter));
         }
+        ranges.extend(self.scope_clauses(&request.scope));
         ranges
+    }
+
+    /// The clauses that keep a pass of a merchandised search to its scope.
+    fn scope_clauses(&self, scope: &Scope) -> Vec<Box<dyn Query>> {
+        let ids = |ids: &[u64]| -> Box<dyn Query> {
+            Box::new(TermSetQuery::new(
+                ids.iter().map(|id| Term::from_field_u64(self.fields.product_id, *id)),
+            ))
+        };
+        let not = |query: Box<dyn Query>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, query)]))
+        };
+        let mut clauses = Vec::new();
+        if !scope.exclude.is_empty() {
+            clauses.push(not(ids(&scope.exclude)));
+        }
+        if let Some(only) = &scope.only {
+            clauses.push(ids(only));
+        }
+        match &scope.boosted {
+            Some((filter, true)) => clauses.push(filter_query(&self.fields, filter)),
+            Some((filter, false)) => clauses.push(not(filter_query(&self.fields, filter))),
+            None => {}
+        }
+        clauses
     }
 
     /// The text query restricted by the request's filters, leaving out those of `skip` (for
@@ -862,6 +909,36 @@ impl SearchIndex {
             })
             .collect();
         Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+/// What the passes of one search share: they read one searcher, under one set of options.
+pub(super) struct Pass {
+    position: LogPosition,
+    searcher: Searcher,
+    matching: Arc<MatchingOptions>,
+}
+
+/// A pass's outcome before its facets are cut to their top values: a merchandised search
+/// adds the counts of its passes together first.
+pub(super) struct Found {
+    pub ids: Vec<u64>,
+    pub total: u64,
+    pub fruit: Option<FacetFruit>,
+    plan: TextPlan,
+}
+
+impl Found {
+    /// The hits, with facets cut to what `wanted` asks and their top values.
+    pub fn hits(self, wanted: &FacetRequest) -> SearchHits {
+        SearchHits {
+            ids: self.ids,
+            total: self.total,
+            facets: self.fruit.map(|fruit| facets_from(fruit, wanted)),
+            matched_terms: self.plan.matched_terms.into_iter().collect(),
+            partial: self.plan.partial,
+            not_required: self.plan.not_required,
+        }
     }
 }
 

@@ -10,6 +10,8 @@ pub mod highlight;
 mod index;
 pub mod language;
 pub(crate) mod matcher;
+mod merchandised;
+pub mod merchandising;
 mod query;
 mod rank;
 pub mod ranking;
@@ -19,6 +21,7 @@ pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};
 pub use filter::{Filter, FilterField};
 pub use index::{MatchingOptions, SearchIndex, Weights, default_weights};
 pub use language::{Language, Synonyms, SynonymsError};
+pub use merchandising::{Merchandising, Rules};
 pub use query::{
     AttributeFacet, DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest,
     MAX_ATTRIBUTE_FACETS, MAX_FACET_VALUES, MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW,

@@ -6,6 +6,7 @@ use std::fmt;
 use product_model::is_attribute_name;
 
 use super::filter::{Filter, FilterField};
+use super::merchandising::Merchandising;
 
 /// Results per page when the client does not say.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -172,6 +173,22 @@ pub struct SearchRequest {
     /// Let long words match with typos.
     pub typo_tolerance: bool,
     pub matching: Matching,
+    /// What the merchandising rules that apply do to it (set by the catalogue).
+    pub merchandising: Merchandising,
+    /// Which products a pass may match beyond its text and filters: set by the index
+    /// itself while it carries the merchandising out.
+    pub(crate) scope: Scope,
+}
+
+/// Products a pass of a merchandised search is kept to, or kept from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Scope {
+    /// Never these products.
+    pub exclude: Vec<u64>,
+    /// Only these products.
+    pub only: Option<Vec<u64>>,
+    /// Only the products this filter matches (`true`), or only the others (`false`).
+    pub boosted: Option<(Filter, bool)>,
 }
 
 /// Why a search request was refused; the message names the parameter and its bound.
@@ -255,6 +272,8 @@ impl SearchRequestBuilder {
             highlight: self.highlight,
             typo_tolerance: self.typo_tolerance.unwrap_or(true),
             matching: self.matching,
+            merchandising: Merchandising::default(),
+            scope: Scope::default(),
         })
     }
 }

@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod keys;
 mod matching;
+mod merchandising;
 mod metrics;
 mod oracle;
 mod pg;
