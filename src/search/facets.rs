@@ -13,6 +13,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::filter::FilterField;
 use super::query::PriceRange;
+use super::restriction::{Restriction, SegmentRestriction};
 use super::schema::{FacetValue, facet_value, number_terms, text_terms};
 
 /// Which of the facet columns to read.
@@ -25,6 +26,8 @@ pub struct FacetCollector {
     pub attributes: Arc<BTreeSet<String>>,
     /// The columns' terms, decoded once per segment.
     pub terms: Arc<FacetTerms>,
+    /// The matches counted.
+    pub restriction: Restriction,
 }
 
 /// The terms of the facet columns, per segment, decoded once: a column's dictionary
@@ -156,6 +159,7 @@ impl Collector for FacetCollector {
             _ => None,
         };
         Ok(FacetSegmentCollector {
+            restriction: self.restriction.segment(segment)?,
             category: strings(self.category, CATEGORY_COLUMN)?,
             brand: strings(self.brand, BRAND_COLUMN)?,
             price: if self.price { Some(fast.f64(PRICE_COLUMN)?) } else { None },
@@ -281,6 +285,7 @@ impl AttributeCounts {
 }
 
 pub struct FacetSegmentCollector {
+    restriction: SegmentRestriction,
     category: Option<StrCounts>,
     brand: Option<StrCounts>,
     price: Option<Column<f64>>,
@@ -292,6 +297,9 @@ impl SegmentCollector for FacetSegmentCollector {
     type Fruit = FacetFruit;
 
     fn collect(&mut self, doc: DocId, _: Score) {
+        if !self.restriction.is_empty() && !self.restriction.keeps(doc) {
+            return;
+        }
         if let Some(counts) = &mut self.category {
             counts.collect(doc);
         }

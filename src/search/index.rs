@@ -16,15 +16,17 @@ use arc_swap::ArcSwap;
 use product_model::{Product, sku_key};
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term};
+use tantivy::{
+    BitSet, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TERMINATED, Term,
+};
 
 use super::analyzer::{self, ANALYZER, stem};
 use super::expand::{Expander, LogPosition, allowed_typos};
 use super::facets::{FacetCollector, FacetFruit, FacetTerms};
-use super::filter::FilterField;
+use super::filter::{Filter, FilterField};
 use super::filter_query::filter_query;
 use super::language::Language;
 use super::matcher::{Clause, ClauseSets, ListMemo, Tier, Word, WordTerm, WordsQuery};
@@ -33,6 +35,7 @@ use super::query::{
 };
 use super::rank::{ProductIds, TopRanked};
 use super::ranking::{RankingRule, RuleColumns};
+use super::restriction::{Restriction, SegmentSets};
 use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, schema};
 
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
@@ -55,6 +58,8 @@ const JOINED_DISCOUNT: Score = 0.8;
 const SPLIT_DISCOUNT: Score = 0.8;
 /// Words whose presence is remembered per searcher generation; past this it starts over.
 const KNOWN_WORDS: usize = 100_000;
+/// Boosts whose documents are kept per searcher generation.
+const MAX_BOOST_SETS: usize = 64;
 /// Shortest part a query word is split into.
 const MIN_SPLIT_PART: usize = 3;
 
@@ -78,6 +83,9 @@ pub struct SearchIndex {
     /// Facets over the whole catalogue, per field, for one searcher generation: a shopper
     /// browsing by one attribute asks for them with every page.
     whole_catalogue: Mutex<(u64, HashMap<FilterField, FacetFruit>)>,
+    /// The documents of each boost of the merchandising rules, per segment, for one
+    /// searcher generation.
+    boost_sets: Mutex<(u64, HashMap<String, Arc<SegmentSets>>)>,
 }
 
 /// How searches read their words; see [`Language`].
@@ -271,6 +279,7 @@ impl SearchIndex {
             facet_terms: Arc::default(),
             rule_columns: Arc::default(),
             whole_catalogue: Mutex::new((u64::MAX, HashMap::new())),
+            boost_sets: Mutex::new((u64::MAX, HashMap::new())),
         })
     }
 
@@ -360,10 +369,12 @@ impl SearchIndex {
                     if !restricts(request, &field) {
                         continue;
                     }
-                    let mut counted = if plan.everything && self.only_filters_on(request, &field) {
+                    let whole = plan.everything && request.scope == Scope::default();
+                    let mut counted = if whole && self.only_filters_on(request, &field) {
                         self.whole_catalogue(searcher, &field)?
                     } else {
-                        let only = FacetCollector::of(&field, &self.facet_terms);
+                        let mut only = FacetCollector::of(&field, &self.facet_terms);
+                        only.restriction = self.restriction(searcher, request)?;
                         searcher.search(&self.with_filters(&plan, request, Some(&field)), &only)?
                     };
                     match field {
@@ -415,6 +426,7 @@ impl SearchIndex {
             rules: Arc::clone(&matching.ranking),
             rule_columns: Arc::clone(&self.rule_columns),
             terms: Arc::clone(&self.facet_terms),
+            restriction: self.restriction(searcher, request)?,
         };
         if !request.facets.any() {
             let (page, total) = searcher.search(&query, &top)?;
@@ -427,6 +439,7 @@ impl SearchIndex {
             brand: wanted.brand && !restricts(request, &FilterField::Brand),
             price: wanted.price && !restricts(request, &FilterField::Price),
             terms: Arc::clone(&self.facet_terms),
+            restriction: top.restriction.clone(),
             attributes: Arc::new(
                 wanted
                     .attributes
@@ -833,29 +846,68 @@ impl SearchIndex {
         ranges
     }
 
+    /// What a pass's collectors keep: not the products its scope excludes, and with a boost,
+    /// the products it matches or the others.
+    fn restriction(&self, searcher: &Searcher, request: &SearchRequest) -> anyhow::Result<Restriction> {
+        let within = match &request.scope.boosted {
+            None => None,
+            Some((boost, inside)) => Some((self.boost_sets(searcher, boost)?, *inside)),
+        };
+        Ok(Restriction::new(self.fields.product_id, &request.scope.exclude, within))
+    }
+
+    /// The documents `boost` matches, per segment of `searcher`: found once per searcher
+    /// generation and boost (at most [`MAX_BOOST_SETS`] kept), since the same boost serves
+    /// every search its rule applies to.
+    fn boost_sets(&self, searcher: &Searcher, boost: &Filter) -> anyhow::Result<Arc<SegmentSets>> {
+        let generation = searcher.generation().generation_id();
+        let key = format!("{boost:?}");
+        {
+            let kept = self.boost_sets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if kept.0 == generation
+                && let Some(sets) = kept.1.get(&key)
+            {
+                return Ok(Arc::clone(sets));
+            }
+        }
+        let weight =
+            filter_query(&self.fields, boost).weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let mut sets = SegmentSets::new();
+        for reader in searcher.segment_readers() {
+            let mut set = BitSet::with_max_value(reader.max_doc());
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                set.insert(doc);
+                doc = scorer.advance();
+            }
+            sets.push((reader.segment_id(), Arc::new(set)));
+        }
+        let sets = Arc::new(sets);
+        let mut kept = self.boost_sets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.0 != generation || kept.1.len() >= MAX_BOOST_SETS {
+            *kept = (generation, HashMap::new());
+        }
+        kept.1.insert(key, Arc::clone(&sets));
+        Ok(sets)
+    }
+
     /// The clauses that keep a pass of a merchandised search to its scope.
     fn scope_clauses(&self, scope: &Scope) -> Vec<Box<dyn Query>> {
+        // A few products, each found by its term: a term set query would walk the whole
+        // dictionary of ids.
         let ids = |ids: &[u64]| -> Box<dyn Query> {
-            Box::new(TermSetQuery::new(
-                ids.iter().map(|id| Term::from_field_u64(self.fields.product_id, *id)),
-            ))
+            let terms = ids.iter().map(|id| {
+                let term = TermQuery::new(
+                    Term::from_field_u64(self.fields.product_id, *id),
+                    IndexRecordOption::Basic,
+                );
+                (Occur::Should, Box::new(term) as Box<dyn Query>)
+            });
+            Box::new(BooleanQuery::new(terms.collect()))
         };
-        let not = |query: Box<dyn Query>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, query)]))
-        };
-        let mut clauses = Vec::new();
-        if !scope.exclude.is_empty() {
-            clauses.push(not(ids(&scope.exclude)));
-        }
-        if let Some(only) = &scope.only {
-            clauses.push(ids(only));
-        }
-        match &scope.boosted {
-            Some((filter, true)) => clauses.push(filter_query(&self.fields, filter)),
-            Some((filter, false)) => clauses.push(not(filter_query(&self.fields, filter))),
-            None => {}
-        }
-        clauses
+        // `exclude` and `boosted` are the collectors' (see `restriction`).
+        scope.only.iter().map(|only| ids(only)).collect()
     }
 
     /// The text query restricted by the request's filters, leaving out those of `skip` (for

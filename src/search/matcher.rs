@@ -1347,12 +1347,12 @@ impl MatchScorer {
     pub fn collect_page(
         &mut self,
         page: &mut dyn Page,
-        alive: Option<&AliveBitSet>,
+        alive: Option<&dyn Fn(DocId) -> bool>,
     ) -> tantivy::Result<usize> {
-        let is_alive = |doc: DocId| alive.is_none_or(|alive| alive.is_alive(doc));
+        let is_alive = |doc: DocId| alive.is_none_or(|alive| alive(doc));
         let count = match alive {
             None => self.docs.len(),
-            Some(alive) => self.docs.iter().filter(|&&doc| alive.is_alive(doc)).count(),
+            Some(alive) => self.docs.iter().filter(|&&doc| alive(doc)).count(),
         };
         let bounded = |scoring: &SegmentScoring| {
             self.boost == 1.0

@@ -15,6 +15,7 @@ pub mod merchandising;
 mod query;
 mod rank;
 pub mod ranking;
+mod restriction;
 mod schema;
 
 pub use expand::{MAX_PREFIX_EXPANSIONS, allowed_typos};

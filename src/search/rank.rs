@@ -17,6 +17,7 @@ use super::matcher::{MatchScorer, Page};
 use super::facets::{FacetTerms, PRICE_COLUMN};
 use super::query::Sort;
 use super::ranking::{RankingRule, RuleColumns, RuleValues, TieKey};
+use super::restriction::Restriction;
 
 /// Each segment's product ids by document, read from the fast field once per segment:
 /// every ranked match may need one for the tie-break, and an array costs far less than the
@@ -119,6 +120,8 @@ pub struct TopRanked {
     pub rules: Arc<[RankingRule]>,
     pub rule_columns: Arc<RuleColumns>,
     pub terms: Arc<FacetTerms>,
+    /// The matches ranked and counted.
+    pub restriction: Restriction,
 }
 
 /// A page of product ids and the number of matches.
@@ -165,7 +168,11 @@ impl Collector for TopRanked {
         reader: &SegmentReader,
     ) -> tantivy::Result<(Vec<RankKey>, usize)> {
         let mut segment = self.for_segment(segment_ord, reader)?;
-        let alive = reader.alive_bitset();
+        let deleted = reader.alive_bitset();
+        let restriction = self.restriction.segment(reader)?;
+        let kept = |doc: DocId| deleted.is_none_or(|alive| alive.is_alive(doc)) && restriction.keeps(doc);
+        let alive: Option<&dyn Fn(DocId) -> bool> =
+            if deleted.is_none() && restriction.is_empty() { None } else { Some(&kept) };
         let mut scorer = weight.scorer(reader, 1.0)?;
         if self.sort == Sort::Relevance
             && let Some(matches) = scorer.downcast_mut::<MatchScorer>()
@@ -175,7 +182,7 @@ impl Collector for TopRanked {
         }
         let mut doc = scorer.doc();
         while doc != TERMINATED {
-            if alive.is_none_or(|alive| alive.is_alive(doc)) {
+            if alive.is_none_or(|alive| alive(doc)) {
                 segment.collect(doc, scorer.score());
             }
             doc = scorer.advance();
@@ -302,6 +309,7 @@ mod tests {
             rules: Arc::new([]),
             rule_columns: Arc::default(),
             terms: Arc::default(),
+            restriction: Restriction::default(),
         }
     }
 

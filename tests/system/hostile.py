@@ -221,12 +221,36 @@ BAD_SETTINGS = [
     b"{\"searchable_attributes\": [" + b",".join(b"{\"name\": \"attributes.a%d\", \"weight\": 1}" % i for i in range(17)) + b"]}",
     b"{\"searchable_attributes\": [{\"name\": \"name\", \"weight\": -1}, {\"name\": \"name\"}]}",
     b"{\"searchable_attributes\": [{\"name\": \"name\", \"weight\": 1, \"__proto__\": 1}]}",
+    # Merchandising rules: absent products, nothing to do, no condition, bad positions,
+    # expressions and times, too many.
+    b"{\"rules\": [{\"id\": \"a\", \"query\": \"lamp\", \"hide\": [99999999]}]}",
+    b"{\"rules\": [{\"id\": \"a\", \"query\": \"lamp\", \"pin\": [{\"product_id\": 99999999, \"position\": 1}]}]}",
+    b"{\"rules\": [{\"id\": \"a\", \"query\": \"lamp\"}]}", b"{\"rules\": [{\"id\": \"a\", \"hide\": [1]}]}",
+    b"{\"rules\": [{\"id\": \"a\", \"query\": \"lamp\", \"pin\": [{\"product_id\": 1, \"position\": 1001}]}]}",
+    b"{\"rules\": [{\"id\": \"a\", \"query\": \"lamp\", \"boost\": \"(((\"}]}",
+    b"{\"rules\": [{\"id\": \"a\", \"query\": \"lamp\", \"hide\": [1], \"from\": \"tomorrow\"}]}",
+    b"{\"rules\": [{\"id\": \"a b\", \"query\": \"lamp\", \"hide\": [1]}]}",
+    b"{\"rules\": [" + b",".join(b"{\"id\": \"r%d\", \"query\": \"lamp\", \"hide\": [1]}" % i for i in range(101)) + b"]}",
 ]
+# Events that are not: bad types, made-up query ids, absent products, positions out of range.
+BAD_EVENTS = [
+    b"{\"type\": \"view\", \"query_id\": \"1.bGFtcA\", \"product_id\": 1, \"position\": 1}",
+    b"{\"type\": \"click\", \"query_id\": \"" + b"z" * 5000 + b"\", \"product_id\": 1, \"position\": 1}",
+    b"{\"type\": \"click\", \"query_id\": \"ffffffffffff.bGFtcA\", \"product_id\": 1, \"position\": 1}",
+    b"{\"type\": \"click\", \"query_id\": \"1.\\u0000\", \"product_id\": 1, \"position\": 1}",
+    b"{\"type\": \"conversion\", \"query_id\": \"1.bGFtcA\", \"product_id\": 99999999}",
+    b"{\"type\": \"click\", \"query_id\": \"1.bGFtcA\", \"product_id\": 1, \"position\": -1}",
+]
+BAD_ANALYTICS = ["kind=worst", "limit=0", "limit=99999999999999999999", "from=2026-13-40T00:00:00Z",
+                 "from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", "to=" + "9" * 5000, "from=%00"]
+BAD_SUGGESTIONS = ["", "q=" + "a" * 300, "q=a&limit=0", "q=a&limit=21", "q=%ff%fe", "q=" + quote("\u0000"),
+                   "q=" + quote("jane.doe@example.com"), "q=" + "w" * 256]
 
 
 def hostile():
     routes = ["/health", "/openapi.json", "/", "/assets/search.js", "/products/search?q=lamp",
-              "/products/export", "/products/bulk", "/products/1", "/products/1/details", "/keys", "/keys/x", "/settings"]
+              "/products/export", "/products/bulk", "/products/1", "/products/1/details", "/keys", "/keys/x", "/settings",
+              "/events", "/suggestions?q=a", "/analytics/queries", "/analytics/products"]
     for route in routes:
         for method in ["M0001XYZ", "TRACE", "PATCH", "CONNECT", "FOO-BAR", "PROPFIND"]:
             if method == "CONNECT":
@@ -248,6 +272,13 @@ def hostile():
         request("POST", "/keys", body=body)
         request("PUT", "/settings", body=body, headers={"Content-Type": "application/json"})
         request("PATCH", "/settings", body=body, headers={"Content-Type": "application/json"})
+    for body in BAD_JSON + BAD_EVENTS:
+        request("POST", "/events", body=body, headers={"Content-Type": "application/json"})
+    for query in BAD_ANALYTICS:
+        request("GET", "/analytics/queries?" + query)
+        request("GET", "/analytics/products?" + query)
+    for query in BAD_SUGGESTIONS:
+        request("GET", "/suggestions?" + query)
     for body in BAD_SETTINGS:
         request("PUT", "/settings", body=body, headers={"Content-Type": "application/json"})
         request("PATCH", "/settings", body=body, headers={"Content-Type": "application/json"})
