@@ -392,6 +392,40 @@ mod tests {
     }
 
     #[test]
+    fn analytics_suggestion_and_rule_bounds_are_the_ones_requests_are_checked_against() {
+        use crate::search::merchandising::*;
+        let document = document();
+        let parameter = |path: &str, name: &str| -> Value {
+            let parameters = document["paths"][path]["get"]["parameters"].as_array().unwrap();
+            parameters.iter().find(|p| p["name"] == name).unwrap()["schema"].clone()
+        };
+        assert_eq!(
+            parameter("/analytics/queries", "limit")["maximum"],
+            super::super::analytics::MAX_REPORT_ROWS
+        );
+        assert_eq!(parameter("/suggestions", "limit")["maximum"], crate::analytics::MAX_SUGGESTIONS);
+        assert_eq!(parameter("/suggestions", "q")["maxLength"], MAX_QUERY_CHARS);
+        let schemas = &document["components"]["schemas"];
+        let event = &schemas["EventBody"]["properties"];
+        assert_eq!(event["position"]["maximum"], super::super::analytics::MAX_POSITION);
+        assert_eq!(event["query_id"]["maxLength"], crate::analytics::MAX_QUERY_ID_CHARS);
+        assert_eq!(schemas["SettingsBody"]["properties"]["rules"]["maxItems"], MAX_RULES);
+        let rule = &schemas["RuleBody"]["properties"];
+        assert_eq!(rule["id"]["maxLength"], MAX_RULE_ID_CHARS);
+        assert_eq!(rule["query"]["maxLength"], MAX_RULE_QUERY_CHARS);
+        assert_eq!(
+            (&rule["filter"]["maxLength"], &rule["boost"]["maxLength"]),
+            (&MAX_RULE_FILTER_CHARS.into(), &MAX_RULE_FILTER_CHARS.into())
+        );
+        assert_eq!(
+            (&rule["pin"]["maxItems"], &rule["hide"]["maxItems"]),
+            (&MAX_PINS.into(), &MAX_HIDDEN.into())
+        );
+        assert!(rule.get("match").is_some(), "{rule}");
+        assert_eq!(schemas["PinBody"]["properties"]["position"]["maximum"], MAX_WINDOW);
+    }
+
+    #[test]
     fn every_documented_sort_parses_and_every_error_code_is_listed() {
         let document = document();
         let sorts = document["components"]["schemas"]["Sort"]["enum"].as_array().unwrap();

@@ -470,3 +470,23 @@ async fn suggestion_parameters_are_checked() {
     .await;
     assert!(suggestions(&app, "%20!!").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_query_that_found_nothing_is_reported_and_a_synonym_makes_the_next_one_find_products() {
+    let app = spawn_app_with(&FAST).await;
+    assert_eq!(app.search("q=luminaire").await["total_found"], 0);
+    let reported = wait_for(&app, "no_results", "luminaire", "no_result_searches", 1).await;
+    assert_eq!(reported["searches"], 1);
+    let response = app
+        .client
+        .patch(app.url("/settings"))
+        .json(&json!({"synonyms": [["luminaire", "lamp"]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let lamps = app.search("q=lamp").await["total_found"].as_u64().unwrap();
+    assert_eq!(app.search("q=luminaire").await["total_found"], lamps, "the next search finds the lamps");
+    let row = wait_for(&app, "top", "luminaire", "searches", 2).await;
+    assert_eq!(row["no_result_searches"], 1, "the second search found products");
+}
