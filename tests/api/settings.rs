@@ -57,7 +57,8 @@ async fn the_start_up_flags_are_the_initial_settings() {
     assert_eq!(settings["filterable_attributes"], json!(["attributes.size"]));
     assert_eq!(settings["searchable_attributes"][0], json!({"name": "name", "weight": 3.0}));
     assert_eq!(settings["ranking"], json!(["rating:desc"]));
-    assert_eq!(settings.as_object().unwrap().len(), 6, "{settings}");
+    assert_eq!(settings["rules"], json!([]));
+    assert_eq!(settings.as_object().unwrap().len(), 7, "{settings}");
 }
 
 #[tokio::test]
@@ -137,10 +138,11 @@ async fn a_bad_setting_is_refused_by_name_and_changes_nothing() {
             "stop_words[1]: \"new york\" is 2 words; a stop word is one word",
         ),
         (json!({"partial_match_below": 0}), "partial_match_below must be an integer from 1 to 1000000"),
+        (json!({"rules": ["rating:desc"]}), "rules[0] must be an object"),
         (
-            json!({"rules": ["rating:desc"]}),
-            "rules is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes, \
-             searchable_attributes, ranking",
+            json!({"rank": ["rating:desc"]}),
+            "rank is not a setting; the settings are synonyms, stop_words, partial_match_below, filterable_attributes, \
+             searchable_attributes, ranking, rules",
         ),
         (json!({"ranking": ["rating:desc", "rating:asc"]}), "ranking[1]: rating already has a rule"),
         (json!(["synonyms"]), "settings must be a JSON object"),
