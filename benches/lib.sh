@@ -5,6 +5,7 @@
 #   bench_service PORT FLAGS...   the release build on 127.0.0.1:PORT, waited for
 #   bench_stop_services           stops the services started so far
 #   bench_broad_queries FILE      the broad query mix, as search paths
+#   bench_wrk URL FILE SECONDS    wrk over FILE's paths: requests/s, p99, non-2xx
 source scripts/pg.sh
 work=$(mktemp -d)
 # The database server runs as the postgres user, who must reach its folder.
@@ -49,4 +50,13 @@ bench_service() {
     kill -0 "$pid" 2>/dev/null || { cat "$work/service-$port.log" >&2; return 1; }
     sleep 0.1
   done
+}
+
+# bench_wrk URL FILE SECONDS: wrk (2 threads, 16 connections) over the search paths of FILE
+# for SECONDS; prints its requests/s, p99 and non-2xx answers (empty when none).
+bench_wrk() {
+  local out
+  out=$(wrk -t2 -c16 -d"${3}s" --latency -s benches/wrk/paths.lua "$1" -- "$2")
+  echo "$(awk '/^Requests\/sec/ {print $2}' <<<"$out") $(awk '/^ +99%/ {print $2}' <<<"$out")" \
+    "$(awk '/Non-2xx/ {print $5}' <<<"$out")"
 }

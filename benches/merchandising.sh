@@ -37,13 +37,6 @@ print(json.dumps({"rules": rules}))
 PY
 echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d); ${seconds}s per wrk run"
 
-run() { # URL FILE: requests/s, p99, non-2xx
-  local out
-  out=$(wrk -t2 -c16 -d"${seconds}s" --latency -s benches/wrk/paths.lua "$1" -- "$2")
-  echo "$(awk '/^Requests\/sec/ {print $2}' <<<"$out") $(awk '/^ +99%/ {print $2}' <<<"$out")" \
-    "$(awk '/Non-2xx/ {print $5}' <<<"$out")"
-}
-
 rules() { # URL FILE
   curl -sf -X PATCH "$1/settings" -H 'content-type: application/json' --data-binary "@$2" >/dev/null
 }
@@ -63,7 +56,7 @@ for count in "${counts[@]}"; do
     declare -A rps=()
     for step in none rules again; do
       if [[ $step == rules ]]; then rules "$url" "$work/rules.json"; else rules "$url" "$work/none.json"; fi
-      read -r r p99 bad <<<"$(run "$url" "$work/$mix.txt")"
+      read -r r p99 bad <<<"$(bench_wrk "$url" "$work/$mix.txt" "$seconds")"
       rps[$step]=$r
       printf '%-6s %-5s %9s req/s  p99 %8s  non-2xx %s\n' "$mix" "$step" "$r" "$p99" "${bad:-0}"
     done

@@ -27,13 +27,6 @@ for category in electronics books home kitchen garden sports toys clothing beaut
 done >"$work/category.txt"
 echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d); ${seconds}s per wrk run"
 
-run() { # URL FILE: requests/s, p99, non-2xx
-  local out
-  out=$(wrk -t2 -c16 -d"${seconds}s" --latency -s benches/wrk/paths.lua "$1" -- "$2")
-  echo "$(awk '/^Requests\/sec/ {print $2}' <<<"$out") $(awk '/^ +99%/ {print $2}' <<<"$out")" \
-    "$(awk '/Non-2xx/ {print $5}' <<<"$out")"
-}
-
 ranking() { # URL JSON-LIST
   curl -sf -X PATCH "$1/settings" -H 'content-type: application/json' -d "{\"ranking\": $2}" >/dev/null
 }
@@ -48,7 +41,7 @@ for count in "${counts[@]}"; do
     declare -A rps=()
     for step in none rules again; do
       if [[ $step == rules ]]; then ranking "$url" "$rules"; else ranking "$url" '[]'; fi
-      read -r r p99 bad <<<"$(run "$url" "$work/$mix.txt")"
+      read -r r p99 bad <<<"$(bench_wrk "$url" "$work/$mix.txt" "$seconds")"
       rps[$step]=$r
       printf '%-8s %-5s %9s req/s  p99 %8s  non-2xx %s\n' "$mix" "$step" "$r" "$p99" "${bad:-0}"
     done

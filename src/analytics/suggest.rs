@@ -195,18 +195,25 @@ fn take(out: &mut Vec<Suggestion>, mut found: Vec<&(Box<str>, u64)>, source: Sou
 /// The catalogue's categories and brands (weighted by the products that hold them), then
 /// its product names (weight 1), normalised, up to [`MAX_CATALOGUE`].
 fn catalogue_candidates(catalog: &Catalog) -> Candidates {
-    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    // Counted as written first: a catalogue has few categories and brands, and each is
+    // analysed once, not once per product.
+    let products = catalog.products();
+    let mut written: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
     let mut names = Vec::new();
-    for product in catalog.products() {
+    for product in &products {
         for text in [product.category.as_deref(), product.brand.as_deref()].into_iter().flatten() {
-            if let Some(text) = normalise(text) {
-                *counts.entry(text).or_default() += 1;
-            }
+            *written.entry(text).or_default() += 1;
         }
         if names.len() < MAX_CATALOGUE
             && let Some(name) = product.name.as_deref().and_then(normalise)
         {
             names.push(name);
+        }
+    }
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for (text, count) in written {
+        if let Some(text) = normalise(text) {
+            *counts.entry(text).or_default() += count;
         }
     }
     // Names weigh 1, below any category or brand that more than one product holds.

@@ -72,20 +72,8 @@ struct ReportParams {
 
 impl ReportParams {
     fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-            .map_err(|e| ApiError::InvalidInput(format!("malformed query string: {e}")))?;
-        let mut params = Self::default();
-        for (key, value) in pairs {
-            let slot = match key.as_str() {
-                "kind" => &mut params.kind,
-                "from" => &mut params.from,
-                "to" => &mut params.to,
-                "limit" => &mut params.limit,
-                _ => continue,
-            };
-            slot.get_or_insert(value);
-        }
-        Ok(params)
+        let [kind, from, to, limit] = first_values(raw, ["kind", "from", "to", "limit"])?;
+        Ok(Self { kind, from, to, limit })
     }
 
     fn kind(&self) -> Result<QueryKind, ApiError> {
@@ -111,11 +99,35 @@ impl ReportParams {
     }
 
     fn limit(&self) -> Result<usize, ApiError> {
-        let Some(limit) = &self.limit else { return Ok(DEFAULT_REPORT_ROWS) };
-        limit.trim().parse::<usize>().ok().filter(|limit| (1..=MAX_REPORT_ROWS).contains(limit)).ok_or_else(
-            || ApiError::InvalidInput(format!("limit must be an integer from 1 to {MAX_REPORT_ROWS}")),
-        )
+        limit(self.limit.as_deref(), DEFAULT_REPORT_ROWS, MAX_REPORT_ROWS)
     }
+}
+
+/// The first value of each of `names` in a query string; other parameters are ignored.
+fn first_values<const N: usize>(
+    raw: Option<&str>,
+    names: [&str; N],
+) -> Result<[Option<String>; N], ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::InvalidInput(format!("malformed query string: {e}")))?;
+    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (key, value) in pairs {
+        if let Some(i) = names.iter().position(|name| *name == key) {
+            values[i].get_or_insert(value);
+        }
+    }
+    Ok(values)
+}
+
+/// A `limit` parameter: `default` when absent, else an integer from 1 to `max`.
+fn limit(value: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    let Some(value) = value else { return Ok(default) };
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|limit| (1..=max).contains(limit))
+        .ok_or_else(|| ApiError::InvalidInput(format!("limit must be an integer from 1 to {max}")))
 }
 
 const SECONDS_PER_HOUR: i64 = 3_600;
@@ -388,9 +400,11 @@ fn parse_event(json: &Value) -> Result<Event, ApiError> {
 /// Suggestions unless asked.
 const DEFAULT_SUGGESTIONS: usize = 5;
 
-/// The query string of `GET /suggestions`. Unknown parameters are ignored.
-#[derive(Debug, Default, utoipa::IntoParams)]
+/// The query string of `GET /suggestions` (documentation: the handler reads it with
+/// `first_values`). Unknown parameters are ignored.
+#[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 struct SuggestParams {
     /// What the shopper has typed so far.
     #[param(value_type = String, max_length = 256)]
@@ -444,35 +458,15 @@ pub async fn suggestions(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SuggestionsAnswer>, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::InvalidInput(format!("malformed query string: {e}")))?;
-    let mut params = SuggestParams::default();
-    for (key, value) in pairs {
-        match key.as_str() {
-            "q" => params.q.get_or_insert(value),
-            "limit" => params.limit.get_or_insert(value),
-            _ => continue,
-        };
-    }
-    let q =
-        params.q.ok_or_else(|| ApiError::InvalidInput("q is required: what the shopper has typed".into()))?;
+    let [q, wanted] = first_values(raw.as_deref(), ["q", "limit"])?;
+    let q = q.ok_or_else(|| ApiError::InvalidInput("q is required: what the shopper has typed".into()))?;
     if q.chars().count() > crate::search::MAX_QUERY_CHARS {
         return Err(ApiError::InvalidInput(format!(
             "q must be at most {} characters",
             crate::search::MAX_QUERY_CHARS
         )));
     }
-    let limit = match params.limit {
-        None => DEFAULT_SUGGESTIONS,
-        Some(limit) => limit
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_SUGGESTIONS).contains(limit))
-            .ok_or_else(|| {
-                ApiError::InvalidInput(format!("limit must be an integer from 1 to {MAX_SUGGESTIONS}"))
-            })?,
-    };
+    let limit = limit(wanted.as_deref(), DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
     let suggestions = state.suggester.suggest(&q, limit);
     Ok(Json(SuggestionsAnswer { suggestions: suggestions.into_iter().map(SuggestionBody::from).collect() }))
 }
