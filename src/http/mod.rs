@@ -12,6 +12,7 @@ mod openapi;
 mod product_json;
 mod products;
 mod rate_limit;
+mod request_metrics;
 mod search;
 mod server;
 mod settings;
@@ -19,10 +20,10 @@ mod ui;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -236,31 +237,16 @@ pub fn with_middleware(routes: Router, request_timeout: Duration) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(middleware::from_fn(track_metrics))
+            .layer(middleware::from_fn_with_state(
+                Arc::new(request_metrics::RequestMetrics::new()),
+                request_metrics::track,
+            ))
             .layer(CompressionLayer::new())
             .layer(middleware::from_fn_with_state(request_timeout, enforce_timeout))
             .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
             })),
     )
-}
-
-/// Counts and times every request by method, route template and status.
-async fn track_metrics(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    // Templates keep the label set bounded; unknown paths share one label.
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
-    let in_flight = metrics::gauge!(observability::HTTP_IN_FLIGHT);
-    in_flight.increment(1.0);
-    let response = next.run(request).await;
-    in_flight.decrement(1.0);
-    let status = response.status().as_u16().to_string();
-    metrics::counter!(observability::HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!(observability::HTTP_DURATION, "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
 }
 
 /// Longest request id taken from a client: a UUID is 36 characters, a trace id 32 to 55.

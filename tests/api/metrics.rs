@@ -49,6 +49,27 @@ async fn metrics_count_requests_by_route_template_and_status() {
     }
 }
 
+/// The value of `series` (its name and labels, as exported), 0 when it is not exported.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok()).unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn every_answer_is_counted_and_timed_once_under_its_labels() {
+    let app = spawn_app().await;
+    let counted = r#"http_requests_total{method="PATCH",route="/health",status="405"}"#;
+    let timed = r#"http_request_duration_seconds_count{method="PATCH",route="/health"}"#;
+    let before = app.metrics().await;
+    for _ in 0..3 {
+        let response = app.client.patch(app.url("/health")).send().await.unwrap();
+        assert_eq!(response.status(), 405);
+    }
+    app.get("/health").await;
+    let after = app.metrics().await;
+    assert_eq!(value(&after, counted) - value(&before, counted), 3.0, "{after}");
+    assert_eq!(value(&after, timed) - value(&before, timed), 3.0, "{after}");
+}
+
 #[tokio::test]
 async fn methods_a_client_makes_up_share_one_label() {
     let app = spawn_app().await;
