@@ -7,7 +7,7 @@
 # the drift moves both. Rounds swap the builds' ports and start order.
 #
 # Usage: benches/duel.sh BUILD_A BUILD_B [MIX] [ROUNDS] [SECONDS] [CONNECTIONS]
-#   MIX: distinct, broad (default) or common, as benches/queries.sh writes them;
+#   MIX: distinct, broad (default), common or health, as benches/queries.sh writes them;
 #   ROUNDS: default 4; SECONDS per round: default 10; CONNECTIONS per build: default 32.
 # Prints each round's requests/s and B/A, then the median B/A. Needs wrk.
 set -euo pipefail

@@ -4,7 +4,8 @@
 #                 type, names), over 1,000 distinct queries;
 #   broad.txt     1,000 queries of 1 to 3 words drawn from names and descriptions of the
 #                 catalogue the service generates (frequent words included);
-#   common.txt    20 common terms: what most shoppers type first.
+#   common.txt    20 common terms: what most shoppers type first;
+#   health.txt    /health alone: what the HTTP layer costs a request before any search.
 #
 # Usage: benches/queries.sh DIR
 # RELEVANCE=path/to/relevance takes the distinct queries from another build's labelled set.
@@ -30,3 +31,4 @@ for term in headphones wireless laptop shoes jacket coffee lamp alpha beta organ
   speaker backpack tent chair blanket knife puzzle shampoo sneaker; do
   echo "/products/search?q=$term"
 done >"$out/common.txt"
+echo /health >"$out/health.txt"
