@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time from process start to the first 200 from /health, and peak resident memory (VmHWM)
 # at that moment, for a release build (or SERVICE=path, another build). Usage:
-# benches/startup.sh [COUNT] [RUNS]
+# benches/startup.sh [COUNT] [RUNS]. With INDEX_DIR=path the index is kept there: a run
+# that finds it (every run after the first, on an empty or new path) reopens it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-100000}
@@ -12,7 +13,7 @@ bin=${SERVICE:-target/release/product-search}
 
 for run in $(seq "$runs"); do
   start=$(date +%s%N)
-  RUST_LOG=warn "$bin" --listen "127.0.0.1:$port" --count "$count" &
+  RUST_LOG=warn "$bin" --listen "127.0.0.1:$port" --count "$count" ${INDEX_DIR:+--index-dir "$INDEX_DIR"} &
   pid=$!
   until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
     kill -0 "$pid" 2>/dev/null || { echo "the server exited" >&2; exit 1; }

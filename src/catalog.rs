@@ -8,6 +8,7 @@ mod file;
 mod rebuild;
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -22,7 +23,7 @@ use crate::keys::{ApiKey, KeyRing};
 use crate::observability;
 use crate::search::merchandising::{self, Rule};
 use crate::search::{
-    Facets, InvalidRequest, MatchingOptions, Rules, SearchIndex, SearchRequest, analyzer, highlight,
+    Facets, InvalidRequest, MatchingOptions, Opened, Rules, SearchIndex, SearchRequest, analyzer, highlight,
 };
 use crate::settings::Settings;
 use crate::store::{Change, Entry, Snapshot, now_epoch_seconds};
@@ -89,11 +90,24 @@ struct Contents {
 }
 
 impl Contents {
-    /// Indexes `products`; ids must be unique.
+    /// Indexes `products` in memory; ids must be unique.
     fn build(products: Vec<Product>, options: Arc<MatchingOptions>) -> anyhow::Result<Self> {
+        Ok(Self::open(products, options, None)?.0)
+    }
+
+    /// Indexes `products`, in memory or kept in `index_dir` (reopened there if it holds
+    /// their index); ids must be unique.
+    fn open(
+        products: Vec<Product>,
+        options: Arc<MatchingOptions>,
+        index_dir: Option<&Path>,
+    ) -> anyhow::Result<(Self, Opened)> {
         // Ids are checked while the map is built, after indexing: checking them first needs a
         // set whose memory stays in the process through the indexing peak.
-        let index = SearchIndex::build(&products, options.as_ref().clone())?;
+        let (index, opened) = match index_dir {
+            None => (SearchIndex::build(&products, options.as_ref().clone())?, Opened::Built { stale: None }),
+            Some(dir) => SearchIndex::open_or_build(&products, options.as_ref().clone(), dir)?,
+        };
         let mut by_id = ById::with_capacity_and_hasher(products.len(), Default::default());
         for product in products {
             let id = product.product_id;
@@ -101,7 +115,7 @@ impl Contents {
                 bail!("product id {id} appears more than once");
             }
         }
-        Ok(Self { products: Arc::new(RwLock::new(by_id)), index })
+        Ok((Self { products: Arc::new(RwLock::new(by_id)), index }, opened))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, ById> {
@@ -125,8 +139,22 @@ impl Catalog {
         cache_entries: usize,
         settings: Settings,
     ) -> anyhow::Result<Self> {
-        let contents = Contents::build(products, Arc::new(settings.matching()?))?;
-        Ok(Self {
+        Ok(Self::open(products, version, cache_entries, settings, None)?.0)
+    }
+
+    /// [`Self::at_version`], with the index kept in `index_dir` if given: reopened there
+    /// when it holds one of this build and settings, and brought up to date with
+    /// `products` (see [`crate::search::Opened`]). Indexes built later (a reload, other
+    /// attributes searched) stay in memory; the next start catches the directory up.
+    pub fn open(
+        products: Vec<Product>,
+        version: u64,
+        cache_entries: usize,
+        settings: Settings,
+        index_dir: Option<&Path>,
+    ) -> anyhow::Result<(Self, Opened)> {
+        let (contents, opened) = Contents::open(products, Arc::new(settings.matching()?), index_dir)?;
+        let catalog = Self {
             contents: ArcSwap::from_pointee(contents),
             version: watch::Sender::new(version),
             applying: Mutex::new(()),
@@ -135,7 +163,8 @@ impl Catalog {
             rules: ArcSwap::from_pointee(Rules::compile(&settings.rules)),
             settings: ArcSwap::from_pointee(settings),
             rebuild: Mutex::new(None),
-        })
+        };
+        Ok((catalog, opened))
     }
 
     /// The catalogue holding `keys` too (as a snapshot of the store gives them).

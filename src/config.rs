@@ -61,6 +61,13 @@ pub struct Config {
     #[arg(long, env = "CATALOG_FILE")]
     pub catalog: Option<PathBuf>,
 
+    /// Keep the index in this directory (one per replica): a start that finds the index a
+    /// previous one committed there reopens it and brings it up to date with the catalogue
+    /// instead of indexing every product; one of another build or other searched attributes
+    /// is built again. Unset: the index lives in memory and every start builds it.
+    #[arg(long, env = "INDEX_DIR")]
+    pub index_dir: Option<PathBuf>,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

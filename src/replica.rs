@@ -18,6 +18,7 @@ use crate::analytics::{Analytics, AnalyticsSettings};
 use crate::catalog::{self, Catalog};
 use crate::config::Config;
 use crate::observability;
+use crate::search::{CaughtUp, Opened};
 use crate::store::{
     Change, Committed, DatabaseState, Entry, MemoryStore, PgSettings, PgStore, Store, Write, WriteError,
 };
@@ -64,16 +65,21 @@ impl Replica {
     /// builds the catalogue from it and starts following its feed.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
         let replica = uuid::Uuid::new_v4();
-        let (store, catalog) = match &config.database_url {
+        let (store, catalog, opened) = match &config.database_url {
             None => {
                 let config = config.clone();
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                     let products = initial_products(&config)?;
-                    let catalog =
-                        Catalog::at_version(products, 0, config.result_cache_size, settings.clone())?;
+                    let (catalog, opened) = Catalog::open(
+                        products,
+                        0,
+                        config.result_cache_size,
+                        settings.clone(),
+                        config.index_dir.as_deref(),
+                    )?;
                     let store = MemoryStore::new(catalog.products(), settings)?;
-                    Ok((Store::Memory(store), catalog))
+                    Ok((Store::Memory(store), catalog, opened))
                 })
                 .await??
             }
@@ -101,14 +107,27 @@ impl Replica {
                 // Said before the index is built, so the feed keeps what follows the snapshot.
                 store.heartbeat(replica, snapshot.version).await?;
                 let cache = config.result_cache_size;
-                let catalog = tokio::task::spawn_blocking(move || {
-                    Catalog::at_version(snapshot.products, snapshot.version, cache, settings)
-                        .map(|catalog| catalog.with_keys(snapshot.keys))
+                let index_dir = config.index_dir.clone();
+                let (catalog, opened) = tokio::task::spawn_blocking(move || {
+                    Catalog::open(snapshot.products, snapshot.version, cache, settings, index_dir.as_deref())
+                        .map(|(catalog, opened)| (catalog.with_keys(snapshot.keys), opened))
                 })
                 .await??;
-                (Store::Postgres(store), catalog)
+                (Store::Postgres(store), catalog, opened)
             }
         };
+        if let Some(dir) = &config.index_dir {
+            let dir = dir.display();
+            match opened {
+                Opened::Reopened(CaughtUp { unchanged, written, deleted }) => {
+                    tracing::info!(%dir, unchanged, written, deleted, "kept index reopened and brought up to date")
+                }
+                Opened::Built { stale: Some(why) } => {
+                    tracing::warn!(%dir, why, "the kept index was not served but built again")
+                }
+                Opened::Built { stale: None } => tracing::info!(%dir, "index built and kept"),
+            }
+        }
         let feed = FeedSettings {
             poll: config.feed_poll(),
             commit_interval: config.index_commit_interval(),

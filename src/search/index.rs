@@ -9,12 +9,13 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use product_model::{Product, sku_key};
-use tantivy::indexer::LogMergePolicy;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
 };
@@ -30,6 +31,7 @@ use super::filter::{Filter, FilterField};
 use super::filter_query::filter_query;
 use super::language::Language;
 use super::matcher::{Clause, ClauseSets, ListMemo, Tier, Word, WordTerm, WordsQuery};
+use super::on_disk::{self, CaughtUp, Opened};
 use super::query::{
     AttributeFacet, FacetRequest, Facets, Filters, Matching, Scope, SearchHits, SearchRequest, top_values,
 };
@@ -41,6 +43,11 @@ use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField
 /// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
 /// a handful of segments, small enough to keep start-up memory low.
 const BUILD_BUDGET_PER_THREAD: usize = 40_000_000;
+/// One indexing thread per core, up to four.
+fn build_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
 /// Memory for single-product updates: tantivy's minimum.
 const UPDATE_BUDGET: usize = 15_000_000;
 
@@ -221,23 +228,104 @@ impl MatchingOptions {
 }
 
 impl SearchIndex {
-    /// Indexes `products` in bulk with one indexing thread per core (up to four), with a
-    /// text field for each attribute `options` searches.
+    /// Indexes `products` in memory, in bulk with one indexing thread per core (up to four),
+    /// with a text field for each attribute `options` searches.
     pub fn build<P: Borrow<Product>>(products: &[P], options: MatchingOptions) -> anyhow::Result<Self> {
         let (schema, fields) = schema(&options.searched_attributes());
-        let index = Index::create_in_ram(schema);
-        index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
+        let index = Self::bulk(Index::create_in_ram(schema), &fields, products)?;
+        Self::serve(index, fields, options, products.len())
+    }
 
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    /// The index of `products` kept in `dir` (see [`on_disk`]): the one found there,
+    /// brought up to date with them, or one built there from scratch.
+    pub fn open_or_build<P: Borrow<Product> + Sync>(
+        products: &[P],
+        options: MatchingOptions,
+        dir: &Path,
+    ) -> anyhow::Result<(Self, Opened)> {
+        let (schema, mut fields) = schema(&options.searched_attributes());
+        fields.digests = true;
+        let stale = match on_disk::find(dir, &schema)? {
+            on_disk::Found::Usable(index) => match Self::catch_up(&index, &fields, products)? {
+                Some(caught_up) => {
+                    let index = Self::serve(index, fields, options, products.len())?;
+                    return Ok((index, Opened::Reopened(caught_up)));
+                }
+                None => Some("it differs from the catalogue in more than a quarter of the products"),
+            },
+            on_disk::Found::Stale(why) => Some(why),
+            on_disk::Found::Nothing => None,
+        };
+        if stale.is_some() {
+            on_disk::clear(dir)?;
+        }
+        let index = Index::create_in_dir(dir, schema)
+            .with_context(|| format!("creating an index in {}", dir.display()))?;
+        let index = Self::bulk(index, &fields, products)?;
+        Ok((Self::serve(index, fields, options, products.len())?, Opened::Built { stale }))
+    }
+
+    /// Writes the products `index` lacks or holds otherwise, and deletes those it holds that
+    /// `products` do not, in one commit; `None` (and nothing written) when building from
+    /// scratch is the better way.
+    fn catch_up<P: Borrow<Product> + Sync>(
+        index: &Index,
+        fields: &Fields,
+        products: &[P],
+    ) -> anyhow::Result<Option<CaughtUp>> {
+        index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
+        let mut writer: IndexWriter = index
+            .writer_with_num_threads(build_threads(), build_threads() * BUILD_BUDGET_PER_THREAD)
+            .context("opening the kept index for writing")?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let Some(differences) = on_disk::differences(index, products)? else {
+            return Ok(None);
+        };
+        if !differences.worth_catching_up(products.len()) {
+            return Ok(None);
+        }
+        let caught_up = differences.caught_up();
+        if caught_up.written + caught_up.deleted > 0 {
+            for id in &differences.deleted {
+                writer.delete_term(Term::from_field_u64(fields.product_id, *id));
+            }
+            for &position in &differences.changed {
+                let product = products[position].borrow();
+                writer.delete_term(Term::from_field_u64(fields.product_id, product.product_id));
+                writer.add_document(document(fields, product))?;
+            }
+            on_disk::commit(&mut writer).context("committing the catch-up")?;
+        }
+        writer.wait_merging_threads().context("finishing the catch-up")?;
+        Ok(Some(caught_up))
+    }
+
+    /// Adds `products` to the empty `index` with one indexing thread per core (up to four).
+    fn bulk<P: Borrow<Product>>(index: Index, fields: &Fields, products: &[P]) -> anyhow::Result<Index> {
+        index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
+        let threads = build_threads();
         let mut writer: IndexWriter = index
             .writer_with_num_threads(threads, threads * BUILD_BUDGET_PER_THREAD)
             .context("creating the bulk index writer")?;
+        // Segments are merged once, after the build: merging while indexing would take the
+        // cores the indexing threads need, and merge most documents twice.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         for product in products {
-            writer.add_document(document(&fields, product.borrow()))?;
+            writer.add_document(document(fields, product.borrow()))?;
         }
-        writer.commit().context("committing the bulk build")?;
+        on_disk::commit(&mut writer).context("committing the bulk build")?;
         writer.wait_merging_threads().context("finishing the bulk build")?;
+        Ok(index)
+    }
 
+    /// Serves searches from `index`, a committed index of `documents` products, and takes
+    /// its writes.
+    fn serve(
+        index: Index,
+        fields: Fields,
+        options: MatchingOptions,
+        documents: usize,
+    ) -> anyhow::Result<Self> {
         let mut writer: IndexWriter =
             index.writer_with_num_threads(1, UPDATE_BUDGET).context("creating the update writer")?;
         // Every commit adds a small segment that each search then visits; merging them four
@@ -273,7 +361,7 @@ impl SearchIndex {
             fields,
             expander: Expander::default(),
             product_ids: ProductIds::default(),
-            list_memo: Arc::new(ListMemo::for_documents(products.len())),
+            list_memo: Arc::new(ListMemo::for_documents(documents)),
             known_words: Mutex::new((u64::MAX, HashMap::new())),
             matching: ArcSwap::from_pointee(options),
             facet_terms: Arc::default(),
@@ -324,7 +412,7 @@ impl SearchIndex {
                 break;
             }
         }
-        if let Err(error) = staged.and_then(|()| writer.commit().map(|_| ())) {
+        if let Err(error) = staged.and_then(|()| on_disk::commit(&mut writer).map(|_| ())) {
             let _ = writer.rollback();
             return Err(error).context("committing an update");
         }

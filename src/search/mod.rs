@@ -12,6 +12,7 @@ pub mod language;
 pub(crate) mod matcher;
 mod merchandised;
 pub mod merchandising;
+mod on_disk;
 mod query;
 mod rank;
 pub mod ranking;
@@ -23,6 +24,7 @@ pub use filter::{Filter, FilterField};
 pub use index::{MatchingOptions, SearchIndex, Weights, default_weights};
 pub use language::{Language, Synonyms, SynonymsError};
 pub use merchandising::{Merchandising, Rules};
+pub use on_disk::{CaughtUp, Opened};
 pub use query::{
     AttributeFacet, DEFAULT_LIMIT, FacetCounts, FacetRequest, Facets, Filters, InvalidRequest,
     MAX_ATTRIBUTE_FACETS, MAX_FACET_VALUES, MAX_FILTER_VALUES, MAX_LIMIT, MAX_QUERY_CHARS, MAX_WINDOW,

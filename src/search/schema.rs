@@ -22,6 +22,7 @@
 //! `name$`, its texts from `name%` to `name&`.
 
 use std::borrow::Cow;
+use std::hash::{BuildHasher, Hasher};
 
 use product_model::{AttributeValue, Product, sku_key};
 use tantivy::schema::{
@@ -34,6 +35,28 @@ use super::analyzer::ANALYZER;
 use super::facets::{ATTRIBUTE_COLUMN, BRAND_COLUMN, CATEGORY_COLUMN, PRICE_COLUMN};
 
 pub const RATING_COLUMN: &str = "rating";
+pub const CONTENT_DIGEST_COLUMN: &str = "content_digest";
+
+/// A digest of everything a product holds (its JSON, which lists attributes sorted), the
+/// same in every process of this build: equal digests, equal products.
+pub fn content_digest(product: &Product) -> u64 {
+    struct Digest(foldhash::quality::FoldHasher<'static>);
+    impl std::io::Write for Digest {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut digest = Digest(foldhash::quality::FixedState::with_seed(DIGEST_SEED).build_hasher());
+    serde_json::to_writer(&mut digest, product).expect("a product serialises");
+    digest.0.finish()
+}
+
+/// Fixed, so digests written by one process are the ones the next computes.
+const DIGEST_SEED: u64 = 0x7072_6f64_7563_7473;
 
 /// The searchable text fields and their default weights (setting `searchable_attributes`):
 /// what a shopper types is most often the name or the brand; descriptions are long and say
@@ -60,6 +83,11 @@ pub struct TextField {
 #[derive(Debug, Clone)]
 pub struct Fields {
     pub product_id: Field,
+    /// A digest of the product as indexed (see [`content_digest`]): an index kept on disk
+    /// is checked against the catalogue with it at start-up.
+    pub content_digest: Field,
+    /// Whether documents hold their digest: only an index kept on disk reads them.
+    pub digests: bool,
     /// name, brand, category, manufacturer, sku, description, in that order; then one per
     /// attribute searched, in the order of `searched_attributes`.
     pub text: Vec<TextField>,
@@ -88,6 +116,7 @@ pub struct Fields {
 pub fn schema(searched_attributes: &[String]) -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let product_id = builder.add_u64_field("product_id", INDEXED | FAST);
+    let content_digest = builder.add_u64_field(CONTENT_DIGEST_COLUMN, FAST);
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
     );
@@ -105,6 +134,8 @@ pub fn schema(searched_attributes: &[String]) -> (Schema, Fields) {
     }
     let fields = Fields {
         product_id,
+        content_digest,
+        digests: false,
         text,
         searched_attributes: searched_attributes.to_vec(),
         sku_key: builder.add_text_field("sku_key", STRING),
@@ -187,6 +218,9 @@ impl Fields {
 pub fn document(fields: &Fields, product: &Product) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(fields.product_id, product.product_id);
+    if fields.digests {
+        doc.add_u64(fields.content_digest, content_digest(product));
+    }
     let pairs = product.attributes.pairs();
     for (position, value) in fields.texts(product, &pairs) {
         doc.add_text(fields.text[position].field, value);
