@@ -9,14 +9,16 @@
 # Usage: benches/duel.sh BUILD_A BUILD_B [MIX] [ROUNDS] [SECONDS] [CONNECTIONS]
 #   MIX: distinct, broad (default), common or health, as benches/queries.sh writes them;
 #   ROUNDS: default 4; SECONDS per round: default 10; CONNECTIONS per build: default 32.
+# COUNT=N serves N generated products (default 100,000), and draws the broad mix from them.
 # Prints each round's requests/s and B/A, then the median B/A. Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if (($# < 2)); then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,13p' "$0" >&2
   exit 2
 fi
 build_a=$1 build_b=$2 mix=${3:-broad} rounds=${4:-4} seconds=${5:-10} connections=${6:-32}
+count=${COUNT:-100000}
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 work=$(mktemp -d)
 servers=()
@@ -27,18 +29,31 @@ stop_servers() {
 }
 trap 'stop_servers; rm -rf "$work"' EXIT
 
-benches/queries.sh "$work"
+COUNT=$count benches/queries.sh "$work"
 paths="$work/$mix.txt"
 [[ -s $paths ]] || { echo "no such mix: $mix" >&2; exit 2; }
-echo "$(wc -l <"$paths") $mix queries; $rounds rounds of ${seconds}s, $connections connections per build"
+echo "$(wc -l <"$paths") $mix queries over $count products; $rounds rounds of ${seconds}s, $connections connections per build"
 echo "A: $build_a"
 echo "B: $build_b"
 echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d)"
 
 serve() { # BUILD PORT
   RUST_LOG=warn "$1" --listen "127.0.0.1:$2" --metrics-listen "127.0.0.1:$(($2 + 1))" \
-    --result-cache-size 0 >"$work/server-$2.log" 2>&1 &
+    --result-cache-size 0 --count "$count" >"$work/server-$2.log" 2>&1 &
   servers+=($!)
+}
+quiet() { # waits (at most 10 minutes) until every server is idle
+  local tick calm=0 before after pid
+  tick=$(getconf CLK_TCK)
+  cpu() { for pid in "${servers[@]}"; do awk '{print $14 + $15}' "/proc/$pid/stat"; done | paste -sd+ | bc; }
+  before=$(cpu)
+  for _ in $(seq 600); do
+    sleep 1
+    after=$(cpu)
+    if (((after - before) * 20 < tick)); then calm=$((calm + 1)); else calm=0; fi
+    before=$after
+    ((calm >= 2)) && return 0
+  done
 }
 load() { # PORT SECONDS OUT
   wrk -t1 -c"$connections" -d"$2s" -s benches/wrk/paths.lua "http://127.0.0.1:$1" -- "$paths" >"$3"
@@ -54,8 +69,9 @@ for round in $(seq "$rounds"); do
       sleep 0.1
     done
   done
-  # The built segments merge in the background just after start-up: let them, then warm up.
-  sleep 3
+  # The built segments merge in the background just after start-up: let them (until both
+  # servers use under 5% of a core for two seconds running), then warm up.
+  quiet
   load $port_a 2 /dev/null & loader=$!
   load $port_b 2 /dev/null
   wait $loader

@@ -3,7 +3,9 @@
 #   distinct.txt  the relevance benchmark's labelled set, every class (narrow: brand and
 #                 type, names), over 1,000 distinct queries;
 #   broad.txt     1,000 queries of 1 to 3 words drawn from names and descriptions of the
-#                 catalogue the service generates (frequent words included);
+#                 catalogue the service generates (frequent words included): its default
+#                 100,000 products, or COUNT=N products (seed 42 both), read from every
+#                 N/100,000-th product;
 #   common.txt    20 common terms: what most shoppers type first;
 #   health.txt    /health alone: what the HTTP layer costs a request before any search.
 #
@@ -24,8 +26,9 @@ for line in open(sys.argv[1]):
 ' "$out/queries.jsonl" | sort -u >"$out/distinct.txt"
 rm -f "$out/queries.jsonl"
 cargo build --release --locked --quiet -p data-gen
-target/release/data-gen --count 100000 --seed 42 --out "$out/catalogue.jsonl" >/dev/null 2>&1
-python3 benches/broad_queries.py "$out/catalogue.jsonl" 1000 >"$out/broad.txt"
+count=${COUNT:-100000}
+target/release/data-gen --count "$count" --seed 42 --out "$out/catalogue.jsonl" >/dev/null 2>&1
+python3 benches/broad_queries.py "$out/catalogue.jsonl" 1000 7 $(((count + 99999) / 100000)) >"$out/broad.txt"
 rm -f "$out/catalogue.jsonl"
 for term in headphones wireless laptop shoes jacket coffee lamp alpha beta organic black \
   speaker backpack tent chair blanket knife puzzle shampoo sneaker; do
