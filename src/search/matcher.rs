@@ -509,6 +509,27 @@ struct Window {
     bound: Score,
 }
 
+/// The windows holding matches, highest bound first, and in doc order among equal bounds:
+/// each as one integer key, sorted without comparing floats (a segment of a million
+/// documents has about 8,000 windows).
+fn best_first(windows: &[Window]) -> Vec<usize> {
+    let mut keys: Vec<u64> = windows
+        .iter()
+        .enumerate()
+        .filter(|(_, window)| !window.matches.is_empty())
+        .map(|(j, window)| (u64::from(descending(window.bound)) << 32) | j as u64)
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|key| (key & u64::from(u32::MAX)) as usize).collect()
+}
+
+/// A key whose ascending order is the descending order of scores under `total_cmp`.
+fn descending(score: Score) -> u32 {
+    let bits = score.to_bits();
+    let ascending = if bits >> 31 == 1 { !bits } else { bits | (1 << 31) };
+    !ascending
+}
+
 impl SegmentScoring {
     fn scorer(&self, list: &List) -> ListScorer<'_> {
         let field = list.posted.field;
@@ -1051,7 +1072,12 @@ fn conjunction(
     Ok(candidates)
 }
 
-/// Keeps the `candidates` every one of `words` holds, cheapest word first.
+/// Keeps the `candidates` every one of `words` holds, cheapest word first. A word whose
+/// postings are few for the candidates left is read whole into `bits`; otherwise each of
+/// its lists is decided alone, as a word of many short lists (a prefix's completions, a
+/// word in six fields) would pay a walk over every candidate per list: a list short for
+/// the candidates is read whole into `bits` too, a long one answers for each candidate
+/// from its kept bitset, or through its skip data.
 fn narrow(
     words: &[WordLists],
     candidates: &mut Vec<DocId>,
@@ -1063,32 +1089,36 @@ fn narrow(
         if candidates.is_empty() {
             break;
         }
-        if is_dense(word.postings, candidates.len()) {
-            bits.clear();
-            for list in &word.lists {
+        let whole_word = is_dense(word.postings, candidates.len());
+        let mut read = false;
+        hits.clear();
+        hits.resize(candidates.len(), false);
+        for list in &word.lists {
+            let kept = memo.filter(|_| ListMemo::keeps_docs(list, bits.words.len()));
+            if whole_word
+                || (kept.is_none() && is_dense(u64::from(list.posted.info.doc_freq), candidates.len()))
+            {
+                if !read {
+                    bits.clear();
+                    read = true;
+                }
                 bits.insert_list(list, memo)?;
+                continue;
             }
-            candidates.retain(|&doc| bits.contains(doc));
-        } else {
-            hits.clear();
-            hits.resize(candidates.len(), false);
-            for list in &word.lists {
+            match kept {
                 // A long list's kept bitset answers for each candidate without a skip.
-                match memo.filter(|_| ListMemo::keeps_docs(list, bits.words.len())) {
-                    Some(memo) => {
-                        let docs = memo.docs(list, bits.words.len())?;
-                        hits.iter_mut()
-                            .zip(candidates.iter())
-                            .for_each(|(hit, &doc)| *hit |= holds(&docs, doc));
-                    }
-                    None => {
-                        walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true)
-                    }
+                Some(memo) => {
+                    let docs = memo.docs(list, bits.words.len())?;
+                    hits.iter_mut().zip(candidates.iter()).for_each(|(hit, &doc)| *hit |= holds(&docs, doc));
+                }
+                None => {
+                    walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true)
                 }
             }
-            let mut hit = hits.iter();
-            candidates.retain(|_| *hit.next().expect("one flag per candidate"));
         }
+        let mut hit = hits.iter();
+        candidates
+            .retain(|&doc| *hit.next().expect("one flag per candidate") || (read && bits.contains(doc)));
     }
     Ok(())
 }
@@ -1225,14 +1255,29 @@ impl DocBits {
 
     /// The documents, ascending.
     fn docs(&self) -> Vec<DocId> {
-        let mut docs = Vec::with_capacity(self.count());
+        // Sized first and written in place, with one spare slot: a dense word writes every
+        // position and moves the end past its set bits only, so its last writes after the
+        // set's last document land there.
+        let mut docs = vec![0; self.count() + 1];
+        let mut n = 0;
         for (block, &word) in self.words.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                docs.push((block * 64) as DocId + word.trailing_zeros());
-                word &= word - 1;
+            let base = (block * 64) as DocId;
+            if word.count_ones() >= 16 {
+                // Without a branch per document: a broad query lists most of the segment.
+                for bit in 0..64 {
+                    docs[n] = base + bit;
+                    n += ((word >> bit) & 1) as usize;
+                }
+            } else {
+                let mut word = word;
+                while word != 0 {
+                    docs[n] = base + word.trailing_zeros();
+                    n += 1;
+                    word &= word - 1;
+                }
             }
         }
+        docs.truncate(n);
         docs
     }
 }
@@ -1388,14 +1433,12 @@ impl MatchScorer {
             return Ok(count);
         };
         let windows = scoring.windows(&self.docs)?;
-        let mut order: Vec<usize> = (0..windows.len()).filter(|&j| !windows[j].matches.is_empty()).collect();
-        order.sort_by(|&a, &b| windows[b].bound.total_cmp(&windows[a].bound).then(a.cmp(&b)));
+        let mut order = best_first(&windows).into_iter();
         // Each batch reads every list again, so batches double; and once the windows that can
         // still compete hold no more than two batches, or still half the matches left after
         // three batches (the bounds do not separate them), one pass scores them all.
         let first_batch = page.size().max(BATCH);
         let mut batch_size = first_batch;
-        let mut order = order.into_iter();
         let mut scored = 0;
         let mut batch: Vec<usize> = Vec::new();
         let mut docs: Vec<DocId> = Vec::with_capacity(batch_size + WINDOW as usize);
@@ -1545,14 +1588,19 @@ mod tests {
 
     /// 3,000 documents in several segments, some deleted.
     fn fixture() -> Fixture {
+        fixture_of(&[1_000, 1_000, 1_000])
+    }
+
+    /// Segments of the given sizes; documents of the second, if any, deleted.
+    fn fixture_of(segments: &[usize]) -> Fixture {
         let mut schema = Schema::builder();
         let title = schema.add_text_field("title", TEXT);
         let body = schema.add_text_field("body", TEXT);
         let index = Index::create_in_ram(schema.build());
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        for segment in 0..3 {
-            for _ in 0..1_000 {
+        for (segment, &size) in segments.iter().enumerate() {
+            for _ in 0..size {
                 let mut doc = TantivyDocument::default();
                 for (field, length) in [(title, 3), (body, 12)] {
                     let words: Vec<&str> = (0..rng.random_range(1..=length))
@@ -1617,12 +1665,21 @@ mod tests {
 
     fn ranked(index: &Index, query: &dyn Query) -> (usize, Vec<(Score, tantivy::DocAddress)>) {
         let searcher = index.reader().unwrap().searcher();
-        searcher.search(query, &(Count, TopDocs::with_limit(3_000).order_by_score())).unwrap()
+        searcher.search(query, &(Count, TopDocs::with_limit(10_000).order_by_score())).unwrap()
     }
 
     #[test]
     fn matches_and_scores_as_tantivy_term_queries_would() {
-        let fixture = fixture();
+        scores_as_tantivy(&fixture());
+    }
+
+    #[test]
+    fn long_lists_read_whole_score_as_tantivy_term_queries_would() {
+        // Lists of thousands of postings in one segment, read whole when scored.
+        scores_as_tantivy(&fixture_of(&[6_000]));
+    }
+
+    fn scores_as_tantivy(fixture: &Fixture) {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut nonempty = 0;
         for _ in 0..200 {
@@ -1631,7 +1688,7 @@ mod tests {
                     let pick = |rng: &mut ChaCha8Rng| VOCABULARY[rng.random_range(0..VOCABULARY.len())].0;
                     let exact = pick(&mut rng);
                     let inexact: Vec<&str> = (0..rng.random_range(0..=2)).map(|_| pick(&mut rng)).collect();
-                    word(&fixture, exact, &inexact)
+                    word(fixture, exact, &inexact)
                 })
                 .collect();
             let (total, mut got) = ranked(&fixture.index, &WordsQuery::new(words.clone()));
@@ -1804,6 +1861,35 @@ mod tests {
                 assert_eq!(gallop(&docs, from, target), expected, "from {from} to {target}");
             }
         }
+    }
+
+    #[test]
+    fn a_bitset_lists_its_documents_ascending_at_every_density() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for percent in [0, 1, 10, 25, 50, 90, 100] {
+            let max_doc = 64 * 40 + 17;
+            let mut bits = DocBits::new(max_doc);
+            let expected: Vec<DocId> = (0..max_doc).filter(|_| rng.random_range(0..100) < percent).collect();
+            expected.iter().for_each(|&doc| bits.insert(doc));
+            assert_eq!(bits.docs(), expected, "{percent}% of the documents");
+        }
+    }
+
+    #[test]
+    fn windows_come_best_bound_first_and_in_doc_order_among_equals() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let bounds = [-1.5, -0.0, 0.0, 0.25, 3.0, 3.0, 10_003.5, Score::MAX, Score::INFINITY];
+        let windows: Vec<Window> = (0..2_000)
+            .map(|j| Window {
+                // Every fifth window holds no match and is left out.
+                matches: if j % 5 == 0 { j..j } else { j..j + 1 },
+                bound: bounds[rng.random_range(0..bounds.len())],
+            })
+            .collect();
+        let mut expected: Vec<usize> =
+            (0..windows.len()).filter(|&j| !windows[j].matches.is_empty()).collect();
+        expected.sort_by(|&a, &b| windows[b].bound.total_cmp(&windows[a].bound).then(a.cmp(&b)));
+        assert_eq!(best_first(&windows), expected);
     }
 
     #[test]
