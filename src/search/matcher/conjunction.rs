@@ -8,19 +8,17 @@ use super::doc_sets::{DocBits, holds, walk};
 use super::memo::ListMemo;
 use super::{Clause, List, WordLists};
 
-/// Which of `candidates` `clause` matches, found through the lists' skip data.
+/// Which of `candidates` `clause` matches: any of its union's terms, or all the parts of
+/// one of its groups (see [`any_holds`]).
 pub(super) fn clause_hits(
     clause: &Clause,
     lists: &[Option<List>],
     candidates: &[DocId],
+    max_doc: DocId,
+    memo: Option<&ListMemo>,
 ) -> tantivy::Result<Vec<bool>> {
-    let any_of = |range: std::ops::Range<usize>| -> tantivy::Result<Vec<bool>> {
-        let mut hits = vec![false; candidates.len()];
-        for list in lists[range].iter().flatten() {
-            walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true);
-        }
-        Ok(hits)
-    };
+    let any_of =
+        |range: std::ops::Range<usize>| any_holds(lists[range].iter().flatten(), candidates, max_doc, memo);
     let mut hits = any_of(0..clause.union)?;
     for group in &clause.groups {
         let mut all = vec![true; candidates.len()];
@@ -29,6 +27,36 @@ pub(super) fn clause_hits(
             all.iter_mut().zip(part_hits).for_each(|(a, p)| *a &= p);
         }
         hits.iter_mut().zip(all).for_each(|(h, a)| *h |= a);
+    }
+    Ok(hits)
+}
+
+/// Which of `candidates` (ascending) any of `lists` holds, each list decided alone: one
+/// with few postings for the candidates is read whole into a bitset, a long one answers
+/// for each candidate from its kept bitset, or through its skip data. A term of many
+/// short lists (a prefix's completions, in six fields) would otherwise pay a walk over the
+/// candidates per list.
+fn any_holds<'a>(
+    lists: impl IntoIterator<Item = &'a List>,
+    candidates: &[DocId],
+    max_doc: DocId,
+    memo: Option<&ListMemo>,
+) -> tantivy::Result<Vec<bool>> {
+    let words = (max_doc as usize).div_ceil(64);
+    let mut hits = vec![false; candidates.len()];
+    let mut read: Option<DocBits> = None;
+    for list in lists {
+        if is_dense(u64::from(list.posted.info.doc_freq), candidates.len()) {
+            read.get_or_insert_with(|| DocBits::new(max_doc)).insert_list(list, memo)?;
+        } else if let Some(memo) = memo.filter(|_| ListMemo::keeps_docs(list, words)) {
+            let docs = memo.docs(list, words)?;
+            hits.iter_mut().zip(candidates).for_each(|(hit, &doc)| *hit |= holds(&docs, doc));
+        } else {
+            walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true);
+        }
+    }
+    if let Some(read) = read {
+        hits.iter_mut().zip(candidates).for_each(|(hit, &doc)| *hit |= read.contains(doc));
     }
     Ok(hits)
 }
@@ -71,9 +99,10 @@ pub(super) fn clause_docs(
 /// tantivy's collectors skip them.
 pub(super) fn conjunction(
     words: &[WordLists],
-    bits: &mut DocBits,
+    max_doc: DocId,
     memo: Option<&ListMemo>,
 ) -> tantivy::Result<Vec<DocId>> {
+    let mut bits = DocBits::new(max_doc);
     for list in &words[0].lists {
         bits.insert_list(list, memo)?;
     }
@@ -92,57 +121,25 @@ pub(super) fn conjunction(
         return Ok(Vec::new());
     }
     let mut candidates = bits.docs();
-    narrow(rest, &mut candidates, bits, memo)?;
+    narrow(rest, &mut candidates, max_doc, memo)?;
     Ok(candidates)
 }
 
-/// Keeps the `candidates` every one of `words` holds, cheapest word first. A word whose
-/// postings are few for the candidates left is read whole into `bits`; otherwise each of
-/// its lists is decided alone, as a word of many short lists (a prefix's completions, a
-/// word in six fields) would pay a walk over every candidate per list: a list short for
-/// the candidates is read whole into `bits` too, a long one answers for each candidate
-/// from its kept bitset, or through its skip data.
+/// Keeps the `candidates` every one of `words` holds (see [`any_holds`]), cheapest word
+/// first.
 pub(super) fn narrow(
     words: &[WordLists],
     candidates: &mut Vec<DocId>,
-    bits: &mut DocBits,
+    max_doc: DocId,
     memo: Option<&ListMemo>,
 ) -> tantivy::Result<()> {
-    let mut hits = Vec::new();
     for word in words {
         if candidates.is_empty() {
             break;
         }
-        let whole_word = is_dense(word.postings, candidates.len());
-        let mut read = false;
-        hits.clear();
-        hits.resize(candidates.len(), false);
-        for list in &word.lists {
-            let kept = memo.filter(|_| ListMemo::keeps_docs(list, bits.words.len()));
-            if whole_word
-                || (kept.is_none() && is_dense(u64::from(list.posted.info.doc_freq), candidates.len()))
-            {
-                if !read {
-                    bits.clear();
-                    read = true;
-                }
-                bits.insert_list(list, memo)?;
-                continue;
-            }
-            match kept {
-                // A long list's kept bitset answers for each candidate without a skip.
-                Some(memo) => {
-                    let docs = memo.docs(list, bits.words.len())?;
-                    hits.iter_mut().zip(candidates.iter()).for_each(|(hit, &doc)| *hit |= holds(&docs, doc));
-                }
-                None => {
-                    walk(&mut list.postings(IndexRecordOption::Basic)?, candidates, |i, _| hits[i] = true)
-                }
-            }
-        }
+        let hits = any_holds(&word.lists, candidates, max_doc, memo)?;
         let mut hit = hits.iter();
-        candidates
-            .retain(|&doc| *hit.next().expect("one flag per candidate") || (read && bits.contains(doc)));
+        candidates.retain(|_| *hit.next().expect("one flag per candidate"));
     }
     Ok(())
 }

@@ -61,7 +61,7 @@ pub use sets::ClauseSets;
 pub use windows::windows_left_out;
 
 use conjunction::{clause_docs, clause_hits, conjunction, is_dense, narrow};
-use doc_sets::{DocBits, gallop};
+use doc_sets::gallop;
 use scoring::SegmentScoring;
 #[cfg(test)]
 use windows::LEFT_OUT;
@@ -380,7 +380,6 @@ impl WordsWeight {
         let Some(lists) = self.segment_lists(reader)? else {
             return Ok((Vec::new(), None));
         };
-        let mut bits = DocBits::new(reader.max_doc());
         let max_doc = reader.max_doc();
         let memo = self.memo.as_deref();
         // Clauses with groups by their postings (all their lists: an upper bound), fewest first.
@@ -398,13 +397,13 @@ impl WordsWeight {
             // A clause with groups is the cheapest: its documents, read whole, are the candidates.
             let (_, first) = grouped.next().expect("a clause with groups");
             let mut docs = clause_docs(&self.words[first], &lists.clauses[first], max_doc, memo)?.docs();
-            narrow(&lists.conjunction, &mut docs, &mut bits, memo)?;
+            narrow(&lists.conjunction, &mut docs, max_doc, memo)?;
             docs
         } else {
-            conjunction(&lists.conjunction, &mut bits, memo)?
+            conjunction(&lists.conjunction, max_doc, memo)?
         };
         // The others are read whole when their postings are few for the candidates left, and
-        // checked at each candidate through the lists' skip data otherwise.
+        // checked at each candidate otherwise, list by list.
         for (postings, w) in grouped {
             if docs.is_empty() {
                 break;
@@ -413,7 +412,7 @@ impl WordsWeight {
                 let matching = clause_docs(&self.words[w], &lists.clauses[w], max_doc, memo)?;
                 docs.retain(|&doc| matching.contains(doc));
             } else {
-                let hits = clause_hits(&self.words[w], &lists.clauses[w], &docs)?;
+                let hits = clause_hits(&self.words[w], &lists.clauses[w], &docs, max_doc, memo)?;
                 let mut hit = hits.iter();
                 docs.retain(|_| *hit.next().expect("one flag per candidate"));
             }

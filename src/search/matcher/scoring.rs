@@ -84,7 +84,7 @@ impl SegmentScoring {
                 }
             }
             if optional && !clause.is_simple() {
-                let hits = clause_hits(clause, &self.clauses[w], docs)?;
+                let hits = clause_hits(clause, &self.clauses[w], docs, self.max_doc, self.memo.as_deref())?;
                 flags.iter_mut().zip(hits).filter(|(_, hit)| *hit).for_each(|(flag, _)| *flag |= MATCHED);
             }
             for (score, flag) in scores.iter_mut().zip(&mut flags) {
