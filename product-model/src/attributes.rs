@@ -56,8 +56,7 @@ impl Attributes {
         if kept.is_empty() {
             return Self::default();
         }
-        let json = serde_json::to_string(&Sorted(&kept)).expect("attributes serialise");
-        Self(Some(RawValue::from_string(json).expect("serde_json writes valid JSON")))
+        Self(Some(serde_json::value::to_raw_value(&Sorted(&kept)).expect("attributes serialise")))
     }
 
     /// The value of attribute `name`, if the product has it.
