@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use arc_swap::ArcSwap;
 use product_model::Product;
+use rayon::prelude::*;
 use tokio::sync::watch;
 
 use crate::analytics;
@@ -92,13 +93,13 @@ struct Contents {
 impl Contents {
     /// Indexes `products` in memory; ids must be unique.
     fn build(products: Vec<Product>, options: Arc<MatchingOptions>) -> anyhow::Result<Self> {
-        Ok(Self::open(products, options, None)?.0)
+        Ok(Self::open(shared(products), options, None)?.0)
     }
 
     /// Indexes `products`, in memory or kept in `index_dir` (reopened there if it holds
     /// their index); ids must be unique.
     fn open(
-        products: Vec<Product>,
+        products: Vec<Arc<Product>>,
         options: Arc<MatchingOptions>,
         index_dir: Option<&Path>,
     ) -> anyhow::Result<(Self, Opened)> {
@@ -111,7 +112,7 @@ impl Contents {
         let mut by_id = ById::with_capacity_and_hasher(products.len(), Default::default());
         for product in products {
             let id = product.product_id;
-            if by_id.insert(id, Arc::new(product)).is_some() {
+            if by_id.insert(id, product).is_some() {
                 bail!("product id {id} appears more than once");
             }
         }
@@ -139,7 +140,7 @@ impl Catalog {
         cache_entries: usize,
         settings: Settings,
     ) -> anyhow::Result<Self> {
-        Ok(Self::open(products, version, cache_entries, settings, None)?.0)
+        Ok(Self::open(shared(products), version, cache_entries, settings, None)?.0)
     }
 
     /// [`Self::at_version`], with the index kept in `index_dir` if given: reopened there
@@ -147,7 +148,7 @@ impl Catalog {
     /// `products` (see [`crate::search::Opened`]). Indexes built later (a reload, other
     /// attributes searched) stay in memory; the next start catches the directory up.
     pub fn open(
-        products: Vec<Product>,
+        products: Vec<Arc<Product>>,
         version: u64,
         cache_entries: usize,
         settings: Settings,
@@ -424,6 +425,12 @@ impl Catalog {
             rules_applied: request.merchandising.applied.clone(),
         })
     }
+}
+
+/// `products`, each moved behind its own `Arc` (the form the catalogue and the store keep
+/// them in), on every core: a million products are a million allocations and copies.
+pub fn shared(products: Vec<Product>) -> Vec<Arc<Product>> {
+    products.into_par_iter().map(Arc::new).collect()
 }
 
 #[cfg(test)]

@@ -70,16 +70,23 @@ impl Replica {
                 let config = config.clone();
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                    let products = initial_products(&config)?;
-                    let (catalog, opened) = Catalog::open(
-                        products,
-                        0,
-                        config.result_cache_size,
-                        settings.clone(),
-                        config.index_dir.as_deref(),
-                    )?;
-                    let store = MemoryStore::new(catalog.products(), settings)?;
-                    Ok((Store::Memory(store), catalog, opened))
+                    let products = catalog::shared(initial_products(&config)?);
+                    // The store's maps are filled on a thread of their own while the
+                    // catalogue is indexed (or its kept index reopened): neither needs the other.
+                    let (store, opened) = std::thread::scope(|scope| {
+                        let store =
+                            scope.spawn(|| MemoryStore::new(products.iter().cloned(), settings.clone()));
+                        let opened = Catalog::open(
+                            products.clone(),
+                            0,
+                            config.result_cache_size,
+                            settings.clone(),
+                            config.index_dir.as_deref(),
+                        );
+                        (store.join().expect("filling the store does not panic"), opened)
+                    });
+                    let (catalog, opened) = opened?;
+                    Ok((Store::Memory(store?), catalog, opened))
                 })
                 .await??
             }
@@ -109,7 +116,8 @@ impl Replica {
                 let cache = config.result_cache_size;
                 let index_dir = config.index_dir.clone();
                 let (catalog, opened) = tokio::task::spawn_blocking(move || {
-                    Catalog::open(snapshot.products, snapshot.version, cache, settings, index_dir.as_deref())
+                    let products = catalog::shared(snapshot.products);
+                    Catalog::open(products, snapshot.version, cache, settings, index_dir.as_deref())
                         .map(|(catalog, opened)| (catalog.with_keys(snapshot.keys), opened))
                 })
                 .await??;

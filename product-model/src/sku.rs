@@ -8,7 +8,9 @@ use crate::product::Product;
 
 /// The key SKUs are compared and looked up by: their letters and digits, lowercased.
 pub fn sku_key(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    let mut key = String::with_capacity(text.len());
+    key.extend(text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase));
+    key
 }
 
 /// The first product of `products` (in order) whose SKU another product holds once all of

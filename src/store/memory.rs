@@ -16,12 +16,16 @@ pub struct MemoryStore {
     state: Mutex<State>,
 }
 
+/// Maps keyed by ids and SKUs, hashed with foldhash (seeded per process): SipHash took
+/// most of the time of filling them at start-up.
+type Keyed<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct State {
-    by_id: HashMap<u64, Arc<Product>>,
+    by_id: Keyed<u64, Arc<Product>>,
     /// Normalised SKU (see [`sku_key`]) to the product holding it: SKUs that search cannot
     /// tell apart (`abc-123-xyz`, `ABC 123 XYZ`) are the same SKU.
-    by_sku: HashMap<String, u64>,
+    by_sku: Keyed<String, u64>,
     version: u64,
     /// API keys by id, revoked ones included.
     keys: HashMap<String, Arc<ApiKey>>,
@@ -33,7 +37,14 @@ struct State {
 impl MemoryStore {
     /// A store holding `products` and `settings` at version 0; ids and SKUs must be unique.
     pub fn new(products: impl IntoIterator<Item = Arc<Product>>, settings: Settings) -> anyhow::Result<Self> {
-        let mut state = State { settings: Arc::new(settings), ..State::default() };
+        let products = products.into_iter();
+        let expected = products.size_hint().0;
+        let mut state = State {
+            by_id: Keyed::with_capacity_and_hasher(expected, Default::default()),
+            by_sku: Keyed::with_capacity_and_hasher(expected, Default::default()),
+            settings: Arc::new(settings),
+            ..State::default()
+        };
         for product in products {
             let id = product.product_id;
             if let Some(sku) = &product.sku
