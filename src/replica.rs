@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use product_model::Product;
+use rayon::prelude::*;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -70,7 +71,7 @@ impl Replica {
                 let config = config.clone();
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                    let products = catalog::shared(initial_products(&config)?);
+                    let products = initial_shared_products(&config)?;
                     // The store's maps are filled on a thread of their own while the
                     // catalogue is indexed (or its kept index reopened): neither needs the other.
                     let (store, opened) = std::thread::scope(|scope| {
@@ -265,6 +266,18 @@ fn initial_products(config: &Config) -> anyhow::Result<Vec<Product>> {
     match &config.catalog {
         Some(path) => catalog::load_jsonl(path).with_context(|| format!("loading {}", path.display())),
         None => Ok(data_gen::generate(config.seed, config.count)),
+    }
+}
+
+/// [`initial_products`], each behind the `Arc` the catalogue and the store share; generated
+/// products are made there (on every core), not moved.
+fn initial_shared_products(config: &Config) -> anyhow::Result<Vec<Arc<Product>>> {
+    match &config.catalog {
+        Some(_) => Ok(catalog::shared(initial_products(config)?)),
+        None => Ok((1..=config.count)
+            .into_par_iter()
+            .map(|id| Arc::new(data_gen::product(config.seed, id)))
+            .collect()),
     }
 }
 

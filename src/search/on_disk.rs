@@ -25,7 +25,7 @@ use super::schema::{CONTENT_DIGEST_COLUMN, content_digest};
 
 /// Named by every commit: an index committed by a build of another format is not read.
 /// Bumped whenever what is indexed, or how it is analysed, changes.
-pub const FORMAT: &str = concat!("product-search index format 1, version ", env!("CARGO_PKG_VERSION"));
+pub const FORMAT: &str = concat!("product-search index format 2, version ", env!("CARGO_PKG_VERSION"));
 
 /// Commits what `writer` holds, naming this build's format.
 pub fn commit(writer: &mut IndexWriter) -> tantivy::Result<Opstamp> {

@@ -37,22 +37,64 @@ use super::facets::{ATTRIBUTE_COLUMN, BRAND_COLUMN, CATEGORY_COLUMN, PRICE_COLUM
 pub const RATING_COLUMN: &str = "rating";
 pub const CONTENT_DIGEST_COLUMN: &str = "content_digest";
 
-/// A digest of everything a product holds (its JSON, which lists attributes sorted), the
-/// same in every process of this build: equal digests, equal products.
+/// A digest of everything a product holds, the same in every process of this build: equal
+/// digests, equal products. Each field is written with its presence and length, so no two
+/// products write the same bytes; a field added to [`Product`] does not compile here until
+/// it is written too.
 pub fn content_digest(product: &Product) -> u64 {
-    struct Digest(foldhash::quality::FoldHasher<'static>);
-    impl std::io::Write for Digest {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.write(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+    let Product {
+        product_id,
+        name,
+        brand,
+        category,
+        description,
+        price,
+        rating,
+        in_stock,
+        sku,
+        manufacturer,
+        category_id,
+        weight,
+        some_other_id,
+        attributes,
+    } = product;
+    let mut digest = foldhash::quality::FixedState::with_seed(DIGEST_SEED).build_hasher();
+    digest.write_u64(*product_id);
+    for text in [name, brand, category, description, sku, manufacturer] {
+        write_text(&mut digest, text.as_deref());
+    }
+    let numbers = [
+        price.map(f64::to_bits),
+        rating.map(f64::to_bits),
+        in_stock.map(u64::from),
+        *category_id,
+        *weight,
+        *some_other_id,
+    ];
+    for number in numbers {
+        match number {
+            None => digest.write_u8(0),
+            Some(number) => {
+                digest.write_u8(1);
+                digest.write_u64(number);
+            }
         }
     }
-    let mut digest = Digest(foldhash::quality::FixedState::with_seed(DIGEST_SEED).build_hasher());
-    serde_json::to_writer(&mut digest, product).expect("a product serialises");
-    digest.0.finish()
+    // The attributes' compact JSON, which lists them sorted by name.
+    write_text(&mut digest, Some(attributes.json()));
+    digest.finish()
+}
+
+/// Writes whether `text` is there, and if so its length and bytes.
+fn write_text(digest: &mut impl Hasher, text: Option<&str>) {
+    match text {
+        None => digest.write_u8(0),
+        Some(text) => {
+            digest.write_u8(1);
+            digest.write_usize(text.len());
+            digest.write(text.as_bytes());
+        }
+    }
 }
 
 /// Fixed, so digests written by one process are the ones the next computes.
@@ -369,6 +411,43 @@ mod tests {
     use product_model::Attributes;
 
     use super::*;
+
+    #[test]
+    fn a_digest_changes_with_any_field_and_only_with_a_change() {
+        let product = data_gen::product(3, 17);
+        assert_eq!(content_digest(&product), content_digest(&product.clone()));
+        type Change = (&'static str, fn(&mut Product));
+        let changes: Vec<Change> = vec![
+            ("product_id", |p| p.product_id += 1),
+            ("name", |p| p.name = Some("Other".into())),
+            ("brand", |p| p.brand = None),
+            ("category", |p| p.category = Some("Toys".into())),
+            ("description", |p| p.description.as_mut().unwrap().push('!')),
+            ("price", |p| p.price = p.price.map(|x| x + 0.01)),
+            ("rating", |p| p.rating = None),
+            ("in_stock", |p| p.in_stock = p.in_stock.map(|b| !b)),
+            ("sku", |p| p.sku = Some("ZZZ-000-ZZZ".into())),
+            ("manufacturer", |p| p.manufacturer = None),
+            ("category_id", |p| p.category_id = Some(999)),
+            ("weight", |p| p.weight = p.weight.map(|w| w + 1)),
+            ("some_other_id", |p| p.some_other_id = None),
+            ("attributes", |p| {
+                p.attributes = Attributes::new([("colour".into(), AttributeValue::Text("red".into()))])
+            }),
+        ];
+        let mut seen = BTreeSet::from([content_digest(&product)]);
+        for (field, change) in changes {
+            let mut changed = product.clone();
+            change(&mut changed);
+            assert!(seen.insert(content_digest(&changed)), "changing {field} left the digest as it was");
+        }
+        // The same text in another field is another product.
+        let mut named = Product::bare(1);
+        named.name = Some("Acme".into());
+        let mut branded = Product::bare(1);
+        branded.brand = Some("Acme".into());
+        assert_ne!(content_digest(&named), content_digest(&branded));
+    }
 
     #[test]
     fn number_terms_sort_as_their_numbers() {
