@@ -71,7 +71,7 @@ impl Replica {
                 let config = config.clone();
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                    let products = initial_shared_products(&config)?;
+                    let products = initial_products(&config)?;
                     // The store's maps are filled on a thread of their own while the
                     // catalogue is indexed (or its kept index reopened): neither needs the other.
                     let (store, opened) = std::thread::scope(|scope| {
@@ -261,19 +261,11 @@ async fn upkeep(store: Arc<Store>, catalog: Arc<Catalog>, feed: FeedSettings) {
     }
 }
 
-/// The catalogue to start from: a JSONL file, or the generator.
-fn initial_products(config: &Config) -> anyhow::Result<Vec<Product>> {
+/// The catalogue to start from, a JSONL file or the generator, each product behind the
+/// `Arc` the catalogue and the store share (generated ones are made there, on every core).
+fn initial_products(config: &Config) -> anyhow::Result<Vec<Arc<Product>>> {
     match &config.catalog {
         Some(path) => catalog::load_jsonl(path).with_context(|| format!("loading {}", path.display())),
-        None => Ok(data_gen::generate(config.seed, config.count)),
-    }
-}
-
-/// [`initial_products`], each behind the `Arc` the catalogue and the store share; generated
-/// products are made there (on every core), not moved.
-fn initial_shared_products(config: &Config) -> anyhow::Result<Vec<Arc<Product>>> {
-    match &config.catalog {
-        Some(_) => Ok(catalog::shared(initial_products(config)?)),
         None => Ok((1..=config.count)
             .into_par_iter()
             .map(|id| Arc::new(data_gen::product(config.seed, id)))

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use product_model::{Product, check_product};
@@ -12,14 +13,15 @@ use rayon::prelude::*;
 /// cores busy, little next to the products they become.
 const BATCH_BYTES: usize = 8 << 20;
 
-/// Reads a catalogue of one JSON product per line; blank lines are skipped. The first bad
-/// line is named by its number.
-pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Product>> {
+/// Reads a catalogue of one JSON product per line, each product behind the `Arc` the
+/// catalogue and the store share; blank lines are skipped. The first bad line is named by
+/// its number.
+pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Arc<Product>>> {
     load_in_batches(path, BATCH_BYTES)
 }
 
 /// [`load_jsonl`], parsing lines in batches of about `batch_bytes`.
-fn load_in_batches(path: &Path, batch_bytes: usize) -> anyhow::Result<Vec<Product>> {
+fn load_in_batches(path: &Path, batch_bytes: usize) -> anyhow::Result<Vec<Arc<Product>>> {
     let file = File::open(path).with_context(|| format!("opening catalogue {}", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut products = Vec::new();
@@ -39,7 +41,7 @@ fn load_in_batches(path: &Path, batch_bytes: usize) -> anyhow::Result<Vec<Produc
         }
         let lines: Vec<&[u8]> =
             batch.strip_suffix(b"\n").unwrap_or(&batch).split(|&byte| byte == b'\n').collect();
-        let parsed: Vec<anyhow::Result<Option<Product>>> = lines
+        let parsed: Vec<anyhow::Result<Option<Arc<Product>>>> = lines
             .par_iter()
             .enumerate()
             .map(|(index, line)| parse(path, lines_before + index + 1, line))
@@ -52,7 +54,7 @@ fn load_in_batches(path: &Path, batch_bytes: usize) -> anyhow::Result<Vec<Produc
 }
 
 /// The product on line `number` of `path`, `None` if the line is blank.
-fn parse(path: &Path, number: usize, line: &[u8]) -> anyhow::Result<Option<Product>> {
+fn parse(path: &Path, number: usize, line: &[u8]) -> anyhow::Result<Option<Arc<Product>>> {
     let Ok(line) = std::str::from_utf8(line) else {
         bail!("{} line {number}: not UTF-8", path.display());
     };
@@ -64,7 +66,7 @@ fn parse(path: &Path, number: usize, line: &[u8]) -> anyhow::Result<Option<Produ
     if let Err(error) = check_product(&product) {
         bail!("{} line {number}: {error}", path.display());
     }
-    Ok(Some(product))
+    Ok(Some(Arc::new(product)))
 }
 
 #[cfg(test)]
@@ -72,12 +74,12 @@ mod tests {
     use super::*;
 
     /// `lines` written to a file of this test's own, loaded.
-    fn load(test: &str, lines: &[&str]) -> anyhow::Result<Vec<Product>> {
+    fn load(test: &str, lines: &[&str]) -> anyhow::Result<Vec<Arc<Product>>> {
         load_batched(test, &lines.join("\n"), BATCH_BYTES)
     }
 
     /// `text` written to a file of this test's own, loaded in batches of `batch_bytes`.
-    fn load_batched(test: &str, text: &str, batch_bytes: usize) -> anyhow::Result<Vec<Product>> {
+    fn load_batched(test: &str, text: &str, batch_bytes: usize) -> anyhow::Result<Vec<Arc<Product>>> {
         let path = std::env::temp_dir().join(format!("catalogue-{}-{test}.jsonl", std::process::id()));
         std::fs::write(&path, text).unwrap();
         let loaded = load_in_batches(&path, batch_bytes);
@@ -87,7 +89,7 @@ mod tests {
 
     #[test]
     fn batches_of_any_size_load_the_same_products_and_name_the_same_bad_line() {
-        let products = data_gen::generate(5, 60);
+        let products: Vec<Arc<Product>> = data_gen::generate(5, 60).into_iter().map(Arc::new).collect();
         let mut lines: Vec<String> = products.iter().map(|p| serde_json::to_string(p).unwrap()).collect();
         // Blank lines, one with a carriage return as Windows writes them, count as lines.
         lines.insert(10, String::new());
@@ -124,7 +126,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(products.len(), 2);
-        let written = serde_json::to_value(&products[0]).unwrap();
+        let written = serde_json::to_value(&*products[0]).unwrap();
         assert_eq!(written["attributes"], serde_json::json!({"color": "red", "watts": [40, 60]}));
         assert!(products[1].attributes.is_empty());
     }

@@ -130,7 +130,7 @@ impl PgStore {
     /// others find it done. Returns whether this call seeded.
     pub async fn seed_if_empty<F>(&self, products: F) -> anyhow::Result<bool>
     where
-        F: FnOnce() -> anyhow::Result<Vec<Product>> + Send + 'static,
+        F: FnOnce() -> anyhow::Result<Vec<Arc<Product>>> + Send + 'static,
     {
         let mut tx = self.pool.begin().await.context("seeding: starting a transaction")?;
         sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
