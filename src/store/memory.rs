@@ -16,8 +16,8 @@ pub struct MemoryStore {
     state: Mutex<State>,
 }
 
-/// Maps keyed by ids and SKUs, hashed with foldhash (seeded per process): SipHash took
-/// most of the time of filling them at start-up.
+/// Maps keyed by ids and SKUs, hashed with foldhash (seeded per process): with SipHash, and
+/// grown from empty, filling them for a million products took about 30% longer.
 type Keyed<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 #[derive(Default)]
