@@ -4,6 +4,8 @@
 //! numbers. They are kept sorted by name, one value per name, in as little memory as a
 //! catalogue of millions needs.
 
+mod within_bounds;
+
 use std::fmt;
 
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
@@ -16,6 +18,7 @@ use crate::bounds::{
     MAX_ATTRIBUTE_NAME_CHARS, MAX_ATTRIBUTE_TEXT_CHARS, MAX_ATTRIBUTE_VALUES, MAX_ATTRIBUTES,
 };
 use crate::fields::{FieldError, check_text};
+use within_bounds::within_bounds;
 
 /// One attribute's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +110,15 @@ impl Attributes {
     /// Holds attributes read as a typed value (a catalogue file's line) to the bounds
     /// [`Attributes::from_json`] sets.
     pub fn check(&self) -> Result<(), FieldError> {
+        if within_bounds(self.json()) {
+            return Ok(());
+        }
+        // Something is out of bounds: read every pair to name the first that is.
+        self.check_pairs()
+    }
+
+    /// [`Self::check`], reading every pair.
+    fn check_pairs(&self) -> Result<(), FieldError> {
         let pairs = self.pairs();
         check_count(pairs.len())?;
         for (name, value) in &pairs {
@@ -459,6 +471,46 @@ mod tests {
         assert_eq!(read(json!({"color": "r\u{0}"})).unwrap_err(), error_for(json!({"color": "r\u{0}"})));
         assert!(serde_json::from_value::<Attributes>(json!({"size": ["S", 1]})).is_err());
         assert!(serde_json::from_value::<Attributes>(json!({"size": {"eu": 1}})).is_err());
+    }
+
+    #[test]
+    fn the_quick_bounds_check_agrees_with_reading_every_pair() {
+        let text = |chars: usize| Value::String("é".repeat(chars));
+        let numbers = |count: u32| json!((0..count).collect::<Vec<_>>());
+        let texts = |count: usize| json!(vec!["M"; count]);
+        let many = |count: usize| -> Value {
+            Value::Object((0..count).map(|i| (format!("a{i}"), json!(i))).collect())
+        };
+        let cases = [
+            json!({}),
+            json!({"color": "red", "size": ["S", "M"], "watts": [60, 75.5], "organic": true, "grams": -3}),
+            json!({"quote": "say \"hi\"\n", "empty_list": []}),
+            json!({"color": text(MAX_ATTRIBUTE_TEXT_CHARS)}),
+            json!({"color": text(MAX_ATTRIBUTE_TEXT_CHARS + 1)}),
+            json!({"color": ""}),
+            json!({"color": "r\u{0}"}),
+            json!({"size": ["S", text(MAX_ATTRIBUTE_TEXT_CHARS + 1)]}),
+            json!({"size": ["S", "r\u{0}"]}),
+            json!({"size": texts(MAX_ATTRIBUTE_VALUES)}),
+            json!({"size": texts(MAX_ATTRIBUTE_VALUES + 1)}),
+            json!({"watts": numbers(MAX_ATTRIBUTE_VALUES as u32)}),
+            json!({"watts": numbers(MAX_ATTRIBUTE_VALUES as u32 + 1)}),
+            json!({"Color": "red"}),
+            json!({"co\"lor": "red"}),
+            json!({"a".repeat(MAX_ATTRIBUTE_NAME_CHARS): 1}),
+            json!({"a".repeat(MAX_ATTRIBUTE_NAME_CHARS + 1): 1}),
+            many(MAX_ATTRIBUTES),
+            many(MAX_ATTRIBUTES + 1),
+        ];
+        let mut out_of_bounds = 0;
+        for case in cases {
+            let attributes: Attributes = serde_json::from_value(case.clone()).unwrap();
+            let reading_every_pair = attributes.check_pairs();
+            out_of_bounds += usize::from(reading_every_pair.is_err());
+            assert_eq!(within_bounds(attributes.json()), reading_every_pair.is_ok(), "{case}");
+            assert_eq!(attributes.check(), reading_every_pair, "{case}");
+        }
+        assert_eq!(out_of_bounds, 11);
     }
 
     #[test]
