@@ -91,11 +91,6 @@ struct Contents {
 }
 
 impl Contents {
-    /// Indexes `products` in memory; ids must be unique.
-    fn build(products: Vec<Product>, options: Arc<MatchingOptions>) -> anyhow::Result<Self> {
-        Ok(Self::open(shared(products), options, None)?.0)
-    }
-
     /// Indexes `products`, in memory or kept in `index_dir` (reopened there if it holds
     /// their index); ids must be unique.
     fn open(
@@ -290,7 +285,7 @@ impl Catalog {
     /// built while searches go on with the old one; then both are swapped at once.
     pub fn reload(&self, snapshot: Snapshot) -> anyhow::Result<()> {
         let settings = snapshot.settings.map_or_else(|| self.settings(), Arc::new);
-        let contents = Contents::build(snapshot.products, Arc::new(settings.matching()?))?;
+        let contents = Contents::open(snapshot.products, Arc::new(settings.matching()?), None)?.0;
         let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
         if snapshot.version < self.version() {
             bail!("a snapshot at version {} is older than version {}", snapshot.version, self.version());

@@ -117,8 +117,7 @@ impl Replica {
                 let cache = config.result_cache_size;
                 let index_dir = config.index_dir.clone();
                 let (catalog, opened) = tokio::task::spawn_blocking(move || {
-                    let products = catalog::shared(snapshot.products);
-                    Catalog::open(products, snapshot.version, cache, settings, index_dir.as_deref())
+                    Catalog::open(snapshot.products, snapshot.version, cache, settings, index_dir.as_deref())
                         .map(|(catalog, opened)| (catalog.with_keys(snapshot.keys), opened))
                 })
                 .await??;

@@ -82,7 +82,8 @@ impl Entry {
 
 /// Everything the store holds, as of one feed version.
 pub struct Snapshot {
-    pub products: Vec<Product>,
+    /// Each behind the `Arc` the catalogue keeps it in.
+    pub products: Vec<Arc<Product>>,
     pub keys: Vec<ApiKey>,
     /// `None`: never stored (the replica keeps the settings its flags give).
     pub settings: Option<Settings>,

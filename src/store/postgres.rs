@@ -4,7 +4,7 @@
 //! commits or none of it does. Every call is bounded by a timeout, and a breaker refuses
 //! writes at once while the database keeps failing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures_util::TryStreamExt;
 use product_model::{Product, first_sku_conflict, sku_key};
+use rayon::prelude::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -197,9 +198,26 @@ impl PgStore {
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM products").fetch_one(&mut *tx).await?;
         let mut products = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         {
+            // Rows are parsed in batches on every core while the next ones arrive, a few
+            // batches at most in flight.
             let mut rows = sqlx::query_scalar::<_, String>("SELECT doc::text FROM products").fetch(&mut *tx);
-            while let Some(doc) = rows.try_next().await.context("snapshot: reading products")? {
-                products.push(parse_doc(&doc)?);
+            let mut parsing = VecDeque::new();
+            let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
+            loop {
+                let doc = rows.try_next().await.context("snapshot: reading products")?;
+                let last = doc.is_none();
+                batch.extend(doc);
+                if batch.len() == SNAPSHOT_BATCH || (last && !batch.is_empty()) {
+                    let docs = std::mem::replace(&mut batch, Vec::with_capacity(SNAPSHOT_BATCH));
+                    parsing.push_back(tokio::task::spawn_blocking(move || parse_docs(&docs)));
+                }
+                while parsing.len() > SNAPSHOT_BATCHES_IN_FLIGHT || (last && !parsing.is_empty()) {
+                    let parsed = parsing.pop_front().expect("a batch in flight");
+                    products.extend(parsed.await.context("snapshot: parsing products")??);
+                }
+                if last {
+                    break;
+                }
             }
         }
         let keys = sqlx::query_scalar::<_, String>("SELECT doc::text FROM api_keys")
@@ -758,6 +776,16 @@ fn to_json(product: &Product) -> Result<String, WriteError> {
 
 fn parse_doc(doc: &str) -> anyhow::Result<Product> {
     serde_json::from_str(doc).context("a stored product is not a valid product")
+}
+
+/// Stored products read in one batch of a snapshot.
+const SNAPSHOT_BATCH: usize = 8192;
+/// Batches parsed while the next is read: enough to keep every core busy.
+const SNAPSHOT_BATCHES_IN_FLIGHT: usize = 2;
+
+/// `docs` parsed on every core, each behind the `Arc` the catalogue keeps it in.
+fn parse_docs(docs: &[String]) -> anyhow::Result<Vec<Arc<Product>>> {
+    docs.par_iter().map(|doc| parse_doc(doc).map(Arc::new)).collect()
 }
 
 fn parse_key(doc: &str) -> anyhow::Result<ApiKey> {
