@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use product_model::Product;
 use product_search::search::Filters;
+use product_search::store::{PgSettings, PgStore};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -78,6 +79,21 @@ async fn replicas_starting_together_migrate_and_seed_the_database_once() {
     // A database that holds products is never seeded again, whatever the flags say.
     let other = replica(&url, &["--count", "10", "--seed", "99"]).await;
     assert_eq!(health(&other).await["products"], COUNT);
+}
+
+#[tokio::test]
+async fn a_snapshot_holds_every_stored_product_once_however_many_batches_it_is_read_in() {
+    let url = pg::database().await;
+    let settings = PgSettings { url, password: None, timeout: Duration::from_secs(5), pool_size: 2 };
+    let store = PgStore::connect(&settings).await.unwrap();
+    // Two whole batches of the snapshot's reading and part of a third.
+    let products: Vec<Arc<Product>> = data_gen::generate(3, 20_001).into_iter().map(Arc::new).collect();
+    let stored = products.clone();
+    assert!(store.seed_if_empty(move || Ok(stored)).await.unwrap());
+    let mut read = store.snapshot().await.unwrap().products;
+    read.sort_by_key(|product| product.product_id);
+    assert_eq!(read.len(), products.len());
+    assert!(read.iter().zip(&products).all(|(read, stored)| read == stored));
 }
 
 #[tokio::test]
