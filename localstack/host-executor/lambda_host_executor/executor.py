@@ -16,10 +16,12 @@ import json
 import logging
 import math
 import os
+import select
 import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from localstack import config
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
@@ -65,12 +67,61 @@ class OutputLog:
         return self.since(0)
 
 
+class RuntimeOutput:
+    """What a runtime process writes, taken into an :class:`OutputLog` line by line.
+
+    A thread follows it as it comes. An invocation, once answered, takes what is left
+    itself: the lines a runtime writes before its answer may still be in the pipe when the
+    answer arrives, and they are the invocation's. Bytes leave the pipe only under the lock
+    and are logged before it is let go, so whoever takes next finds every earlier line
+    logged."""
+
+    def __init__(self, pipe: BinaryIO, log: OutputLog) -> None:
+        self._pipe = pipe
+        self._fd = pipe.fileno()
+        os.set_blocking(self._fd, False)
+        self._log = log
+        self._partial = b""
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def follow(self) -> None:
+        """Takes the output as it comes, until the runtime closes it; then closes the pipe
+        (here only, so no one reads it closed)."""
+        while True:
+            select.select([self._fd], [], [])
+            if not self.take():
+                break
+        with self._lock:
+            self._pipe.close()
+
+    def take(self) -> bool:
+        """Logs every whole line written so far; False once the output is closed."""
+        with self._lock:
+            while not self._closed:
+                try:
+                    chunk = os.read(self._fd, 65536)
+                except BlockingIOError:
+                    return True
+                if not chunk:
+                    if self._partial:
+                        self._log.append(self._partial.decode(errors="replace"))
+                    self._closed = True
+                    break
+                lines = (self._partial + chunk).split(b"\n")
+                self._partial = lines.pop()
+                for line in lines:
+                    self._log.append(line.rstrip(b"\r").decode(errors="replace") + "\n")
+            return False
+
+
 class HostRuntimeExecutor(RuntimeExecutor):
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
         self.api: RuntimeApi | None = None
         self.process: subprocess.Popen | None = None
         self.output = OutputLog()
+        self.runtime_output: RuntimeOutput | None = None
         self.env_vars: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -98,11 +149,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
         )
+        output = RuntimeOutput(process.stdout, self.output)
         with self._lock:
-            self.api, self.process = api, process
-        threading.Thread(target=self._follow_output, args=(process, api), daemon=True).start()
+            self.api, self.process, self.runtime_output = api, process, output
+        threading.Thread(target=self._follow_output, args=(process, api, output), daemon=True).start()
         while not api.ready.is_set():
             if api.init_error is not None or process.poll() is not None:
                 self._end(process, api)
@@ -111,10 +162,9 @@ class HostRuntimeExecutor(RuntimeExecutor):
             time.sleep(0.005)
         LOG.debug("execution environment %s started (pid %s)", self.id, process.pid)
 
-    def _follow_output(self, process: subprocess.Popen, api: RuntimeApi) -> None:
-        with process.stdout:
-            for line in process.stdout:
-                self.output.append(line)
+    @staticmethod
+    def _follow_output(process: subprocess.Popen, api: RuntimeApi, output: RuntimeOutput) -> None:
+        output.follow()
         # The runtime exited: nothing it was doing will finish.
         error = {"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with status {process.wait()}"}
         api.fail_all(json.dumps(error).encode())
@@ -142,7 +192,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         request_id = payload["invoke-id"]
         timeout = float(self.function_version.config.timeout)
         with self._lock:
-            api = self.api
+            api, output = self.api, self.runtime_output
         mark = self.output.mark()
         self.output.append(f"START RequestId: {request_id} Version: {self.function_version.id.qualifier}\n")
         started = time.perf_counter()
@@ -156,6 +206,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         api.submit(invocation)
         if invocation.done.wait(timeout):
             result, is_error = invocation.result, invocation.is_error
+            output.take()
         else:
             # As on AWS: the invocation ends as a timeout, and its environment starts afresh.
             LOG.info("invocation %s of %s timed out after %.2f s", request_id, self.function_version.qualified_arn, timeout)

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import time
 import unittest
 from pathlib import Path
 from types import SimpleNamespace
@@ -80,6 +81,21 @@ class HostExecutorTest(unittest.TestCase):
         second = invoke(executor, "req-2", {"n": 2})
         self.assertEqual(json.loads(second.payload)["echo"], {"n": 2})
         self.assertNotIn("req-1", second.logs, "each invocation has its own lines")
+
+    def test_every_line_a_runtime_writes_before_its_answer_is_the_invocations(self) -> None:
+        bootstrap(self.folder, 'for n in range(event["lines"]):\n    print("line", n)\nsys.stdout.flush()\nanswer = {}')
+        executor = self.start()
+        append = executor.output.append
+
+        def slow_append(line: str) -> None:
+            # The output followed slower than the answer comes, as on a busy machine.
+            time.sleep(0.002)
+            append(line)
+
+        executor.output.append = slow_append
+        for request in range(3):
+            logs = invoke(executor, f"burst-{request}", {"lines": 50}).logs.splitlines()
+            self.assertEqual(logs[1:-2], [f"handling burst-{request}"] + [f"line {n}" for n in range(50)])
 
     def test_past_its_timeout_an_invocation_ends_as_a_timeout_and_the_environment_starts_again(self) -> None:
         bootstrap(self.folder, 'time.sleep(event.get("sleep", 0))\nanswer = {"slept": event.get("sleep", 0)}')
