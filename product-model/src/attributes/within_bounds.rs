@@ -39,7 +39,7 @@ impl<'de> Visitor<'de> for Object {
         let mut count = 0;
         while let Some(named_well) = map.next_key_seed(Name)? {
             count += 1;
-            if !named_well || count > MAX_ATTRIBUTES || !map.next_value_seed(Value)? {
+            if !named_well || count > MAX_ATTRIBUTES || !map.next_value_seed(Value { in_list: false })? {
                 return Ok(false);
             }
         }
@@ -70,8 +70,12 @@ impl<'de> Visitor<'de> for Name {
     }
 }
 
-/// An attribute's value: a text, a number, a boolean, or a list of texts or numbers.
-struct Value;
+/// An attribute's value (a text, a number, a boolean, or a list of texts or numbers), or
+/// an element of its list (a text or a number).
+#[derive(Clone, Copy)]
+struct Value {
+    in_list: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for Value {
     type Value = bool;
@@ -93,7 +97,7 @@ impl<'de> Visitor<'de> for Value {
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
-        Ok(true)
+        Ok(!self.in_list)
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
@@ -109,48 +113,16 @@ impl<'de> Visitor<'de> for Value {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<bool, A::Error> {
+        if self.in_list {
+            return Ok(false);
+        }
         let mut count = 0;
-        while let Some(element_within_bounds) = list.next_element_seed(Element)? {
+        while let Some(element_within_bounds) = list.next_element_seed(Value { in_list: true })? {
             count += 1;
             if !element_within_bounds || count > MAX_ATTRIBUTE_VALUES {
                 return Ok(false);
             }
         }
-        Ok(true)
-    }
-}
-
-/// An element of a list: a text or a number.
-struct Element;
-
-impl<'de> DeserializeSeed<'de> for Element {
-    type Value = bool;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Element {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a text or a number")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<bool, E> {
-        Ok(text_within_bounds(text))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
-        Ok(true)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
-        Ok(true)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
         Ok(true)
     }
 }
