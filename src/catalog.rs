@@ -424,7 +424,7 @@ impl Catalog {
 
 /// `products`, each moved behind its own `Arc` (the form the catalogue and the store keep
 /// them in), on every core: a million products are a million allocations and copies.
-pub fn shared(products: Vec<Product>) -> Vec<Arc<Product>> {
+fn shared(products: Vec<Product>) -> Vec<Arc<Product>> {
     products.into_par_iter().map(Arc::new).collect()
 }
 

@@ -74,11 +74,11 @@ impl Replica {
                     let products = initial_products(&config)?;
                     // The store's maps are filled on a thread of their own while the
                     // catalogue is indexed (or its kept index reopened): neither needs the other.
+                    let for_store = products.clone();
                     let (store, opened) = std::thread::scope(|scope| {
-                        let store =
-                            scope.spawn(|| MemoryStore::new(products.iter().cloned(), settings.clone()));
+                        let store = scope.spawn(|| MemoryStore::new(for_store, settings.clone()));
                         let opened = Catalog::open(
-                            products.clone(),
+                            products,
                             0,
                             config.result_cache_size,
                             settings.clone(),
