@@ -204,16 +204,20 @@ class HostRuntimeExecutor(RuntimeExecutor):
             deadline_ms=deadline_ms(timeout),
         )
         api.submit(invocation)
-        if invocation.done.wait(timeout):
-            result, is_error = invocation.result, invocation.is_error
-            output.take()
-        else:
+        answered = invocation.done.wait(timeout)
+        if not answered:
             # As on AWS: the invocation ends as a timeout, and its environment starts afresh.
+            self.stop()
+        # Whatever the runtime wrote before it answered, died or was stopped is this
+        # invocation's, even what its follower has not taken yet.
+        output.take()
+        if answered:
+            result, is_error = invocation.result, invocation.is_error
+        else:
             LOG.info("invocation %s of %s timed out after %.2f s", request_id, self.function_version.qualified_arn, timeout)
             error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"}
             result, is_error = json.dumps(error).encode(), True
             self.output.append(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {error['errorMessage']}\n")
-            self.stop()
             try:
                 self._launch()
             except LambdaRuntimeException as restart:

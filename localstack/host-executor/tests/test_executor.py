@@ -97,6 +97,21 @@ class HostExecutorTest(unittest.TestCase):
             logs = invoke(executor, f"burst-{request}", {"lines": 50}).logs.splitlines()
             self.assertEqual(logs[1:-2], [f"handling burst-{request}"] + [f"line {n}" for n in range(50)])
 
+    def test_the_lines_a_runtime_writes_just_before_its_timeout_are_the_timed_out_invocations(self) -> None:
+        bootstrap(self.folder, 'for n in range(30):\n    print("line", n)\nsys.stdout.flush()\ntime.sleep(30)\nanswer = {}')
+        executor = self.start(timeout=1)
+        append = executor.output.append
+
+        def slow_append(line: str) -> None:
+            # 30 lines take 1.5 s: still being taken in when the timeout comes.
+            time.sleep(0.05)
+            append(line)
+
+        executor.output.append = slow_append
+        logs = invoke(executor, "late", {}).logs.splitlines()
+        self.assertEqual(logs[1:-3], ["handling late"] + [f"line {n}" for n in range(30)])
+        self.assertIn("Task timed out after 1.00 seconds", logs[-3])
+
     def test_past_its_timeout_an_invocation_ends_as_a_timeout_and_the_environment_starts_again(self) -> None:
         bootstrap(self.folder, 'time.sleep(event.get("sleep", 0))\nanswer = {"slept": event.get("sleep", 0)}')
         executor = self.start(timeout=1)
