@@ -9,7 +9,7 @@ source "$root/scripts/pg.sh"
 chmod 755 "$work"
 pg_port=$(free_port)
 pg_start "$work/pg" "$pg_port"
-trap 'pg_stop "$work/pg"; cleanup' EXIT
+trap 'pg_stop "$work/pg" || true; cleanup' EXIT
 port=$(free_port) metrics=$(free_port)
 start_service "$port" "$metrics" --count 100000 --database-url "$(pg_url "$pg_port")" --request-timeout-ms 2000
 python3 "$root/tests/system/hostile.py" "http://127.0.0.1:$port" "http://127.0.0.1:$metrics" ||

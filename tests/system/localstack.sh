@@ -23,7 +23,9 @@ host="$root/localstack/host.sh"
 # Every process of the environment names its folder, or is a function's bootstrap.
 ls_pids() { pgrep -f "$STATE_DIR|code/bootstrap" || true; }
 export DISABLE_DEPRECATION_NOTICE=1
-trap '"$host" destroy >/dev/null 2>&1; "$host" stop; cleanup' EXIT
+# Each step runs whatever the one before it did: under `set -e` a failing command ends the
+# trap itself (a destroy with nothing deployed fails, and stop and cleanup never ran).
+trap '"$host" destroy >/dev/null 2>&1 || true; "$host" stop || true; cleanup' EXIT
 
 echo "-- start (LocalStack on 127.0.0.1:$LOCALSTACK_PORT, the service on $SERVICE_PORT)"
 "$host" start
