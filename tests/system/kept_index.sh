@@ -2,8 +2,11 @@
 # --index-dir with the release binary: the first start builds the index there, a restart
 # over the same catalogue reopens it as it is, one over a changed catalogue file writes only
 # what changed (and answers as a build from scratch does), an index another build wrote is
-# built again, and a directory of other files is refused and left alone.
+# built again, and a directory of other files is refused and left alone. Then with PostgreSQL
+# as the store of record: the replica's own writes are in its kept index when it restarts,
+# and what another replica wrote while it was down is caught up, nothing else.
 source "$(dirname "$0")/lib.sh"
+source "$root/scripts/pg.sh"
 bin="$root/target/release/product-search"
 port=$(free_port) metrics=$(free_port)
 api="http://127.0.0.1:$port"
@@ -108,4 +111,43 @@ fi
 expect_log refused "holds files but no index"
 [[ $(cat "$work/mine/notes.txt") == "keep me" && $(ls -A "$work/mine") == "notes.txt" ]] ||
   { ls -la "$work/mine"; echo "FAIL: the directory of other files was changed"; exit 1; }
-echo "kept index: built, reopened, caught up, rebuilt and refused as expected"
+
+echo "-- PostgreSQL: the replica's own writes are in its kept index when it restarts"
+# The database server runs as the postgres user, who must reach its folder.
+chmod 755 "$work"
+pg_port=$(free_port)
+pg_start "$work/pg" "$pg_port"
+trap 'pg_stop "$work/pg" || true; cleanup' EXIT
+db=$(pg_url "$pg_port")
+put() {
+  curl -sf -X PUT "$api/products/$1" -H 'content-type: application/json' -d "{\"product_id\":$1,\"name\":\"$2\"}" >/dev/null ||
+    { echo "FAIL: PUT /products/$1"; exit 1; }
+}
+serve db-first --count 3000 --seed 5 --database-url "$db" --index-dir "$work/db-index"
+expect_log db-first "index built and kept"
+put 11 "Zyzzogeton lamp"
+stop
+serve db-same --count 3000 --seed 5 --database-url "$db" --index-dir "$work/db-index"
+expect_log db-same "unchanged=3000 written=0 deleted=0"
+answers >"$work/db-same.txt"
+stop
+grep -qx "1 \[11\]" "$work/db-same.txt" || { cat "$work/db-same.txt"; echo "FAIL: the replica's own write is not found after a restart"; exit 1; }
+
+echo "-- PostgreSQL: what another replica wrote meanwhile is caught up, nothing else"
+serve db-other --count 3000 --seed 5 --database-url "$db"
+put 12 "Zyzzogeton kettle"
+curl -sf -X DELETE "$api/products/13" || { echo "FAIL: DELETE /products/13"; exit 1; }
+stop
+serve db-caught-up --count 3000 --seed 5 --database-url "$db" --index-dir "$work/db-index"
+expect_log db-caught-up "unchanged=2998 written=1 deleted=1"
+answers >"$work/db-caught-up.txt"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$api/products/13") == 404 ]] || { echo "FAIL: the deleted product is still served"; exit 1; }
+stop
+grep -qx "2 \[1[12], 1[12]\]" "$work/db-caught-up.txt" ||
+  { cat "$work/db-caught-up.txt"; echo "FAIL: the other replica's write is not found, or the replica's own is lost"; exit 1; }
+serve db-memory --count 3000 --seed 5 --database-url "$db"
+answers >"$work/db-memory.txt"
+stop
+diff <(cut -d' ' -f1 "$work/db-caught-up.txt") <(cut -d' ' -f1 "$work/db-memory.txt") ||
+  { echo "FAIL: the caught-up index and a fresh build from the database find different totals"; exit 1; }
+echo "kept index: built, reopened, caught up, rebuilt and refused as expected, from a file and from PostgreSQL"
