@@ -6,7 +6,8 @@
 use std::borrow::Cow;
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, SimpleTokenizer, TextAnalyzer, Token, TokenStream,
+    Tokenizer,
 };
 
 /// Name under which the indexing analyzer (with stemming) is registered.
@@ -14,11 +15,7 @@ pub const ANALYZER: &str = "product";
 
 /// The analyzer of indexed text: words, lower-cased, folded, stemmed.
 pub fn index_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(LightStemmer)
-        .build()
+    TextAnalyzer::from(ProductTokenizer::default())
 }
 
 /// The analyzer of query text before stemming: queries need the word as typed (for
@@ -45,7 +42,12 @@ const NOT_PLURAL: &[&str] = &["series", "species", "news", "physics", "always", 
 /// `lamp` and `batteries` to find `battery`, not `running` to find `run`. Words of three
 /// letters or fewer, and words with anything but ASCII letters, are kept as they are.
 pub fn stem(word: &str) -> Cow<'_, str> {
-    if word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) || NOT_PLURAL.contains(&word) {
+    // Every plural this reduces ends in `s`: most words are settled by their last letter.
+    if word.len() <= 3
+        || !word.ends_with('s')
+        || !word.bytes().all(|b| b.is_ascii_lowercase())
+        || NOT_PLURAL.contains(&word)
+    {
         return Cow::Borrowed(word);
     }
     let ends = |suffix: &str| word.ends_with(suffix);
@@ -62,65 +64,148 @@ pub fn stem(word: &str) -> Cow<'_, str> {
     Cow::Borrowed(word)
 }
 
-/// The token filter that applies [`stem`] at indexing time.
+/// The tokenizer of indexed text: [`word_analyzer`]'s words, each stemmed, in one pass over
+/// the text. A word of ASCII letters and digits is lower-cased as it is copied out; any other
+/// word goes through tantivy's lower-caser and ASCII folding, as [`word_analyzer`] would.
 #[derive(Clone)]
-pub struct LightStemmer;
+pub struct ProductTokenizer {
+    token: Token,
+    /// Lower-cases and folds one word that is not plain ASCII.
+    fold: TextAnalyzer,
+}
 
-impl TokenFilter for LightStemmer {
-    type Tokenizer<T: Tokenizer> = LightStemmerFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
-        LightStemmerFilter { tokenizer }
+impl Default for ProductTokenizer {
+    fn default() -> Self {
+        Self {
+            token: Token::default(),
+            fold: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .build(),
+        }
     }
 }
 
-#[derive(Clone)]
-pub struct LightStemmerFilter<T> {
-    tokenizer: T,
-}
+impl Tokenizer for ProductTokenizer {
+    type TokenStream<'a> = ProductTokenStream<'a>;
 
-impl<T: Tokenizer> Tokenizer for LightStemmerFilter<T> {
-    type TokenStream<'a> = LightStemmerStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        LightStemmerStream { tail: self.tokenizer.token_stream(text) }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ProductTokenStream<'a> {
+        self.token.reset();
+        ProductTokenStream { text, at: 0, token: &mut self.token, fold: &mut self.fold }
     }
 }
 
-pub struct LightStemmerStream<T> {
-    tail: T,
+pub struct ProductTokenStream<'a> {
+    text: &'a str,
+    /// Where the next word is looked for.
+    at: usize,
+    token: &'a mut Token,
+    fold: &'a mut TextAnalyzer,
 }
 
-impl<T: TokenStream> TokenStream for LightStemmerStream<T> {
+impl ProductTokenStream<'_> {
+    /// The length of the character at byte `at` (a character boundary) that is not ASCII,
+    /// and whether it is a letter or digit.
+    #[cold]
+    fn wide_char_at(&self, at: usize) -> (usize, bool) {
+        let c = self.text[at..].chars().next().unwrap_or_default();
+        (c.len_utf8(), c.is_alphanumeric())
+    }
+}
+
+impl TokenStream for ProductTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
+        let bytes = self.text.as_bytes();
+        let end = bytes.len();
+        let mut at = self.at;
+        // Up to the next letter or digit.
+        while at < end {
+            let byte = bytes[at];
+            if byte.is_ascii() {
+                if byte.is_ascii_alphanumeric() {
+                    break;
+                }
+                at += 1;
+            } else {
+                let (len, in_word) = self.wide_char_at(at);
+                if in_word {
+                    break;
+                }
+                at += len;
+            }
+        }
+        if at == end {
+            self.at = end;
             return false;
         }
-        let text = &mut self.tail.token_mut().text;
+        let from = at;
+        let mut ascii = true;
+        // Up to the end of the word.
+        while at < end {
+            let byte = bytes[at];
+            if byte.is_ascii() {
+                if !byte.is_ascii_alphanumeric() {
+                    break;
+                }
+                at += 1;
+            } else {
+                let (len, in_word) = self.wide_char_at(at);
+                if !in_word {
+                    break;
+                }
+                ascii = false;
+                at += len;
+            }
+        }
+        self.at = at;
+        let token = &mut *self.token;
+        token.position = token.position.wrapping_add(1);
+        token.offset_from = from;
+        token.offset_to = at;
+        token.text.clear();
+        let word = &self.text[from..at];
+        if ascii {
+            token.text.push_str(word);
+            token.text.make_ascii_lowercase();
+        } else {
+            let mut folded = self.fold.token_stream(word);
+            while folded.advance() {
+                token.text.push_str(&folded.token().text);
+            }
+        }
         // A stem is either a prefix of the word (truncate in place) or a new string.
-        let stemmed = match stem(text) {
+        let stemmed = match stem(&token.text) {
             Cow::Borrowed(prefix) => Err(prefix.len()),
             Cow::Owned(replacement) => Ok(replacement),
         };
         match stemmed {
-            Ok(replacement) => *text = replacement,
-            Err(len) => text.truncate(len),
+            Ok(replacement) => token.text = replacement,
+            Err(len) => token.text.truncate(len),
         }
         true
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        self.token
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().clone());
+        }
+        out
+    }
 
     fn analyze(text: &str) -> Vec<String> {
         let mut analyzer = index_analyzer();
@@ -169,16 +254,36 @@ mod tests {
         /// one, so whatever a product's text holds, typing that text finds it.
         #[test]
         fn any_text_gives_words_and_their_stems_one_for_one(text in "\\PC{0,120}") {
-            let words = words(&mut word_analyzer(), &text);
-            let terms = analyze(&text);
+            let words = tokens(&mut word_analyzer(), &text);
+            let terms = tokens(&mut index_analyzer(), &text);
             proptest::prop_assert_eq!(words.len(), terms.len());
             for (word, term) in words.iter().zip(&terms) {
-                proptest::prop_assert!(!word.is_empty());
+                proptest::prop_assert!(!word.text.is_empty());
                 // Folding may turn a symbol into punctuation (`⑴` is `(1)`), never into a space.
-                proptest::prop_assert!(!word.chars().any(char::is_whitespace), "{:?}", word);
-                let stemmed = stem(word);
-                proptest::prop_assert_eq!(stemmed.as_ref(), term.as_str());
+                proptest::prop_assert!(!word.text.chars().any(char::is_whitespace), "{:?}", word);
+                let stemmed = stem(&word.text);
+                proptest::prop_assert_eq!(stemmed.as_ref(), term.text.as_str());
+                proptest::prop_assert_eq!(
+                    (word.offset_from, word.offset_to, word.position, word.position_length),
+                    (term.offset_from, term.offset_to, term.position, term.position_length)
+                );
             }
+        }
+
+        /// Shop-like text with symbols, accents and scripts mixed in: the same as any text.
+        #[test]
+        fn mixed_text_gives_words_and_their_stems_one_for_one(
+            text in "([A-Za-z0-9]{1,8}|[ ,.;:/()'+&-]{1,3}|[éÉèüÜßñæŒİı⑴ǅﬁΣσς字]){0,30}"
+        ) {
+            let words = tokens(&mut word_analyzer(), &text);
+            let terms = tokens(&mut index_analyzer(), &text);
+            let stemmed: Vec<(String, usize, usize, usize)> = words
+                .iter()
+                .map(|w| (stem(&w.text).into_owned(), w.offset_from, w.offset_to, w.position))
+                .collect();
+            let indexed: Vec<(String, usize, usize, usize)> =
+                terms.iter().map(|t| (t.text.clone(), t.offset_from, t.offset_to, t.position)).collect();
+            proptest::prop_assert_eq!(stemmed, indexed);
         }
 
         /// Shop-like text: letters, digits, punctuation and accents.
