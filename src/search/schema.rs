@@ -299,12 +299,36 @@ pub fn document(fields: &Fields, product: &Product) -> TantivyDocument {
 
 /// The term of attribute `name` given as an empty list.
 fn empty_list_term(name: &str) -> String {
-    format!("{name}!")
+    term(name, '!', 0)
 }
 
 /// The term of a text (or boolean) value of attribute `name`, as the filter field holds it.
 pub fn text_term(name: &str, value: &str) -> String {
-    format!("{name}%{}", value.to_lowercase())
+    let mut term = term(name, '%', value.len());
+    if value.is_ascii() {
+        let start = term.len();
+        term.push_str(value);
+        term[start..].make_ascii_lowercase();
+    } else {
+        term.push_str(&value.to_lowercase());
+    }
+    term
+}
+
+/// The term of a text (or boolean) value of attribute `name`, as the facet column holds it.
+fn facet_term(name: &str, value: &str) -> String {
+    let mut term = term(name, '%', value.len());
+    term.push_str(value);
+    term
+}
+
+/// `name` and `mark`, with room for `rest` more bytes. Terms are built this way rather than
+/// with `format!`: every product's attributes make several at indexing time.
+fn term(name: &str, mark: char, rest: usize) -> String {
+    let mut term = String::with_capacity(name.len() + 1 + rest);
+    term.push_str(name);
+    term.push(mark);
+    term
 }
 
 /// Where `name`'s terms lie: every term (`[start, end)`), its numbers, its texts.
@@ -322,7 +346,11 @@ pub fn text_terms(name: &str) -> (String, String) {
 
 /// The term of a number of attribute `name`: terms of one attribute sort as their numbers.
 pub fn number_term(name: &str, value: f64) -> String {
-    format!("{name}#{:016x}", sortable(value))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bits = sortable(value);
+    let mut term = term(name, '#', 16);
+    term.extend((0..16).rev().map(|digit| char::from(HEX[(bits >> (digit * 4) & 0xf) as usize])));
+    term
 }
 
 /// `value`'s bits, flipped so that unsigned order is numeric order (`-0` is `0`).
@@ -373,7 +401,7 @@ pub fn attribute_terms(pairs: &[(Box<str>, AttributeValue)], mut emit: impl FnMu
         }
         let mut text = |value: &str| {
             emit(Target::Filter, text_term(name, value));
-            emit(Target::Facet, format!("{name}%{value}"));
+            emit(Target::Facet, facet_term(name, value));
         };
         let numbers: &[serde_json::Number] = match value {
             AttributeValue::Text(value) => {
@@ -447,6 +475,18 @@ mod tests {
         let mut branded = Product::bare(1);
         branded.brand = Some("Acme".into());
         assert_ne!(content_digest(&named), content_digest(&branded));
+    }
+
+    #[test]
+    fn terms_are_the_name_a_mark_and_the_value_as_written() {
+        for n in [-1e9, -2.5, -0.0, 0.0, 1e-9, 15.6, 1e300, f64::MAX] {
+            assert_eq!(number_term("shoe_eu", n), format!("shoe_eu#{:016x}", sortable(n)));
+        }
+        for value in ["Red", "red", "Off-White 2", "ÉCLAIR", "ΟΔΟΣ", "İstanbul", ""] {
+            assert_eq!(text_term("color", value), format!("color%{}", value.to_lowercase()), "{value}");
+            assert_eq!(facet_term("color", value), format!("color%{value}"));
+        }
+        assert_eq!(empty_list_term("tags"), "tags!");
     }
 
     #[test]
