@@ -208,13 +208,7 @@ mod tests {
     }
 
     fn analyze(text: &str) -> Vec<String> {
-        let mut analyzer = index_analyzer();
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            out.push(stream.token().text.clone());
-        }
-        out
+        tokens(&mut index_analyzer(), text).into_iter().map(|token| token.text).collect()
     }
 
     #[test]
