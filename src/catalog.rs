@@ -397,7 +397,7 @@ impl Catalog {
             let matched: HashSet<&str> = hits.matched_terms.iter().map(String::as_str).collect();
             let mut words = analyzer::word_analyzer();
             let mut mark =
-                |text: &Option<String>| text.as_deref().map(|t| highlight::mark(&mut words, t, &matched));
+                |text: &Option<Box<str>>| text.as_deref().map(|t| highlight::mark(&mut words, t, &matched));
             products
                 .into_iter()
                 .map(|product| {
@@ -497,7 +497,7 @@ mod tests {
         let products = data_gen::generate(1, 20);
         let sku = products[0].sku.clone().unwrap();
         let catalog = Arc::new(Catalog::at_version(products, 0, 10, Settings::default()).unwrap());
-        let request = SearchRequest::text(sku.as_str()).unwrap();
+        let request = SearchRequest::text(&*sku).unwrap();
 
         let first = catalog.search(&request).unwrap();
         assert!(Arc::ptr_eq(&first, &catalog.search(&request).unwrap()), "a repeat is served from the cache");

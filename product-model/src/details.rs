@@ -11,8 +11,8 @@ use crate::product::Product;
 /// A validated body of `POST /products/{id}/details`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductDetails {
-    pub sku: String,
-    pub manufacturer: String,
+    pub sku: Box<str>,
+    pub manufacturer: Box<str>,
     pub category_id: u64,
     pub weight: u64,
     pub some_other_id: u64,
@@ -77,7 +77,7 @@ pub(crate) mod tests {
     #[test]
     fn accepts_the_transcript_body() {
         let details = ProductDetails::from_json(1, &valid()).unwrap();
-        assert_eq!(details.sku, "ABC-123-XYZ");
+        assert_eq!(&*details.sku, "ABC-123-XYZ");
         assert_eq!((details.category_id, details.weight, details.some_other_id), (456, 1250, 789));
     }
 

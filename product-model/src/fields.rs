@@ -59,13 +59,13 @@ pub(crate) fn boolean(fields: &Map<String, Value>, name: &str) -> Result<bool, F
 }
 
 /// A string field of 1 to `max` characters.
-pub(crate) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<String, FieldError> {
+pub(crate) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<Box<str>, FieldError> {
     let value = required(fields, name)?;
     let Some(text) = value.as_str() else {
         return Err(FieldError(format!("{name} must be a string")));
     };
     check_text(name, text, max)?;
-    Ok(text.to_owned())
+    Ok(text.into())
 }
 
 /// That `text` has 1 to `max` characters, none of them NUL: no store of record keeps it

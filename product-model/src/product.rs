@@ -24,16 +24,16 @@ pub struct Product {
     pub product_id: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub brand: Option<String>,
+    pub brand: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub category: Option<String>,
+    pub category: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10_000))]
-    pub description: Option<String>,
+    pub description: Option<Box<str>>,
     /// Price with two decimals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0))]
@@ -47,10 +47,10 @@ pub struct Product {
     /// Stock keeping unit, unique in the catalogue, e.g. `ABC-123-XYZ`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
-    pub sku: Option<String>,
+    pub sku: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub manufacturer: Option<String>,
+    pub manufacturer: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub category_id: Option<u64>,
@@ -221,7 +221,7 @@ mod tests {
     fn a_typed_product_is_held_to_the_same_bounds() {
         let product = sample();
         assert_eq!(check_product(&product), Ok(()));
-        let long_name = Product { name: Some("n".repeat(501)), ..product.clone() };
+        let long_name = Product { name: Some("n".repeat(501).into()), ..product.clone() };
         assert_eq!(check_product(&long_name).unwrap_err().0, "name must be 1 to 500 characters");
         let bad_rating = Product { rating: Some(5.5), ..product.clone() };
         assert_eq!(check_product(&bad_rating).unwrap_err().0, "rating must be from 0 to 5");

@@ -32,7 +32,7 @@ mod tests {
     use super::*;
 
     fn with_sku(product_id: u64, sku: &str) -> Product {
-        Product { sku: Some(sku.to_owned()), ..Product::bare(product_id) }
+        Product { sku: Some(sku.into()), ..Product::bare(product_id) }
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub fn query_set(products: &[Product], seed: u64, per_class: usize) -> Vec<Label
                     (format!("{brand} {}", other_number(noun)), Filters::default(), grade(same_type, 1))
                 }
                 QueryClass::Sku => {
-                    let sku = product.sku.clone().unwrap_or_default();
+                    let sku = product.sku.as_deref().unwrap_or_default().to_owned();
                     let spelled = match rng.random_range(0..4) {
                         0 => sku,
                         1 => sku.replace('-', "").to_lowercase(),

@@ -229,7 +229,7 @@ mod tests {
     fn product(id: u64, finish: &str) -> Product {
         let grade = if id % 3 == 0 { "premium" } else { "basic" };
         Product {
-            name: Some(format!("plain item {id}")),
+            name: Some(format!("plain item {id}").into()),
             attributes: Attributes::from_json(&json!({ "finish": finish, "grade": grade })).unwrap(),
             ..Product::bare(id)
         }

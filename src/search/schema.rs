@@ -450,7 +450,7 @@ mod tests {
             ("name", |p| p.name = Some("Other".into())),
             ("brand", |p| p.brand = None),
             ("category", |p| p.category = Some("Toys".into())),
-            ("description", |p| p.description.as_mut().unwrap().push('!')),
+            ("description", |p| p.description = p.description.take().map(|d| format!("{d}!").into())),
             ("price", |p| p.price = p.price.map(|x| x + 0.01)),
             ("rating", |p| p.rating = None),
             ("in_stock", |p| p.in_stock = p.in_stock.map(|b| !b)),

@@ -110,7 +110,7 @@ impl MemoryStore {
             && let Some(&owner) = state.by_sku.get(&sku_key(sku))
             && owner != product.product_id
         {
-            return Err(WriteError::SkuTaken { sku: sku.clone(), owner, line: None });
+            return Err(WriteError::SkuTaken { sku: sku.to_string(), owner, line: None });
         }
         for product in &products {
             if let Some(old) = state.by_id.get(&product.product_id).cloned() {

@@ -121,7 +121,7 @@ impl Expr {
 /// A field's values on one product: texts (booleans as `true`/`false`) and numbers;
 /// `None` when the product lacks it.
 fn values_of(product: &Product, field: &str) -> Option<(Vec<String>, Vec<f64>)> {
-    let text = |value: &Option<String>| value.clone().map(|v| (vec![v], Vec::new()));
+    let text = |value: &Option<Box<str>>| value.as_deref().map(|v| (vec![v.to_owned()], Vec::new()));
     let number = |value: Option<f64>| value.map(|v| (Vec::new(), vec![v]));
     match field {
         "brand" => text(&product.brand),
@@ -196,7 +196,7 @@ fn catalogue() -> Vec<Product> {
     for (i, attributes) in odd.iter().cycle().take(60).enumerate() {
         let mut product = products[i * 7].clone();
         product.product_id = PRODUCTS + 1 + i as u64;
-        product.sku = Some(format!("ODD-{i:04}"));
+        product.sku = Some(format!("ODD-{i:04}").into());
         product.attributes = Attributes::from_json(attributes).unwrap();
         products.push(product);
     }

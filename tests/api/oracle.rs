@@ -38,14 +38,14 @@ fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect()
 }
 
-fn field_values(p: &Product) -> [Option<&String>; 6] {
+fn field_values(p: &Product) -> [Option<&str>; 6] {
     [
-        p.name.as_ref(),
-        p.brand.as_ref(),
-        p.category.as_ref(),
-        p.manufacturer.as_ref(),
-        p.sku.as_ref(),
-        p.description.as_ref(),
+        p.name.as_deref(),
+        p.brand.as_deref(),
+        p.category.as_deref(),
+        p.manufacturer.as_deref(),
+        p.sku.as_deref(),
+        p.description.as_deref(),
     ]
 }
 
@@ -317,7 +317,7 @@ impl Oracle {
 }
 
 fn passes(p: &Product, f: &Filters) -> bool {
-    let one_of = |value: &Option<String>, wanted: &[String]| {
+    let one_of = |value: &Option<Box<str>>, wanted: &[String]| {
         wanted.is_empty()
             || value
                 .as_deref()
@@ -352,16 +352,16 @@ fn misspell(word: &str, rng: &mut ChaCha8Rng) -> String {
 /// Queries the way shoppers type: words of real products, in any case, with punctuation,
 /// plurals, typos, half-typed last words, SKUs in several spellings, and filters.
 pub fn queries(products: &[Product], rng: &mut ChaCha8Rng) -> Vec<(String, Filters)> {
-    let categories: Vec<String> = products.iter().filter_map(|p| p.category.clone()).collect();
-    let brands: Vec<String> = products.iter().filter_map(|p| p.brand.clone()).collect();
+    let categories: Vec<String> =
+        products.iter().filter_map(|p| p.category.as_deref().map(str::to_owned)).collect();
+    let brands: Vec<String> = products.iter().filter_map(|p| p.brand.as_deref().map(str::to_owned)).collect();
     (0..QUERIES)
         .map(|i| {
             let product = products.choose(rng).unwrap();
-            let own: Vec<String> =
-                field_values(product).into_iter().flatten().flat_map(|v| words(v)).collect();
+            let own: Vec<String> = field_values(product).into_iter().flatten().flat_map(words).collect();
             let mut parts: Vec<String> =
                 (0..rng.random_range(1..=3)).map(|_| own.choose(rng).unwrap().clone()).collect();
-            let sku = product.sku.clone().unwrap();
+            let sku = product.sku.as_deref().unwrap().to_owned();
             let name_words = product.name.as_deref().map(words).unwrap_or_default();
             let other = products.choose(rng).unwrap();
             let other_words = other.name.as_deref().map(words).unwrap_or_default();

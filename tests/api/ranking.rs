@@ -16,7 +16,7 @@ async fn create(app: &TestApp, id: u64, manufacturer: &str) {
 async fn a_sku_in_any_spelling_ranks_its_product_first() {
     let app = spawn_app().await;
     for index in [0usize, 123, 499] {
-        let sku = catalogue()[index].sku.clone().unwrap();
+        let sku = catalogue()[index].sku.as_deref().unwrap().to_owned();
         for spelling in
             [sku.clone(), sku.replace('-', "").to_lowercase(), sku.replace('-', " "), sku.to_lowercase()]
         {

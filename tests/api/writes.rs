@@ -138,7 +138,7 @@ async fn put_refuses_a_sku_held_by_another_product(app: TestApp) {
 
 async fn delete_removes_the_product_from_get_search_totals_and_facets(app: TestApp) {
     let gone = catalogue()[9].clone();
-    let category = gone.category.clone().unwrap();
+    let category = gone.category.as_deref().unwrap().to_owned();
     let query = format!("category={category}&facets=category&limit=1");
     let before = app.search(&query).await;
     let sku_query = format!("q={}", gone.sku.clone().unwrap());
