@@ -9,7 +9,16 @@ use crate::product::Product;
 /// The key SKUs are compared and looked up by: their letters and digits, lowercased.
 pub fn sku_key(text: &str) -> String {
     let mut key = String::with_capacity(text.len());
-    key.extend(text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase));
+    if text.is_ascii() {
+        // Every SKU is indexed through here, and nearly all are ASCII, where a letter or
+        // digit is an ASCII one and lower-casing is ASCII's: a byte at a time, not a
+        // Unicode table lookup a character.
+        key.extend(
+            text.bytes().filter(u8::is_ascii_alphanumeric).map(|b| char::from(b.to_ascii_lowercase())),
+        );
+    } else {
+        key.extend(text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase));
+    }
     key
 }
 
@@ -40,6 +49,21 @@ mod tests {
         assert_eq!(sku_key("ABC-123-xyz"), "abc123xyz");
         assert_eq!(sku_key("abc 123 XYZ"), sku_key("ABC-123-XYZ"));
         assert_ne!(sku_key("ABC-123"), sku_key("ABC-124"));
+    }
+
+    proptest::proptest! {
+        /// The ASCII path keeps and lower-cases exactly what the Unicode rules do.
+        #[test]
+        fn ascii_skus_get_the_key_the_unicode_rules_give(text in "[ -~]{0,40}") {
+            let unicode: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+            proptest::prop_assert_eq!(sku_key(&text), unicode);
+        }
+    }
+
+    #[test]
+    fn skus_beyond_ascii_keep_their_letters_and_digits() {
+        assert_eq!(sku_key("ÉCLAIR-Ⅻ-٣"), "éclairⅻ٣");
+        assert_eq!(sku_key("ΟΔΟΣ 12"), "οδοσ12");
     }
 
     #[test]
