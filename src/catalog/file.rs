@@ -21,16 +21,38 @@ pub fn load_jsonl(path: &Path) -> anyhow::Result<Vec<Arc<Product>>> {
     load_in_batches(path, BATCH_BYTES)
 }
 
+/// A batch of whole lines, and where each ends (just past its `\n`, or at the end of the
+/// file for a last line without one).
+struct Batch {
+    bytes: Vec<u8>,
+    line_ends: Vec<usize>,
+}
+
+impl Batch {
+    fn with_capacity(bytes: usize) -> Self {
+        Self { bytes: Vec::with_capacity(bytes), line_ends: Vec::new() }
+    }
+
+    /// Line `index` of the batch, without its `\n`.
+    fn line(&self, index: usize) -> &[u8] {
+        let start = index.checked_sub(1).map_or(0, |before| self.line_ends[before]);
+        let line = &self.bytes[start..self.line_ends[index]];
+        line.strip_suffix(b"\n").unwrap_or(line)
+    }
+}
+
 /// [`load_jsonl`], parsing lines in batches of about `batch_bytes`. The file is read on a
 /// thread of its own, a batch ahead of the parsing, into two buffers passed back and forth
 /// (buffers freed on another thread than the one that made them would stay with the
 /// allocator for a while: a new one per batch took 190 MB more at 1,000,000 products).
+/// The reading thread finds the lines' ends as it reads, so the cores parsing never wait
+/// for a batch to be split.
 fn load_in_batches(path: &Path, batch_bytes: usize) -> anyhow::Result<Vec<Arc<Product>>> {
     let file = File::open(path).with_context(|| format!("opening catalogue {}", path.display()))?;
     let (full, read) = mpsc::sync_channel(1);
     let (emptied, empty) = mpsc::channel();
     for _ in 0..2 {
-        let _ = emptied.send(Vec::with_capacity(batch_bytes + (64 << 10)));
+        let _ = emptied.send(Batch::with_capacity(batch_bytes + (64 << 10)));
     }
     std::thread::scope(|scope| {
         scope.spawn(move || read_batches(file, batch_bytes, &empty, &full));
@@ -42,43 +64,42 @@ fn load_in_batches(path: &Path, batch_bytes: usize) -> anyhow::Result<Vec<Arc<Pr
 /// drops both ends, so the reading thread stops when a line is bad.
 fn parse_batches(
     path: &Path,
-    read: Receiver<io::Result<Vec<u8>>>,
-    emptied: Sender<Vec<u8>>,
+    read: Receiver<io::Result<Batch>>,
+    emptied: Sender<Batch>,
 ) -> anyhow::Result<Vec<Arc<Product>>> {
     let mut products = Vec::new();
     let mut lines_before = 0;
     for batch in read {
         let batch = batch.with_context(|| format!("reading {}", path.display()))?;
-        let lines: Vec<&[u8]> =
-            batch.strip_suffix(b"\n").unwrap_or(&batch).split(|&byte| byte == b'\n').collect();
-        let parsed: Vec<anyhow::Result<Option<Arc<Product>>>> = lines
-            .par_iter()
-            .enumerate()
-            .map(|(index, line)| parse(path, lines_before + index + 1, line))
+        let lines = batch.line_ends.len();
+        let parsed: Vec<anyhow::Result<Option<Arc<Product>>>> = (0..lines)
+            .into_par_iter()
+            .map(|index| parse(path, lines_before + index + 1, batch.line(index)))
             .collect();
         for line in parsed {
             products.extend(line?);
         }
-        lines_before += lines.len();
+        lines_before += lines;
         let _ = emptied.send(batch);
     }
     Ok(products)
 }
 
-/// Fills the buffers of `empty` with whole lines of `file`, about `batch_bytes` each, and
+/// Fills the batches of `empty` with whole lines of `file`, about `batch_bytes` each, and
 /// sends them to `full`, until the file ends, a read fails (the error is sent last) or
 /// either channel's other end is gone.
 fn read_batches(
     file: File,
     batch_bytes: usize,
-    empty: &Receiver<Vec<u8>>,
-    full: &SyncSender<io::Result<Vec<u8>>>,
+    empty: &Receiver<Batch>,
+    full: &SyncSender<io::Result<Batch>>,
 ) {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     for mut batch in empty {
-        batch.clear();
+        batch.bytes.clear();
+        batch.line_ends.clear();
         let sent = match read_lines(&mut reader, &mut batch, batch_bytes) {
-            Ok(()) if batch.is_empty() => return,
+            Ok(()) if batch.bytes.is_empty() => return,
             Ok(()) => full.send(Ok(batch)),
             Err(error) => {
                 let _ = full.send(Err(error));
@@ -92,11 +113,12 @@ fn read_batches(
 }
 
 /// Appends whole lines of `reader` to `batch` until it holds `batch_bytes` or the file ends.
-fn read_lines(reader: &mut impl BufRead, batch: &mut Vec<u8>, batch_bytes: usize) -> io::Result<()> {
-    while batch.len() < batch_bytes {
-        if reader.read_until(b'\n', batch)? == 0 {
+fn read_lines(reader: &mut impl BufRead, batch: &mut Batch, batch_bytes: usize) -> io::Result<()> {
+    while batch.bytes.len() < batch_bytes {
+        if reader.read_until(b'\n', &mut batch.bytes)? == 0 {
             break;
         }
+        batch.line_ends.push(batch.bytes.len());
     }
     Ok(())
 }
