@@ -217,6 +217,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn texts_are_bounded_in_characters_not_bytes() {
+        let named = |name: String| Product { name: Some(name.into()), ..sample() };
+        for letter in ["n", "é", "鍋", "🦀"] {
+            assert_eq!(check_product(&named(letter.repeat(500))), Ok(()), "500 of {letter}");
+            assert_eq!(
+                check_product(&named(letter.repeat(501))).unwrap_err().0,
+                "name must be 1 to 500 characters",
+                "501 of {letter}"
+            );
+        }
+    }
+
     /// A catalogue holds millions of products, each behind an `Arc` (16 bytes of counts):
     /// at 208 bytes a shared product fills a 224-byte allocation. A field that makes it
     /// bigger costs every product of every catalogue, so it should be a choice.
