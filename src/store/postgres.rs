@@ -376,9 +376,9 @@ impl PgStore {
                 });
                 // The merge happens in the database, under the row's lock: no lost update.
                 let doc: String = sqlx::query_scalar(
-                    "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::jsonb)
+                    "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::json)
                      ON CONFLICT (product_id) DO UPDATE
-                       SET sku_key = EXCLUDED.sku_key, doc = products.doc || $4::jsonb
+                       SET sku_key = EXCLUDED.sku_key, doc = (products.doc::jsonb || $4::jsonb)::json
                      RETURNING doc::text",
                 )
                 .bind(*id as i64)
@@ -392,7 +392,7 @@ impl PgStore {
             Write::Put(product) => {
                 let doc = to_json(product)?;
                 sqlx::query(
-                    "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::jsonb)
+                    "INSERT INTO products (product_id, sku_key, doc) VALUES ($1, $2, $3::json)
                      ON CONFLICT (product_id) DO UPDATE SET sku_key = EXCLUDED.sku_key, doc = EXCLUDED.doc",
                 )
                 .bind(product.product_id as i64)
@@ -430,7 +430,7 @@ impl PgStore {
                     let end = (start + BULK_PIECE).min(ids.len());
                     sqlx::query(
                         "INSERT INTO products (product_id, sku_key, doc)
-                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]::jsonb[])
+                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]::json[])
                          ON CONFLICT (product_id) DO UPDATE SET sku_key = EXCLUDED.sku_key, doc = EXCLUDED.doc",
                     )
                     .bind(&ids[start..end])
@@ -503,7 +503,7 @@ impl PgStore {
             let docs: Vec<Option<&str>> = piece.iter().map(|r| r.doc.as_deref()).collect();
             sqlx::query(
                 "INSERT INTO changes (version, kind, product_id, entity, doc)
-                 SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]::jsonb[])",
+                 SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]::json[])",
             )
             .bind(version)
             .bind(&kinds)

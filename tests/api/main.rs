@@ -21,4 +21,5 @@ mod search;
 mod search_options;
 mod settings;
 mod shutdown;
+mod upgrade;
 mod writes;
