@@ -68,8 +68,8 @@ pub(crate) fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Resul
     Ok(text.into())
 }
 
-/// That `text` has 1 to `max` characters, none of them NUL: no store of record keeps it
-/// (PostgreSQL's `jsonb` refuses `\u0000`), and no shopper types it.
+/// That `text` has 1 to `max` characters, none of them NUL: the store of record merges a
+/// product's details as `jsonb`, which refuses `\u0000`, and no shopper types it.
 pub(crate) fn check_text(name: &str, text: &str, max: usize) -> Result<(), FieldError> {
     // A character takes at least one byte: a text of at most `max` bytes needs no counting.
     if text.is_empty() || (text.len() > max && text.chars().count() > max) {
