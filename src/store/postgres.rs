@@ -15,7 +15,8 @@ use anyhow::Context;
 use futures_util::TryStreamExt;
 use product_model::{Product, first_sku_conflict, sku_key};
 use rayon::prelude::*;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -86,13 +87,13 @@ impl PgStore {
     /// migrator's advisory lock makes concurrent start-ups safe.
     pub async fn connect(settings: &PgSettings) -> anyhow::Result<Self> {
         let statement_timeout = settings.timeout.as_millis().max(1).to_string();
-        let mut options = PgConnectOptions::from_str(&settings.url)
+        let mut unbounded = PgConnectOptions::from_str(&settings.url)
             .context("DATABASE_URL is not a valid postgres:// URL")?
-            .application_name("product-search")
-            .options([("statement_timeout", statement_timeout.as_str())]);
+            .application_name("product-search");
         if let Some(password) = &settings.password {
-            options = options.password(password);
+            unbounded = unbounded.password(password);
         }
+        let options = unbounded.clone().options([("statement_timeout", statement_timeout.as_str())]);
         // Waiting for a connection is bounded more tightly than a statement: when the
         // database is gone, connecting fails at once and retrying it only delays the 503.
         let pool = PgPoolOptions::new()
@@ -112,7 +113,14 @@ impl PgStore {
                 Err(error) => return Err(error).context("connecting to the database"),
             }
         }
-        MIGRATOR.run(&pool).await.context("migrating the database schema")?;
+        // Migrations run once, on a connection of their own without the statement timeout:
+        // one that rewrites a table of millions of products takes longer than any call should.
+        let mut migrating = tokio::time::timeout(settings.timeout, PgConnection::connect_with(&unbounded))
+            .await
+            .map_err(|_| anyhow::anyhow!("no connection to migrate with within {:?}", settings.timeout))?
+            .context("connecting to migrate the database schema")?;
+        MIGRATOR.run(&mut migrating).await.context("migrating the database schema")?;
+        migrating.close().await.context("closing the migration's connection")?;
         Ok(Self {
             pool,
             timeout: settings.timeout,
