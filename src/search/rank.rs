@@ -465,6 +465,136 @@ mod tests {
             assert!(left_out > 100, "{left_out} windows left out");
         }
 
+        /// 40,000 documents in two segments, some deleted: `the` in every body, `filler` in
+        /// nine bodies of ten, `rare` in one of fifty, and in a fifth of the titles one to three of 48 rarer words beginning
+        /// with `th`, the first ones most often, as a two-letter prefix completes in a
+        /// shop's catalogue.
+        fn prefix_fixture() -> (Index, Field, Field, Vec<String>) {
+            let mut schema = Schema::builder();
+            let title = schema.add_text_field("title", TEXT);
+            let body = schema.add_text_field("body", TEXT);
+            let product_id = schema.add_u64_field("product_id", INDEXED | FAST);
+            let index = Index::create_in_ram(schema.build());
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, 100_000_000).unwrap();
+            let mut rng = ChaCha8Rng::seed_from_u64(17);
+            let words: Vec<String> = (0..48).map(|i| format!("th{i:02}")).collect();
+            for segment in 0..2u64 {
+                for id in segment * 20_000 + 1..=(segment + 1) * 20_000 {
+                    let mut body_words = vec!["the"; rng.random_range(1..=3)];
+                    if rng.random_range(0..10) > 0 {
+                        body_words.extend(std::iter::repeat_n("filler", rng.random_range(1..4)));
+                    }
+                    if rng.random_range(0..50) == 0 {
+                        body_words.push("rare");
+                    }
+                    let title_text = if rng.random_range(0..5) == 0 {
+                        // One to three of them, th00 most often and th47 least.
+                        (0..rng.random_range(1..=3))
+                            .map(|_| {
+                                words[rng.random_range(0..48usize).min(rng.random_range(0..48usize))].as_str()
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    } else {
+                        "other".to_owned()
+                    };
+                    writer
+                        .add_document(
+                            doc!(title => title_text, body => body_words.join(" "), product_id => id),
+                        )
+                        .unwrap();
+                }
+                writer.commit().unwrap();
+            }
+            for id in (1..=40_000u64).step_by(89) {
+                writer.delete_term(Term::from_field_u64(product_id, id));
+            }
+            writer.commit().unwrap();
+            (index, title, body, words)
+        }
+
+        #[test]
+        fn pages_of_a_word_of_many_lists_are_those_of_scoring_every_match() {
+            let (index, title, body, words) = prefix_fixture();
+            let searcher = index.reader().unwrap().searcher();
+            let ids = ProductIds::default().of(&searcher);
+            let memo = Arc::new(matcher::ListMemo::default());
+            let completions = |tier_of_first: Tier| {
+                let mut terms = vec![WordTerm {
+                    term: Term::from_field_text(body, "the"),
+                    weight: 1.0,
+                    tier: Tier::Near,
+                }];
+                for (i, word) in words.iter().enumerate() {
+                    let tier = if i == 0 { tier_of_first } else { Tier::Near };
+                    terms.push(WordTerm { term: Term::from_field_text(title, word), weight: 2.0, tier });
+                    terms.push(WordTerm {
+                        term: Term::from_field_text(body, word),
+                        weight: 1.0,
+                        tier: Tier::Near,
+                    });
+                }
+                Clause::any_of(terms)
+            };
+            let exact = |word: &str| {
+                Clause::any_of(vec![WordTerm {
+                    term: Term::from_field_text(body, word),
+                    weight: 1.0,
+                    tier: Tier::Exact,
+                }])
+            };
+            // Every completion weighs the same as `the`: no list bounds the others below
+            // the page, and every match is scored.
+            let even = Clause::any_of(
+                words
+                    .iter()
+                    .map(|word| WordTerm {
+                        term: Term::from_field_text(title, word),
+                        weight: 0.0,
+                        tier: Tier::Near,
+                    })
+                    .chain([WordTerm {
+                        term: Term::from_field_text(body, "the"),
+                        weight: 0.0,
+                        tier: Tier::Near,
+                    }])
+                    .collect(),
+            );
+            // Each query, and whether its pages leave matches unscored.
+            let queries = [
+                (vec![completions(Tier::Near)], vec![true], true),
+                // One completion is the word itself, earning the exact tier; one a synonym.
+                (vec![completions(Tier::Exact)], vec![true], true),
+                (vec![completions(Tier::Synonym)], vec![true], true),
+                // With a required word and with optional ones. An optional word of nearly
+                // every product lifts the bound of its list, one of the longest, above
+                // the page, so every match is scored.
+                (vec![exact("filler"), completions(Tier::Near)], vec![true, true], true),
+                (vec![completions(Tier::Near), exact("rare")], vec![true, false], true),
+                (vec![completions(Tier::Near), exact("filler")], vec![true, false], false),
+                (vec![even], vec![true], false),
+            ];
+            for (clauses, required, prunes) in queries {
+                let words = WordsQuery::of_clauses(clauses.into(), required.into()).with_memo(memo.clone());
+                let every_match = BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
+                    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
+                ]);
+                let before = matcher::matches_unscored();
+                for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
+                    let top = relevance(offset, limit, ids.clone());
+                    let chosen = searcher.search(&words, &top).unwrap();
+                    assert_eq!(
+                        chosen,
+                        searcher.search(&every_match, &top).unwrap(),
+                        "{words:?} at {offset}+{limit}"
+                    );
+                }
+                let unscored = matcher::matches_unscored() - before;
+                assert_eq!(unscored > 0, prunes, "{unscored} matches left unscored by {words:?}");
+            }
+        }
+
         #[test]
         fn exact_matches_are_bounded_apart_from_near_terms_they_never_share_a_document_with() {
             let (index, title, _) = fixture();

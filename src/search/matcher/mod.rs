@@ -32,9 +32,15 @@
 //! page is the one scoring every match gives (a test holds it to that), and the count
 //! stays exact: it is the number of matches, scored or not.
 //!
+//! A word of many lists (a short prefix's completions in six fields) defeats the windows:
+//! every window's bound adds up dozens of lists' bests. There the lists are split instead
+//! ([`essential`]): the lowest-weighted ones bound any match found only in them, and once
+//! that bound is under the page, only the other lists' matches are scored.
+//!
 //! Here: the query, its weight per segment and the scorer that serves its matches. The
 //! passes live in [`conjunction`](mod@conjunction) (candidates and narrowing), [`scoring`] (BM25 and tiers),
-//! [`windows`] (bounds and the best-first order), over the document sets of [`doc_sets`];
+//! [`windows`] (bounds and the best-first order) and [`essential`] (lists split by weight),
+//! over the document sets of [`doc_sets`];
 //! long lists' reads are kept in [`memo`], and [`sets`] counts any set of clauses.
 
 use std::collections::HashMap;
@@ -50,11 +56,14 @@ use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Tantivy
 
 mod conjunction;
 mod doc_sets;
+mod essential;
 mod memo;
 mod scoring;
 mod sets;
 mod windows;
 
+#[cfg(test)]
+pub use essential::matches_unscored;
 pub use memo::ListMemo;
 pub use sets::ClauseSets;
 #[cfg(test)]
@@ -62,6 +71,8 @@ pub use windows::windows_left_out;
 
 use conjunction::{clause_docs, clause_hits, conjunction, is_dense, narrow};
 use doc_sets::gallop;
+#[cfg(test)]
+use essential::UNSCORED;
 use scoring::SegmentScoring;
 #[cfg(test)]
 use windows::LEFT_OUT;
@@ -537,10 +548,12 @@ pub struct MatchScorer {
 
 impl MatchScorer {
     /// Offers `page` every alive match that can enter it, and returns how many alive
-    /// matches there are. Below [`BOUND_FROM`] matches, or above [`BOUNDED_LISTS`] lists,
-    /// all are scored. Otherwise windows are
-    /// scored in batches, the highest bounds first, and a window is left out once its bound
-    /// cannot beat the page's worst match: below it, or equal with every product id above.
+    /// matches there are. Below [`BOUND_FROM`] matches, all are scored. Above
+    /// [`BOUNDED_LISTS`] lists, only the matches of the essential lists are, when the others
+    /// bound every other match below the page (see [`essential`]); otherwise all are.
+    /// Between the two, windows are scored in batches, the highest bounds first, and a
+    /// window is left out once its bound cannot beat the page's worst match: below it, or
+    /// equal with every product id above.
     pub fn collect_page(
         &mut self,
         page: &mut dyn Page,
@@ -551,12 +564,19 @@ impl MatchScorer {
             None => self.docs.len(),
             Some(alive) => self.docs.iter().filter(|&&doc| alive(doc)).count(),
         };
-        let bounded = |scoring: &SegmentScoring| {
-            self.boost == 1.0
-                && self.docs.len() >= BOUND_FROM.max(4 * page.size())
-                && scoring.clauses.iter().flatten().flatten().count() <= BOUNDED_LISTS
-        };
-        let Some(scoring) = self.scoring.as_ref().filter(|scoring| bounded(scoring)) else {
+        let many = self.boost == 1.0 && self.docs.len() >= BOUND_FROM.max(4 * page.size());
+        let lists = |scoring: &SegmentScoring| scoring.clauses.iter().flatten().flatten().count();
+        if let Some(scoring) = self.scoring.as_ref().filter(|scoring| many && lists(scoring) > BOUNDED_LISTS)
+            && let Some(floor) = scoring.floor(&self.docs, page.size(), &is_alive)?
+            && let Some(essential) = scoring.essential(&self.docs, floor)?
+        {
+            #[cfg(test)]
+            UNSCORED.with(|unscored| unscored.set(unscored.get() + self.docs.len() - essential.len()));
+            offer_scored(scoring, &essential, page, &is_alive)?;
+            return Ok(count);
+        }
+        let Some(scoring) = self.scoring.as_ref().filter(|scoring| many && lists(scoring) <= BOUNDED_LISTS)
+        else {
             let mut scores = match &self.scoring {
                 Some(scoring) => scoring.scores(&self.docs)?,
                 None => vec![1.0; self.docs.len()],
@@ -643,11 +663,7 @@ impl MatchScorer {
             batch.sort_unstable();
             docs.clear();
             docs.extend(batch.iter().flat_map(|&j| self.docs[windows[j].matches.clone()].iter().copied()));
-            for (&doc, score) in docs.iter().zip(scoring.scores(&docs)?) {
-                if is_alive(doc) {
-                    page.offer(doc, score);
-                }
-            }
+            offer_scored(scoring, &docs, page, &is_alive)?;
         }
     }
 
@@ -671,6 +687,21 @@ impl MatchScorer {
     fn scored(docs: Vec<DocId>, scores: Vec<Score>) -> Self {
         Self { docs, scores: Some(scores), scoring: None, boost: 1.0, position: 0 }
     }
+}
+
+/// Scores `docs` (ascending) and offers `page` those alive.
+fn offer_scored(
+    scoring: &SegmentScoring,
+    docs: &[DocId],
+    page: &mut dyn Page,
+    is_alive: &dyn Fn(DocId) -> bool,
+) -> tantivy::Result<()> {
+    for (&doc, score) in docs.iter().zip(scoring.scores(docs)?) {
+        if is_alive(doc) {
+            page.offer(doc, score);
+        }
+    }
+    Ok(())
 }
 
 impl DocSet for MatchScorer {
