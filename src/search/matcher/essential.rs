@@ -50,7 +50,9 @@ impl SegmentScoring {
             })
             .collect();
         let base: Score = least.iter().filter(|tier| tier.is_finite()).sum();
-        let wanted = 4 * size.max(super::BATCH);
+        // Each match read costs a cache miss or two (its field's length, its place among
+        // `docs`): a few per place on the page give a floor close enough.
+        let wanted = 4 * size.max(64);
         let mut found: Vec<(DocId, Score)> = Vec::new();
         for list in lists {
             if found.len() >= wanted {
@@ -66,7 +68,8 @@ impl SegmentScoring {
             let scorer = self.scorer(list);
             let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
             let mut at = 0;
-            while !block.docs().is_empty() && at < docs.len() {
+            // Any of a list's matches give a floor: a long list is read only as far as needed.
+            while !block.docs().is_empty() && at < docs.len() && found.len() < wanted {
                 for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                     at = gallop(docs, at, doc);
                     if at < docs.len() && docs[at] == doc && is_alive(doc) {
