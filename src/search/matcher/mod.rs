@@ -696,9 +696,13 @@ fn offer_scored(
     page: &mut dyn Page,
     is_alive: &dyn Fn(DocId) -> bool,
 ) -> tantivy::Result<()> {
+    // Most scores of a broad query fall below the page's worst match, which only rises
+    // when a match enters: they are passed over without asking the page.
+    let mut worst = page.worst();
     for (&doc, score) in docs.iter().zip(scoring.scores(docs)?) {
-        if is_alive(doc) {
+        if worst.is_none_or(|worst| score >= worst) && is_alive(doc) {
             page.offer(doc, score);
+            worst = page.worst();
         }
     }
     Ok(())
