@@ -18,14 +18,7 @@ import sys
 import urllib.request
 from collections import Counter
 
-UNITS = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
-
-
-def micros(text):
-    for unit in sorted(UNITS, key=len, reverse=True):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * UNITS[unit]
-    raise ValueError(f"unknown duration {text!r}")
+from search_time import micros
 
 
 def prefixes(catalogue, products=20_000, count=30):

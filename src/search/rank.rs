@@ -362,15 +362,21 @@ mod tests {
         use super::super::super::matcher::{self, Clause, Tier, WordTerm, WordsQuery};
         use super::*;
 
-        /// 60,000 documents in three segments, product ids shuffled, some deleted. Text of
-        /// few words and lengths, so that scores tie by the thousand.
-        fn fixture() -> (Index, Field, Field) {
+        /// An index of titles, bodies and product ids, and its writer.
+        fn empty() -> (Index, Field, Field, Field, IndexWriter) {
             let mut schema = Schema::builder();
             let title = schema.add_text_field("title", TEXT);
             let body = schema.add_text_field("body", TEXT);
             let product_id = schema.add_u64_field("product_id", INDEXED | FAST);
             let index = Index::create_in_ram(schema.build());
-            let mut writer: IndexWriter = index.writer_with_num_threads(1, 100_000_000).unwrap();
+            let writer: IndexWriter = index.writer_with_num_threads(1, 100_000_000).unwrap();
+            (index, title, body, product_id, writer)
+        }
+
+        /// 60,000 documents in three segments, product ids shuffled, some deleted. Text of
+        /// few words and lengths, so that scores tie by the thousand.
+        fn fixture() -> (Index, Field, Field) {
+            let (index, title, body, product_id, mut writer) = empty();
             let mut rng = ChaCha8Rng::seed_from_u64(11);
             let mut ids: Vec<u64> = (1..=60_000).collect();
             ids.shuffle(&mut rng);
@@ -466,16 +472,11 @@ mod tests {
         }
 
         /// 40,000 documents in two segments, some deleted: `the` in every body, `filler` in
-        /// nine bodies of ten, `rare` in one of fifty, and in a fifth of the titles one to three of 48 rarer words beginning
-        /// with `th`, the first ones most often, as a two-letter prefix completes in a
-        /// shop's catalogue.
+        /// nine bodies of ten, `rare` in one of fifty, and in a fifth of the titles one to
+        /// three of 48 rarer words beginning with `th`, the first ones most often, as a
+        /// two-letter prefix completes in a shop's catalogue.
         fn prefix_fixture() -> (Index, Field, Field, Vec<String>) {
-            let mut schema = Schema::builder();
-            let title = schema.add_text_field("title", TEXT);
-            let body = schema.add_text_field("body", TEXT);
-            let product_id = schema.add_u64_field("product_id", INDEXED | FAST);
-            let index = Index::create_in_ram(schema.build());
-            let mut writer: IndexWriter = index.writer_with_num_threads(1, 100_000_000).unwrap();
+            let (index, title, body, product_id, mut writer) = empty();
             let mut rng = ChaCha8Rng::seed_from_u64(17);
             let words: Vec<String> = (0..48).map(|i| format!("th{i:02}")).collect();
             for segment in 0..2u64 {
