@@ -662,7 +662,9 @@ impl MatchScorer {
             scored += held;
             batch.sort_unstable();
             docs.clear();
-            docs.extend(batch.iter().flat_map(|&j| self.docs[windows[j].matches.clone()].iter().copied()));
+            for &j in &batch {
+                docs.extend_from_slice(&self.docs[windows[j].matches.clone()]);
+            }
             offer_scored(scoring, &docs, page, &is_alive)?;
         }
     }
@@ -864,6 +866,55 @@ mod tests {
     fn long_lists_read_whole_score_as_tantivy_term_queries_would() {
         // Lists of thousands of postings in one segment, read whole when scored.
         scores_as_tantivy(&fixture_of(&[6_000]));
+    }
+
+    #[test]
+    fn scores_summed_by_doc_id_equal_those_summed_by_position_bit_for_bit() {
+        let fixture = fixture_of(&[2_000, 600]);
+        let searcher = fixture.index.reader().unwrap().searcher();
+        let mut rng = ChaCha8Rng::seed_from_u64(19);
+        let pick = |rng: &mut ChaCha8Rng| VOCABULARY[rng.random_range(0..VOCABULARY.len())].0;
+        let mut compared = 0;
+        for _ in 0..120 {
+            let mut clauses: Vec<Clause> = (0..rng.random_range(1..=3))
+                .map(|_| {
+                    let exact = pick(&mut rng);
+                    let inexact: Vec<&str> = (0..rng.random_range(0..=2)).map(|_| pick(&mut rng)).collect();
+                    Clause::any_of(word(&fixture, exact, &inexact))
+                })
+                .collect();
+            // A word split in two, and words only ranking: the tiers of groups and of
+            // optional clauses are summed by slot too.
+            if rng.random_range(0..2) == 0 {
+                let near = |text: &str| {
+                    vec![WordTerm {
+                        term: Term::from_field_text(fixture.body, text),
+                        weight: 0.7,
+                        tier: Tier::Near,
+                    }]
+                };
+                clauses[0].or_all_of(vec![near(pick(&mut rng)), near(pick(&mut rng))]);
+            }
+            let required: Vec<bool> =
+                (0..clauses.len()).map(|w| w == 0 || rng.random_range(0..3) > 0).collect();
+            let query = WordsQuery::of_clauses(clauses.into(), required.into());
+            let weight = query.weight(EnableScoring::enabled_from_searcher(&searcher)).unwrap();
+            for reader in searcher.segment_readers() {
+                let mut scorer = weight.scorer(reader, 1.0).unwrap();
+                let matches = scorer.downcast_mut::<MatchScorer>().unwrap();
+                let Some(scoring) = matches.scoring.as_ref() else { continue };
+                // Every match, and a sparse few, so that both kinds of list reading are taken.
+                for step in [1, 9] {
+                    let docs: Vec<DocId> = matches.docs.iter().copied().step_by(step).collect();
+                    let bits = |by_doc| -> Vec<u32> {
+                        scoring.scores_summed(&docs, by_doc).unwrap().iter().map(|s| s.to_bits()).collect()
+                    };
+                    assert_eq!(bits(true), bits(false), "{} matches of {:?}", docs.len(), query.words);
+                    compared += docs.len();
+                }
+            }
+        }
+        assert!(compared > 10_000, "only {compared} scores compared");
     }
 
     fn scores_as_tantivy(fixture: &Fixture) {

@@ -41,16 +41,27 @@ impl SegmentScoring {
     }
 
     /// Sums each term's weighted BM25 over `docs` (ascending), plus a tier per clause
-    /// matched exactly, plus the word tier per optional clause matched. Scores are kept in
-    /// the order of `docs`, so a long list's postings, read in doc order, add to them in
-    /// order too: a segment-sized array would take a cache miss per posting.
+    /// matched exactly, plus the word tier per optional clause matched, adding in the same
+    /// order for every document. Where the matches are a fair part of the segment (a
+    /// stop word, a short prefix), scores are summed in a segment-sized array, by doc id:
+    /// the long lists, read in doc order, add to it with no question of whether a posting
+    /// is a match. Elsewhere they are kept in the order of `docs`, so a long list's
+    /// postings, read in doc order, add to them in order too: a segment-sized array would
+    /// take a cache miss per posting.
     pub(super) fn scores(&self, docs: &[DocId]) -> tantivy::Result<Vec<Score>> {
+        self.scores_summed(docs, is_broad(docs.len(), self.max_doc))
+    }
+
+    /// [`Self::scores`], summed by doc id or by position in `docs`.
+    pub(super) fn scores_summed(&self, docs: &[DocId], by_doc: bool) -> tantivy::Result<Vec<Score>> {
+        let slots = if by_doc { self.max_doc as usize } else { docs.len() };
+        let slot = |i: usize| if by_doc { docs[i] as usize } else { i };
         let word_tier = self.word_tier();
-        // Only lists read whole need it: a search whose lists all skip to its candidates
-        // builds none.
+        // Only lists read whole need it, and only when slots are positions: a search whose
+        // lists all skip to its candidates builds none.
         let mut ranks: Option<Ranks> = None;
-        let mut scores = vec![0.0; docs.len()];
-        let mut flags = vec![0u8; docs.len()];
+        let mut scores = vec![0.0; slots];
+        let mut flags = vec![0u8; slots];
         for (w, clause) in self.words.iter().enumerate() {
             let optional = !self.required[w];
             for list in self.clauses[w].iter().flatten() {
@@ -63,44 +74,68 @@ impl SegmentScoring {
                 // A term of the union matches the clause on its own; a group's only with
                 // the group's other parts, checked below.
                 let flag = if optional && list.term < clause.union { flag | MATCHED } else { flag };
-                let mut add = |i: usize, doc: DocId, freq: u32| {
-                    scores[i] += scorer.score(doc, freq);
-                    flags[i] |= flag;
+                let mut add = |slot: usize, doc: DocId, freq: u32| {
+                    scores[slot] += scorer.score(doc, freq);
+                    flags[slot] |= flag;
                 };
                 if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
-                    let ranks = ranks.get_or_insert_with(|| Ranks::new(docs, self.max_doc));
                     let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
+                    let table = scorer.table(list.posted.info.doc_freq);
+                    if by_doc {
+                        // Postings of documents that are not matches add to slots never read.
+                        let (scores, flags) = (&mut scores[..], &mut flags[..]);
+                        while !block.docs().is_empty() {
+                            for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
+                                scores[doc as usize] += table.score(doc, freq);
+                                flags[doc as usize] |= flag;
+                            }
+                            block.advance();
+                        }
+                        continue;
+                    }
+                    let ranks = ranks.get_or_insert_with(|| Ranks::new(docs, self.max_doc));
                     while !block.docs().is_empty() {
                         for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                             if let Some(i) = ranks.position(doc) {
-                                add(i, doc, freq);
+                                scores[i] += table.score(doc, freq);
+                                flags[i] |= flag;
                             }
                         }
                         block.advance();
                     }
                 } else {
                     let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
-                    walk(&mut postings, docs, |i, postings| add(i, docs[i], postings.term_freq()));
+                    walk(&mut postings, docs, |i, postings| add(slot(i), docs[i], postings.term_freq()));
                 }
             }
             if optional && !clause.is_simple() {
                 let hits = clause_hits(clause, &self.clauses[w], docs, self.max_doc, self.memo.as_deref())?;
-                flags.iter_mut().zip(hits).filter(|(_, hit)| *hit).for_each(|(flag, _)| *flag |= MATCHED);
+                for (i, _) in hits.iter().enumerate().filter(|(_, hit)| **hit) {
+                    flags[slot(i)] |= MATCHED;
+                }
             }
+            // Over every slot, without a branch: adding zero leaves a score (never
+            // negative) as it was, bit for bit, and slots of no match are never read.
+            let tiers = [0.0, EXACT_TIER, SYNONYM_TIER, EXACT_TIER];
+            let words = [0.0, word_tier];
             for (score, flag) in scores.iter_mut().zip(&mut flags) {
-                if *flag & EXACT != 0 {
-                    *score += EXACT_TIER;
-                } else if *flag & SYNONYM != 0 {
-                    *score += SYNONYM_TIER;
-                }
-                if *flag & MATCHED != 0 {
-                    *score += word_tier;
-                }
+                *score += tiers[usize::from(*flag & (EXACT | SYNONYM))];
+                *score += words[usize::from(*flag & MATCHED != 0)];
                 *flag = 0;
             }
         }
+        if by_doc {
+            return Ok(docs.iter().map(|&doc| scores[doc as usize]).collect());
+        }
         Ok(scores)
     }
+}
+
+/// Whether `matches` are enough of a segment of `max_doc` documents for their scores to be
+/// summed by doc id: an eighth of it, where clearing a segment-sized array costs less than
+/// finding each posting's position among the matches.
+pub(super) fn is_broad(matches: usize, max_doc: DocId) -> bool {
+    matches as u64 * 8 >= u64::from(max_doc)
 }
 
 /// Flags of a document being scored: for the clause at hand, it matched through an exact
@@ -110,20 +145,49 @@ pub(super) const SYNONYM: u8 = 2;
 pub(super) const MATCHED: u8 = 4;
 
 /// BM25 of one term in one segment, weighted.
+#[derive(Clone)]
 pub(super) struct ListScorer<'a> {
     pub(super) weight: Score,
     pub(super) norms: &'a [Score; 256],
     pub(super) fieldnorms: &'a FieldNormReader,
 }
 
-impl ListScorer<'_> {
+impl<'a> ListScorer<'a> {
     pub(super) fn score(&self, doc: DocId, freq: u32) -> Score {
         self.score_id(self.fieldnorms.fieldnorm_id(doc), freq)
+    }
+
+    /// This scorer for reading a list of `postings` whole: a long list's scores of one
+    /// occurrence (most of its postings) are computed once per field length, the same
+    /// floating-point operations giving the same bits.
+    pub(super) fn table(&self, postings: u32) -> TabledScorer<'a> {
+        let ones = (postings >= TABLE_FROM).then(|| std::array::from_fn(|id| self.score_id(id as u8, 1)));
+        TabledScorer { scorer: self.clone(), ones }
     }
 
     /// The score of `freq` occurrences in a field of encoded length `norm_id`.
     pub(super) fn score_id(&self, norm_id: u8, freq: u32) -> Score {
         let freq = freq as Score;
         self.weight * freq / (freq + self.norms[usize::from(norm_id)])
+    }
+}
+
+/// Postings from which a list read whole gets a table of its scores of one occurrence:
+/// building it takes 256 divisions.
+const TABLE_FROM: u32 = 2_048;
+
+/// A [`ListScorer`] with, for a long list, its scores of one occurrence by field length.
+pub(super) struct TabledScorer<'a> {
+    scorer: ListScorer<'a>,
+    ones: Option<[Score; 256]>,
+}
+
+impl TabledScorer<'_> {
+    pub(super) fn score(&self, doc: DocId, freq: u32) -> Score {
+        let norm_id = self.scorer.fieldnorms.fieldnorm_id(doc);
+        match &self.ones {
+            Some(ones) if freq == 1 => ones[usize::from(norm_id)],
+            _ => self.scorer.score_id(norm_id, freq),
+        }
     }
 }

@@ -194,12 +194,13 @@ impl SegmentScoring {
             None => None,
         };
         let mut bests: Vec<Score> = vec![-1.0; count];
+        let table = scorer.table(list.posted.info.doc_freq);
         let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
         while !block.docs().is_empty() {
             for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                 if within.is_none_or(|within| within.contains(doc)) {
                     let best = &mut bests[(doc / WINDOW) as usize];
-                    *best = (*best).max(scorer.score(doc, freq));
+                    *best = (*best).max(table.score(doc, freq));
                 }
             }
             block.advance();
