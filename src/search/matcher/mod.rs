@@ -584,24 +584,7 @@ impl MatchScorer {
             if self.boost != 1.0 {
                 scores.iter_mut().for_each(|score| *score *= self.boost);
             }
-            // Only scores at or above the page's last can enter it: ties are the page's to break.
-            let lowest = if page.size() > 0 && count > page.size() {
-                let mut alive_scores: Vec<Score> = self
-                    .docs
-                    .iter()
-                    .zip(&scores)
-                    .filter(|(doc, _)| is_alive(**doc))
-                    .map(|(_, s)| *s)
-                    .collect();
-                *alive_scores.select_nth_unstable_by(count - page.size(), Score::total_cmp).1
-            } else {
-                Score::NEG_INFINITY
-            };
-            for (&doc, &score) in self.docs.iter().zip(&scores) {
-                if score >= lowest && is_alive(doc) {
-                    page.offer(doc, score);
-                }
-            }
+            offer(&self.docs, &scores, page, &is_alive);
             return Ok(count);
         };
         let windows = scoring.windows(&self.docs)?;
@@ -698,16 +681,21 @@ fn offer_scored(
     page: &mut dyn Page,
     is_alive: &dyn Fn(DocId) -> bool,
 ) -> tantivy::Result<()> {
-    // Most scores of a broad query fall below the page's worst match, which only rises
-    // when a match enters: they are passed over without asking the page.
+    offer(docs, &scoring.scores(docs)?, page, is_alive);
+    Ok(())
+}
+
+/// Offers the page each of `docs` (alive) by its score. Most scores of a broad query fall
+/// below the page's worst match, which only rises when a match enters: they are passed over
+/// without asking the page. Ties with the worst are offered: they are the page's to break.
+fn offer(docs: &[DocId], scores: &[Score], page: &mut dyn Page, is_alive: &dyn Fn(DocId) -> bool) {
     let mut worst = page.worst();
-    for (&doc, score) in docs.iter().zip(scoring.scores(docs)?) {
+    for (&doc, &score) in docs.iter().zip(scores) {
         if worst.is_none_or(|worst| score >= worst) && is_alive(doc) {
             page.offer(doc, score);
             worst = page.worst();
         }
     }
-    Ok(())
 }
 
 impl DocSet for MatchScorer {
