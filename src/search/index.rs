@@ -563,15 +563,19 @@ impl SearchIndex {
         }
         let all_words = analyzer::words(&mut analyzer::word_analyzer(), &request.text);
         let content: Vec<&String> = all_words.iter().filter(|w| !language.is_stop_word(w)).collect();
-        // A query of stop words alone matches them as they are: no typos, no completions.
+        // A query of stop words alone matches them as they are: no typos, no completions;
+        // unless no product holds its last word, which is then still being typed (`be` on
+        // the way to `beige`).
         let only_stop_words = content.is_empty();
         let words: Vec<&String> = if only_stop_words { all_words.iter().collect() } else { content };
         let typos_on = request.typo_tolerance && !only_stop_words;
         let last = words.len().saturating_sub(1);
+        let last_completes =
+            !only_stop_words || words.last().is_some_and(|word| !self.in_index(searcher, &stem(word)));
         // The last word is being typed: a prefix from two characters, or from one after
         // other words (`tablet g`, `lite-1`), when they narrow the candidates first.
         let is_prefix =
-            |i: usize| !only_stop_words && i == last && (words[i].chars().count() >= 2 || words.len() > 1);
+            |i: usize| last_completes && i == last && (words[i].chars().count() >= 2 || words.len() > 1);
         let fields: Vec<(Field, bool)> = self.fields.text.iter().map(|t| (t.field, t.typos)).collect();
 
         let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();

@@ -104,7 +104,7 @@ async fn nonsense_still_finds_nothing_and_a_bad_mode_is_refused() {
 }
 
 #[tokio::test]
-async fn stop_words_never_fail_a_query_nor_rank_as_prefixes() {
+async fn stop_words_never_fail_a_query_nor_rank_as_prefixes_unless_no_product_holds_them() {
     let app = spawn_app().await;
     create(&app, 9001, "Quokka Lantern").await;
     let results = app.search("q=the%20quokka%20lantern%20for%20a").await;
@@ -116,6 +116,23 @@ async fn stop_words_never_fail_a_query_nor_rank_as_prefixes() {
         let marked = hit["_highlights"].to_string();
         assert!(!marked.contains("<mark>Theta</mark>"), "{marked}");
     }
+    // A stop word no product holds is a word being typed: `be` completes (`Beige`); the
+    // stop words before it still match only as they are (`the` is no prefix of Theta).
+    for (id, name) in [(9002, "Beige Theta Lamp"), (9003, "The Beige Lamp")] {
+        let product = json!({"product_id": id, "name": name, "brand": "Quokkaco"});
+        assert_eq!(app.put_product(id, &product).await.status(), 200);
+    }
+    let typed = app.search("q=be&limit=100").await;
+    assert_eq!(typed["matching"], "all");
+    for hit in typed["products"].as_array().unwrap() {
+        let text = hit.to_string().to_lowercase();
+        assert!(text.split(|c: char| !c.is_alphanumeric()).any(|word| word.starts_with("be")), "{hit}");
+    }
+    let mut typed = ids(&app.search("q=be&filter=brand%20%3D%20Quokkaco").await);
+    typed.sort_unstable();
+    assert_eq!(typed, [9002, 9003]);
+    let typed = app.search("q=the%20be&filter=brand%20%3D%20Quokkaco").await;
+    assert_eq!((ids(&typed), &typed["matching"]), (vec![9003], &json!("all")));
     // With no stop words configured, `for` must match like any word.
     let app = spawn_app_with(&["--stop-words", ""]).await;
     create(&app, 9001, "Quokka Lantern").await;

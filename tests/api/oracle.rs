@@ -4,7 +4,8 @@
 //!
 //! - text splits on every character that is not a letter or digit and is lower-cased; each
 //!   word is reduced to its singular by the light stemmer; stop words are set aside unless
-//!   the query has nothing else (then they match as they are: no typos, no completions);
+//!   the query has nothing else (then they match as they are: no typos, no completions,
+//!   but for a last word no field of words holds, which completes);
 //! - each word is a clause. A product matches a word's clause through the word's stem in
 //!   any field; with typo tolerance on, a term
 //!   within 1 edit (stems of 5+ characters) or 2 edits (9+) in any field but the SKU, never
@@ -206,7 +207,10 @@ impl Oracle {
         let stems: Vec<String> = words.iter().map(|w| stem(w).into_owned()).collect();
         let synonyms = self.language.synonyms();
         let last = words.len().saturating_sub(1);
-        let prefix = |j: usize| !only_stop && j == last && (words[j].chars().count() >= 2 || words.len() > 1);
+        let last_completes = !only_stop
+            || words.last().is_some_and(|word| !self.word_vocabulary.contains(stem(word).as_ref()));
+        let prefix =
+            |j: usize| last_completes && j == last && (words[j].chars().count() >= 2 || words.len() > 1);
         // Per word: the products it matches, and its stem.
         let mut clauses: Vec<(HashSet<u64>, Option<String>)> = (0..words.len())
             .map(|j| (self.word_matches(words[j], prefix(j), typos), Some(stems[j].clone())))
@@ -395,7 +399,7 @@ pub fn queries(products: &[Product], rng: &mut ChaCha8Rng) -> Vec<(String, Filte
                     .to_string(),
                 17 => format!("{} {}", parts[0], other_words.choose(rng).cloned().unwrap_or_default()),
                 // Stop words alone, and nonsense with a real word.
-                18 => ["the", "a for", "with of"].choose(rng).unwrap().to_string(),
+                18 => ["the", "a for", "with of", "be", "the or"].choose(rng).unwrap().to_string(),
                 19 => format!("qxzvkj {}", parts[0]),
                 1 => sku,
                 2 => sku.replace('-', "").to_lowercase(),
