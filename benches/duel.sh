@@ -10,11 +10,12 @@
 #   MIX: distinct, broad (default), common or health, as benches/queries.sh writes them;
 #   ROUNDS: default 4; SECONDS per round: default 10; CONNECTIONS per build: default 32.
 # COUNT=N serves N generated products (default 100,000), and draws the broad mix from them.
+# RUST_LOG=info serves with the access line each request writes (default warn: none).
 # Prints each round's requests/s and B/A, then the median B/A. Needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if (($# < 2)); then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,14p' "$0" >&2
   exit 2
 fi
 build_a=$1 build_b=$2 mix=${3:-broad} rounds=${4:-4} seconds=${5:-10} connections=${6:-32}
@@ -38,7 +39,7 @@ echo "B: $build_b"
 echo "machine: $(nproc) cores, $(uname -m); date: $(date -u +%Y-%m-%d)"
 
 serve() { # BUILD PORT
-  RUST_LOG=warn "$1" --listen "127.0.0.1:$2" --metrics-listen "127.0.0.1:$(($2 + 1))" \
+  RUST_LOG=${RUST_LOG:-warn} "$1" --listen "127.0.0.1:$2" --metrics-listen "127.0.0.1:$(($2 + 1))" \
     --result-cache-size 0 --count "$count" >"$work/server-$2.log" 2>&1 &
   servers+=($!)
 }

@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
         }
         None => {}
     }
-    telemetry::init(config.log_format);
+    let _log_writer = telemetry::init(config.log_format);
     let app = Application::build(config).await?;
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
