@@ -117,6 +117,11 @@ impl SegmentScoring {
         for list in essential {
             bits.insert_list(list, self.memo.as_deref())?;
         }
+        // Every document of the segment matches (a prefix that completes to a word of every
+        // description): the essential matches are the bitset's own, listed without a search.
+        if docs.len() == self.max_doc as usize {
+            return Ok(Some(bits.docs()));
+        }
         Ok(Some(matches_in(docs, &bits)))
     }
 
