@@ -3,8 +3,8 @@
 //! Every request writes an access line, so the lines are written off the request path: a
 //! logging thread takes them from a queue and writes as many as are waiting in one
 //! `write` (a line each when traffic is light, a batch under load). A full queue makes the
-//! request wait rather than lose its line. Colours only when stdout is a terminal: a file
-//! or a log shipper gets plain text.
+//! request wait rather than lose its line. Colours only when stdout is a terminal and
+//! `NO_COLOR` is unset: a file or a log shipper gets plain text.
 
 use std::io::{BufWriter, IsTerminal};
 
@@ -26,13 +26,16 @@ pub fn init(format: LogFormat) -> WorkerGuard {
         .buffered_lines_limit(QUEUED_LINES)
         .thread_name("log-writer")
         .finish(BufWriter::new(std::io::stdout()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours()).with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
     }
     guard
+}
+
+/// Whether log lines are coloured: on a terminal, unless `NO_COLOR` is set to anything
+/// (<https://no-color.org>).
+fn colours() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
