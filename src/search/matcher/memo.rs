@@ -15,13 +15,11 @@ use crate::kept::Kept;
 /// memory.
 pub(super) const KEPT_FROM: u32 = 2048;
 
-/// What a list's window bests follow from: the list, the windows' size, the term's weight,
-/// the field's average length, and the lists whose documents alone they are taken over, if
-/// any.
+/// What a list's window bests follow from: the list, the term's weight, the field's average
+/// length, and the lists whose documents alone they are taken over, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct BestsKey {
     pub(super) list: DocsKey,
-    pub(super) window: tantivy::DocId,
     pub(super) weight: u32,
     pub(super) average: u32,
     pub(super) within: Option<Arc<[DocsKey]>>,

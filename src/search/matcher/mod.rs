@@ -28,11 +28,9 @@
 //! documents match, the segment is cut into windows of [`WINDOW`] doc ids, and each window
 //! gets a bound: the scoring replayed with each list's best score in the window. Windows are
 //! scored best bound first, in batches, and once the page is full a window whose bound
-//! cannot beat its worst match (lower, or equal with every tie lost) is left out. Where
-//! the bounds do not separate the page from the rest (two stop words: nearly every window
-//! holds a product with each word twice), the windows not scored yet are bounded again in
-//! windows of [`FINE_WINDOW`]. The page is the one scoring every match gives (a test holds
-//! it to that), and the count stays exact: it is the number of matches, scored or not.
+//! cannot beat its worst match (lower, or equal with every tie lost) is left out. The
+//! page is the one scoring every match gives (a test holds it to that), and the count
+//! stays exact: it is the number of matches, scored or not.
 //!
 //! A word of many lists (a short prefix's completions in six fields) defeats the windows:
 //! every window's bound adds up dozens of lists' bests. There the lists are split instead
@@ -69,16 +67,16 @@ pub use essential::matches_unscored;
 pub use memo::ListMemo;
 pub use sets::ClauseSets;
 #[cfg(test)]
-pub use windows::{windows_left_out, windows_refined};
+pub use windows::windows_left_out;
 
 use conjunction::{clause_docs, clause_hits, conjunction, is_dense, narrow};
 use doc_sets::gallop;
 #[cfg(test)]
 use essential::UNSCORED;
 use scoring::SegmentScoring;
-use windows::{BATCH, BOUND_FROM, BOUNDED_LISTS, FINE_WINDOW, REFINE_FROM, WINDOW, Window, best_first};
 #[cfg(test)]
-use windows::{LEFT_OUT, REFINED};
+use windows::LEFT_OUT;
+use windows::{BATCH, BOUND_FROM, BOUNDED_LISTS, WINDOW, best_first};
 
 /// Score added per query word matched through one of its exact terms: above any sum of
 /// BM25 scores, which stay below a few hundred per word even for a 256-character query.
@@ -589,13 +587,11 @@ impl MatchScorer {
             offer(&self.docs, &scores, page, &is_alive);
             return Ok(count);
         };
-        let mut windows = scoring.windows(&self.docs, WINDOW)?;
-        let mut order = best_first(&windows, |_, _| true).into_iter();
-        let mut refined = false;
+        let windows = scoring.windows(&self.docs)?;
+        let mut order = best_first(&windows).into_iter();
         // Each batch reads every list again, so batches double; and once the windows that can
         // still compete hold no more than two batches, or still half the matches left after
-        // three batches (the bounds do not separate them), one pass scores them all; unless
-        // they are many, and are first bounded again in finer windows, once.
+        // three batches (the bounds do not separate them), one pass scores them all.
         let first_batch = page.size().max(BATCH);
         let mut batch_size = first_batch;
         let mut scored = 0;
@@ -606,31 +602,15 @@ impl MatchScorer {
             let mut held = 0;
             let worst = page.worst();
             if let Some(worst) = worst {
-                let competing = |windows: &[Window], order: &[usize]| -> usize {
-                    order
-                        .iter()
-                        .map(|&j| &windows[j])
-                        .take_while(|window| window.bound >= worst)
-                        .map(|window| window.matches.len())
-                        .sum()
-                };
-                let mut left = competing(&windows, order.as_slice());
-                let separates =
-                    |left: usize| batch_size < 8 * first_batch || left < (self.docs.len() - scored) / 2;
-                if !separates(left) && !refined && left >= REFINE_FROM {
-                    // Only the windows not scored yet, and only where they can still compete.
-                    let mut open = vec![false; windows.len()];
-                    order.as_slice().iter().for_each(|&j| open[j] = true);
-                    let per_window = (WINDOW / FINE_WINDOW) as usize;
-                    windows = scoring.windows(&self.docs, FINE_WINDOW)?;
-                    order = best_first(&windows, |k, window| open[k / per_window] && window.bound >= worst)
-                        .into_iter();
-                    refined = true;
-                    left = competing(&windows, order.as_slice());
-                    #[cfg(test)]
-                    REFINED.with(|refined| refined.set(refined.get() + 1));
-                }
-                if left <= batch_size.saturating_mul(2) || !separates(left) {
+                let competing: usize = order
+                    .as_slice()
+                    .iter()
+                    .map(|&j| &windows[j])
+                    .take_while(|window| window.bound >= worst)
+                    .map(|window| window.matches.len())
+                    .sum();
+                let separating = batch_size < 8 * first_batch || competing < (self.docs.len() - scored) / 2;
+                if competing <= batch_size.saturating_mul(2) || !separating {
                     batch_size = usize::MAX;
                 }
             }

@@ -17,16 +17,6 @@ use super::{EXACT_TIER, List, SYNONYM_TIER, Tier};
 /// bound stays close to its best match, large enough that bounding them all costs little.
 pub(super) const WINDOW: DocId = 128;
 
-/// Documents per window once the windows of [`WINDOW`] fail to separate a page from the
-/// rest: two stop words match most of the catalogue, and nearly every window of 128 holds
-/// one product with each word twice, so nearly every bound is above the page. The windows
-/// still competing are bounded again, four times finer.
-pub(super) const FINE_WINDOW: DocId = 32;
-
-/// Competing matches from which windows are bounded again finer: below it, scoring them
-/// costs less than bounding every fine window of the segment.
-pub(super) const REFINE_FROM: usize = if cfg!(test) { 4_096 } else { 65_536 };
-
 /// Fewer matches than this are scored whole: bounding windows costs about a tenth of
 /// scoring them, and on this catalogue's even scores it pays only where a page is chosen
 /// among tens of thousands of near ties.
@@ -48,14 +38,14 @@ pub(super) struct Window {
     pub(super) bound: Score,
 }
 
-/// The windows holding matches that `keep` keeps, highest bound first, and in doc order
-/// among equal bounds: each as one integer key, sorted without comparing floats (a segment
-/// of a million documents has about 8,000 windows).
-pub(super) fn best_first(windows: &[Window], keep: impl Fn(usize, &Window) -> bool) -> Vec<usize> {
+/// The windows holding matches, highest bound first, and in doc order among equal bounds:
+/// each as one integer key, sorted without comparing floats (a segment of a million
+/// documents has about 8,000 windows).
+pub(super) fn best_first(windows: &[Window]) -> Vec<usize> {
     let mut keys: Vec<u64> = windows
         .iter()
         .enumerate()
-        .filter(|&(j, window)| !window.matches.is_empty() && keep(j, window))
+        .filter(|(_, window)| !window.matches.is_empty())
         .map(|(j, window)| (u64::from(descending(window.bound)) << 32) | j as u64)
         .collect();
     keys.sort_unstable();
@@ -70,15 +60,15 @@ pub(super) fn descending(score: Score) -> u32 {
 }
 
 impl SegmentScoring {
-    /// The segment's windows of `size` doc ids, each with the matches of `docs` it holds
+    /// The segment's windows of [`WINDOW`] doc ids, each with the matches of `docs` it holds
     /// and a bound on their scores. The bound replays [`Self::scores`] step by step, with
     /// each list's best score in the window in place of a document's, and every tier the
     /// window's lists could give. A clause is replayed twice, and the higher taken: for a
     /// document of its exact terms, with its other terms' bests among those documents alone;
     /// and for any other, without the exact terms. Floating-point rounding is monotonic, so
     /// no match scores above its window's bound, and the best can equal it.
-    pub(super) fn windows(&self, docs: &[DocId], size: DocId) -> tantivy::Result<Vec<Window>> {
-        let count = self.max_doc.div_ceil(size) as usize;
+    pub(super) fn windows(&self, docs: &[DocId]) -> tantivy::Result<Vec<Window>> {
+        let count = self.max_doc.div_ceil(WINDOW) as usize;
         let mut bound: Vec<Score> = vec![0.0; count];
         // Per window, for the clause at hand, two cases replayed side by side: a document of
         // one of its exact terms (which earns the exact tier), and any other (which reads
@@ -122,7 +112,7 @@ impl SegmentScoring {
                     }
                     continue;
                 }
-                let bests = self.list_bests(list, size, None)?;
+                let bests = self.list_bests(list, count, None)?;
                 if is_exact {
                     for j in 0..count {
                         if bests[j] >= 0.0 {
@@ -141,7 +131,7 @@ impl SegmentScoring {
                 }
                 // Without exact lists the exact case is never taken: nothing to add to it.
                 if let Some(exact_docs) = &exact_docs {
-                    let within = self.list_bests(list, size, Some(exact_docs))?;
+                    let within = self.list_bests(list, count, Some(exact_docs))?;
                     for j in 0..count {
                         if within[j] >= 0.0 {
                             exact[j] += within[j];
@@ -169,31 +159,28 @@ impl SegmentScoring {
         let mut windows = Vec::with_capacity(count);
         let mut start = 0;
         for (j, &bound) in bound.iter().enumerate() {
-            // A window holds at most `size` matches: galloping from its start stays within a
+            // A window holds at most WINDOW matches: galloping from its start stays within a
             // few cache lines, where a binary search over the rest misses the cache at each step.
-            let end = gallop(docs, start, (j as DocId + 1) * size);
+            let end = gallop(docs, start, (j as DocId + 1) * WINDOW);
             windows.push(Window { matches: start..end, bound });
             start = end;
         }
         Ok(windows)
     }
 
-    /// One list's best score in each of the segment's windows of `size` doc ids, negative
-    /// where it has no posting, over every document or only those of `within`. Long lists
-    /// are read once per segment, term, weight, average length, `within` and window size,
-    /// and kept in [`ListMemo`].
+    /// One list's best score in each of the segment's `count` windows, negative where it
+    /// has no posting, over every document or only those of `within`. Long lists are read
+    /// once per segment, term, weight, average length and `within`, and kept in [`ListMemo`].
     pub(super) fn list_bests(
         &self,
         list: &List,
-        size: DocId,
+        count: usize,
         within: Option<&ExactDocs<'_>>,
     ) -> tantivy::Result<Arc<[Score]>> {
         let scorer = self.scorer(list);
         let field = list.posted.field;
-        let count = self.max_doc.div_ceil(size) as usize;
         let key = BestsKey {
             list: DocsKey::of(list),
-            window: size,
             weight: scorer.weight.to_bits(),
             average: self.bm25.averages[&field].to_bits(),
             within: within.map(|within| within.keys.clone()),
@@ -212,7 +199,7 @@ impl SegmentScoring {
         while !block.docs().is_empty() {
             for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                 if within.is_none_or(|within| within.contains(doc)) {
-                    let best = &mut bests[(doc / size) as usize];
+                    let best = &mut bests[(doc / WINDOW) as usize];
                     *best = (*best).max(table.score(doc, freq));
                 }
             }
@@ -255,19 +242,12 @@ impl<'a> ExactDocs<'a> {
 #[cfg(test)]
 thread_local! {
     pub(super) static LEFT_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    pub(super) static REFINED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// How many windows this thread's searches have left out unscored.
 #[cfg(test)]
 pub fn windows_left_out() -> usize {
     LEFT_OUT.with(std::cell::Cell::get)
-}
-
-/// How many times this thread's searches have bounded a segment's windows again finer.
-#[cfg(test)]
-pub fn windows_refined() -> usize {
-    REFINED.with(std::cell::Cell::get)
 }
 
 #[cfg(test)]
@@ -291,6 +271,6 @@ mod tests {
         let mut expected: Vec<usize> =
             (0..windows.len()).filter(|&j| !windows[j].matches.is_empty()).collect();
         expected.sort_by(|&a, &b| windows[b].bound.total_cmp(&windows[a].bound).then(a.cmp(&b)));
-        assert_eq!(best_first(&windows, |_, _| true), expected);
+        assert_eq!(best_first(&windows), expected);
     }
 }
