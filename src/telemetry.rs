@@ -6,6 +6,7 @@
 //! request wait rather than lose its line. Colours only when stdout is a terminal and
 //! `NO_COLOR` is unset: a file or a log shipper gets plain text.
 
+use std::ffi::OsStr;
 use std::io::{BufWriter, IsTerminal};
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
@@ -26,7 +27,10 @@ pub fn init(format: LogFormat) -> WorkerGuard {
         .buffered_lines_limit(QUEUED_LINES)
         .thread_name("log-writer")
         .finish(BufWriter::new(std::io::stdout()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours()).with_writer(writer);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colours(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref()))
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
@@ -35,7 +39,20 @@ pub fn init(format: LogFormat) -> WorkerGuard {
 }
 
 /// Whether log lines are coloured: on a terminal, unless `NO_COLOR` is set to anything
-/// (<https://no-color.org>).
-fn colours() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+/// but the empty string (<https://no-color.org>).
+fn colours(terminal: bool, no_color: Option<&OsStr>) -> bool {
+    terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(colours(true, None));
+        assert!(colours(true, Some(OsStr::new(""))));
+        assert!(!colours(true, Some(OsStr::new("1"))));
+        assert!(!colours(false, None));
+    }
 }

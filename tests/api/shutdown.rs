@@ -106,8 +106,9 @@ async fn every_request_has_a_plain_access_line_written_out_by_the_exit() {
 
     let written = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    // A file gets no terminal colours.
+    // A file gets no terminal colours; the line written just before the exit is there too.
     assert!(!written.contains('\u{1b}'), "escape codes in {}", &written[..written.len().min(500)]);
+    assert!(written.lines().last().is_some_and(|line| line.ends_with("stopped")), "{written}");
     let answered: Vec<&str> =
         written.lines().filter(|line| line.contains("finished processing request")).collect();
     for id in &ids {
