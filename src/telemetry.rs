@@ -7,9 +7,9 @@
 //! `NO_COLOR` is unset: a file or a log shipper gets plain text.
 
 use std::ffi::OsStr;
-use std::io::{BufWriter, IsTerminal};
+use std::io::{BufWriter, IsTerminal, Write};
 
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -22,11 +22,7 @@ const QUEUED_LINES: usize = 16_384;
 #[must_use = "dropping the guard stops the logging thread"]
 pub fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(QUEUED_LINES)
-        .thread_name("log-writer")
-        .finish(BufWriter::new(std::io::stdout()));
+    let (writer, guard) = queued(BufWriter::new(std::io::stdout()), QUEUED_LINES);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colours(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref()))
@@ -38,6 +34,16 @@ pub fn init(format: LogFormat) -> WorkerGuard {
     guard
 }
 
+/// Lines written to `out` by a thread of their own, through a queue of `lines`: a full
+/// queue makes the writer wait, and dropping the guard writes out what is still queued.
+fn queued<W: Write + Send + 'static>(out: W, lines: usize) -> (NonBlocking, WorkerGuard) {
+    NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(lines)
+        .thread_name("log-writer")
+        .finish(out)
+}
+
 /// Whether log lines are coloured: on a terminal, unless `NO_COLOR` is set to anything
 /// but the empty string (<https://no-color.org>).
 fn colours(terminal: bool, no_color: Option<&OsStr>) -> bool {
@@ -47,6 +53,34 @@ fn colours(terminal: bool, no_color: Option<&OsStr>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sink that takes a millisecond per write, so the queue in front of it fills.
+    struct Slow(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Slow {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_queue_loses_no_line_and_the_guard_writes_out_the_rest() {
+        let written = std::sync::Arc::default();
+        let (mut lines, guard) = queued(Slow(std::sync::Arc::clone(&written)), 4);
+        for i in 0..200 {
+            lines.write_all(format!("line {i}\n").as_bytes()).unwrap();
+        }
+        drop(guard);
+        let written = String::from_utf8(written.lock().unwrap().clone()).unwrap();
+        let expected: String = (0..200).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(written, expected);
+    }
 
     #[test]
     fn colours_only_on_a_terminal_without_no_color() {
