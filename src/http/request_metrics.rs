@@ -88,10 +88,66 @@ pub async fn track(State(metrics): State<Arc<RequestMetrics>>, request: Request,
     let started = Instant::now();
     let method = method_label(request.method());
     let route = request.extensions().get::<MatchedPath>().cloned();
-    metrics.in_flight.increment(1.0);
+    let in_flight = InFlight::enter(&metrics.in_flight);
     let response = next.run(request).await;
-    metrics.in_flight.decrement(1.0);
+    drop(in_flight);
     let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     metrics.record(method, route, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// One request counted in flight until dropped: answered, or dropped unanswered when the
+/// client goes away (hyper then drops the request's future at its `await`).
+struct InFlight<'a>(&'a Gauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a Gauge) -> Self {
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::middleware::from_fn_with_state;
+    use axum::routing::get;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// The value of the in-flight gauge in `text`.
+    fn in_flight(text: &str) -> f64 {
+        let line = text.lines().find_map(|line| line.strip_prefix(observability::HTTP_IN_FLIGHT));
+        line.and_then(|value| value.trim().parse().ok()).unwrap_or(0.0)
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_unanswered_leaves_the_requests_in_flight() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let metrics = Arc::new(metrics::with_local_recorder(&recorder, RequestMetrics::new));
+        let app = Router::new()
+            .route("/forever", get(std::future::pending::<&'static str>))
+            .layer(from_fn_with_state(metrics, track));
+        let request = axum::http::Request::get("/forever").body(Body::empty()).unwrap();
+        let mut answering = Box::pin(app.oneshot(request));
+
+        let waited = tokio::time::timeout(Duration::from_millis(50), answering.as_mut()).await;
+        assert!(waited.is_err(), "the handler never answers");
+        assert_eq!(in_flight(&handle.render()), 1.0);
+        // What hyper does when the client goes away mid-request.
+        drop(answering);
+        assert_eq!(in_flight(&handle.render()), 0.0);
+    }
 }
