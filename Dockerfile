@@ -5,6 +5,8 @@
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
+# The build's flags (a processor feature every x86-64 server has).
+COPY .cargo .cargo
 COPY product-model/Cargo.toml product-model/
 COPY data-gen/Cargo.toml data-gen/
 COPY relevance/Cargo.toml relevance/
