@@ -31,6 +31,7 @@ use super::filter::{Filter, FilterField};
 use super::filter_query::filter_query;
 use super::language::Language;
 use super::matcher::{Clause, ClauseSets, ListMemo, Tier, Word, WordTerm, WordsQuery};
+use super::merge_order::lowest_product_first;
 use super::on_disk::{self, CaughtUp, Opened};
 use super::query::{
     AttributeFacet, FacetRequest, Facets, Filters, Matching, Scope, SearchHits, SearchRequest, top_values,
@@ -340,8 +341,9 @@ impl SearchIndex {
             .context("opening the index reader")?;
         // Each search visits every segment, so one segment answers faster than the several
         // the build's threads wrote. They are merged while the service already answers from
-        // them; searches move to the merged segment once it is committed.
-        let built = index.searchable_segment_ids().context("listing the built segments")?;
+        // them, lowest product ids first; searches move to the merged segment once it is
+        // committed.
+        let built = lowest_product_first(&reader.searcher()).context("listing the built segments")?;
         if built.len() > 1 {
             let merge = writer.merge(&built);
             let reader = reader.clone();

@@ -12,6 +12,7 @@ pub mod language;
 pub(crate) mod matcher;
 mod merchandised;
 pub mod merchandising;
+mod merge_order;
 mod on_disk;
 mod query;
 mod rank;
