@@ -5,8 +5,9 @@
 //! and a page passes over windows of doc ids whose matches all lose that tie (see
 //! `MatchScorer::collect_page`): with the lowest product ids first, the first windows
 //! settle the page. Tantivy lists segments in a hash map's order, different at every start;
-//! merged in that order, a search that finds every product of a million took up to ten
-//! times as long on some starts (benches/RESULTS.md, "Bits counted in one instruction").
+//! merged in that order, a search that finds every product of a million took three to
+//! five times as long on some starts, and ten times with the highest product ids first
+//! (benches/RESULTS.md, "Bits counted in one instruction").
 
 use tantivy::Searcher;
 use tantivy::index::SegmentId;
