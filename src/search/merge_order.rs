@@ -10,13 +10,15 @@
 //! (benches/RESULTS.md, "Bits counted in one instruction").
 
 use tantivy::Searcher;
+
+use super::schema::PRODUCT_ID_COLUMN;
 use tantivy::index::SegmentId;
 
 /// The searcher's segments, the one holding the lowest product id first.
 pub(super) fn lowest_product_first(searcher: &Searcher) -> tantivy::Result<Vec<SegmentId>> {
     let mut segments = Vec::with_capacity(searcher.segment_readers().len());
     for segment in searcher.segment_readers() {
-        let lowest = segment.fast_fields().u64("product_id")?.min_value();
+        let lowest = segment.fast_fields().u64(PRODUCT_ID_COLUMN)?.min_value();
         segments.push((lowest, segment.segment_id()));
     }
     segments.sort_unstable();
@@ -34,7 +36,7 @@ mod tests {
     #[test]
     fn segments_come_lowest_product_id_first_whatever_order_they_were_written_in() {
         let mut schema = Schema::builder();
-        let product_id = schema.add_u64_field("product_id", INDEXED | FAST);
+        let product_id = schema.add_u64_field(PRODUCT_ID_COLUMN, INDEXED | FAST);
         let index = Index::create_in_ram(schema.build());
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
         writer.set_merge_policy(Box::new(NoMergePolicy));
@@ -53,7 +55,7 @@ mod tests {
             .segment_readers()
             .iter()
             .map(|segment| {
-                (segment.segment_id(), segment.fast_fields().u64("product_id").unwrap().min_value())
+                (segment.segment_id(), segment.fast_fields().u64(PRODUCT_ID_COLUMN).unwrap().min_value())
             })
             .collect();
         let order: Vec<u64> =

@@ -21,7 +21,7 @@ use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::schema::Schema;
 use tantivy::{Index, IndexWriter, Opstamp, ReloadPolicy};
 
-use super::schema::{CONTENT_DIGEST_COLUMN, content_digest};
+use super::schema::{CONTENT_DIGEST_COLUMN, PRODUCT_ID_COLUMN, content_digest};
 
 /// Named by every commit: an index committed by a build of another format is not read.
 /// Bumped whenever what is indexed, or how it is analysed, changes.
@@ -152,7 +152,7 @@ pub(super) fn differences<P: Borrow<Product> + Sync>(
         HashMap::with_capacity_and_hasher(alive_docs as usize, Default::default());
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let ids = fast.u64("product_id")?.first_or_default_col(0);
+        let ids = fast.u64(PRODUCT_ID_COLUMN)?.first_or_default_col(0);
         let digests = fast.u64(CONTENT_DIGEST_COLUMN)?.first_or_default_col(0);
         for doc in 0..segment.max_doc() {
             if segment.is_deleted(doc) {

@@ -18,6 +18,7 @@ use super::facets::{FacetTerms, PRICE_COLUMN};
 use super::query::Sort;
 use super::ranking::{RankingRule, RuleColumns, RuleValues, TieKey};
 use super::restriction::Restriction;
+use super::schema::PRODUCT_ID_COLUMN;
 
 /// Each segment's product ids by document, read from the fast field once per segment:
 /// every ranked match may need one for the tie-break, and an array costs far less than the
@@ -43,7 +44,7 @@ impl ProductIds {
                     read_new = true;
                     let column = segment
                         .fast_fields()
-                        .u64("product_id")
+                        .u64(PRODUCT_ID_COLUMN)
                         .expect("product_id is a fast field")
                         .first_or_default_col(0);
                     (0..segment.max_doc()).map(|doc| column.get_val(doc)).collect()

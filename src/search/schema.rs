@@ -34,6 +34,9 @@ use tantivy::{Score, TantivyDocument};
 use super::analyzer::ANALYZER;
 use super::facets::{ATTRIBUTE_COLUMN, BRAND_COLUMN, CATEGORY_COLUMN, PRICE_COLUMN};
 
+/// Each product's id, indexed and in a column: pages, the kept index's check and the
+/// merge order read it.
+pub const PRODUCT_ID_COLUMN: &str = "product_id";
 pub const RATING_COLUMN: &str = "rating";
 pub const CONTENT_DIGEST_COLUMN: &str = "content_digest";
 
@@ -157,7 +160,7 @@ pub struct Fields {
 /// `attributes.`).
 pub fn schema(searched_attributes: &[String]) -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let product_id = builder.add_u64_field("product_id", INDEXED | FAST);
+    let product_id = builder.add_u64_field(PRODUCT_ID_COLUMN, INDEXED | FAST);
     let content_digest = builder.add_u64_field(CONTENT_DIGEST_COLUMN, FAST);
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
