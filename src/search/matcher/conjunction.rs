@@ -82,7 +82,9 @@ pub(super) fn clause_docs(
             }
             match &mut all {
                 None => all = Some(any),
-                Some(all) => all.intersect(&any),
+                Some(all) => {
+                    all.intersect(&any);
+                }
             }
         }
         if let Some(all) = all {
@@ -120,7 +122,7 @@ pub(super) fn conjunction(
     if count == 0 {
         return Ok(Vec::new());
     }
-    let mut candidates = bits.docs();
+    let mut candidates = bits.docs_counted(count);
     narrow(rest, &mut candidates, max_doc, memo)?;
     Ok(candidates)
 }

@@ -13,6 +13,9 @@ pub(super) fn holds(words: &[u64], doc: DocId) -> bool {
     words[doc as usize / 64] & (1 << (doc % 64)) != 0
 }
 
+/// Words of a bitset in a 64-byte cache line.
+const WORDS_PER_LINE: usize = 8;
+
 /// A set of one segment's documents.
 pub(super) struct DocBits {
     pub(super) words: Vec<u64>,
@@ -39,8 +42,15 @@ impl DocBits {
         self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
     }
 
-    pub(super) fn intersect(&mut self, other: &DocBits) {
-        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= b);
+    /// Keeps the documents `other` holds too; returns how many are left, counted in the
+    /// same pass.
+    pub(super) fn intersect(&mut self, other: &DocBits) -> usize {
+        let mut count = 0;
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= b;
+            count += a.count_ones() as usize;
+        }
+        count
     }
 
     /// How many documents the set holds.
@@ -73,8 +83,7 @@ impl DocBits {
         for list in lists {
             other.insert_list(list, memo)?;
         }
-        self.intersect(other);
-        Ok(self.count())
+        Ok(self.intersect(other))
     }
 
     /// Adds every document of a posting list, reading it block by block.
@@ -94,28 +103,42 @@ impl DocBits {
 
     /// The documents, ascending.
     pub(super) fn docs(&self) -> Vec<DocId> {
+        self.docs_counted(self.count())
+    }
+
+    /// The documents, ascending, when the caller has just counted them: `count` must be
+    /// [`Self::count`].
+    pub(super) fn docs_counted(&self, count: usize) -> Vec<DocId> {
         // Sized first and written in place, with one spare slot: a dense word writes every
         // position and moves the end past its set bits only, so its last writes after the
         // set's last document land there.
-        let mut docs = vec![0; self.count() + 1];
+        let mut docs = vec![0; count + 1];
         let mut n = 0;
-        for (block, &word) in self.words.iter().enumerate() {
-            let base = (block * 64) as DocId;
-            if word.count_ones() >= 16 {
-                // Without a branch per document: a broad query lists most of the segment.
-                for bit in 0..64 {
-                    docs[n] = base + bit;
-                    n += ((word >> bit) & 1) as usize;
-                }
-            } else {
-                let mut word = word;
-                while word != 0 {
-                    docs[n] = base + word.trailing_zeros();
-                    n += 1;
-                    word &= word - 1;
+        // A cache line of words at a time, passed over whole when empty: a conjunction
+        // left with a few hundred candidates lists a segment of mostly empty words.
+        for (line, words) in self.words.chunks(WORDS_PER_LINE).enumerate() {
+            if words.iter().fold(0, |any, &word| any | word) == 0 {
+                continue;
+            }
+            for (i, &word) in words.iter().enumerate() {
+                let base = ((line * WORDS_PER_LINE + i) * 64) as DocId;
+                if word.count_ones() >= 16 {
+                    // Without a branch per document: a broad query lists most of the segment.
+                    for bit in 0..64 {
+                        docs[n] = base + bit;
+                        n += ((word >> bit) & 1) as usize;
+                    }
+                } else {
+                    let mut word = word;
+                    while word != 0 {
+                        docs[n] = base + word.trailing_zeros();
+                        n += 1;
+                        word &= word - 1;
+                    }
                 }
             }
         }
+        debug_assert_eq!(n, count, "the count given is the set's");
         docs.truncate(n);
         docs
     }
@@ -218,6 +241,40 @@ mod tests {
             let expected: Vec<DocId> = (0..max_doc).filter(|_| rng.random_range(0..100) < percent).collect();
             expected.iter().for_each(|&doc| bits.insert(doc));
             assert_eq!(bits.docs(), expected, "{percent}% of the documents");
+        }
+    }
+
+    #[test]
+    fn a_bitset_lists_documents_between_long_empty_stretches() {
+        // Whole cache lines of empty words between the documents, and a last line of
+        // one word.
+        let max_doc = 64 * 41;
+        for expected in [vec![0], vec![max_doc - 1], vec![63, 64, 1_000, 1_500, 2_047, 2_048, max_doc - 1]] {
+            let mut bits = DocBits::new(max_doc);
+            expected.iter().for_each(|&doc| bits.insert(doc));
+            assert_eq!(bits.docs(), expected);
+            assert_eq!(bits.docs_counted(expected.len()), expected);
+        }
+    }
+
+    #[test]
+    fn an_intersection_returns_how_many_documents_it_kept() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let max_doc = 64 * 40 + 17;
+        for percent in [0, 3, 50, 100] {
+            let mut a = DocBits::new(max_doc);
+            let mut b = DocBits::new(max_doc);
+            for doc in 0..max_doc {
+                if rng.random_range(0..100) < percent {
+                    a.insert(doc);
+                }
+                if rng.random_range(0..100) < 50 {
+                    b.insert(doc);
+                }
+            }
+            let expected = (0..max_doc).filter(|&doc| a.contains(doc) && b.contains(doc)).count();
+            assert_eq!(a.intersect(&b), expected, "{percent}% of the documents");
+            assert_eq!(a.count(), expected);
         }
     }
 }

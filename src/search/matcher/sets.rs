@@ -50,7 +50,9 @@ impl ClauseSets {
             let mut filtered: Option<DocBits> = None;
             let mut keep = |docs: DocBits| match &mut filtered {
                 None => filtered = Some(docs),
-                Some(filtered) => filtered.intersect(&docs),
+                Some(filtered) => {
+                    filtered.intersect(&docs);
+                }
             };
             for (f, group) in terms.filters.iter().enumerate() {
                 let mut docs = DocBits::new(max_doc);
