@@ -35,6 +35,15 @@ impl SegmentScoring {
         }
     }
 
+    /// The encoded field lengths of `docs` in `list`'s field, by position, read into
+    /// `lengths` (one entry per field of [`Self::fieldnorms`]) the first time.
+    fn lengths<'l>(&self, lengths: &'l mut [Option<Vec<u8>>], list: &List, docs: &[DocId]) -> &'l [u8] {
+        let field = list.posted.field;
+        let at = self.fieldnorms.iter().position(|(f, _)| *f == field).expect("read for every list");
+        let fieldnorms = &self.fieldnorms[at].1;
+        lengths[at].get_or_insert_with(|| docs.iter().map(|&doc| fieldnorms.fieldnorm_id(doc)).collect())
+    }
+
     /// Above every exact tier and BM25 sum the clauses can add together.
     pub(super) fn word_tier(&self) -> Score {
         EXACT_TIER * (self.words.len() as Score + 1.0)
@@ -60,6 +69,11 @@ impl SegmentScoring {
         // Only lists read whole need it, and only when slots are positions: a search whose
         // lists all skip to its candidates builds none.
         let mut ranks: Option<Ranks> = None;
+        // When slots are positions: per field, each match's encoded length, read once when
+        // a list of the field first needs it. A word's lists in one field (its exact term,
+        // typos, completions) meet the same matches, and each meeting would otherwise load
+        // the length from the segment's array, most of them a cache miss.
+        let mut lengths: Vec<Option<Vec<u8>>> = vec![None; self.fieldnorms.len()];
         let mut scores = vec![0.0; slots];
         let mut flags = vec![0u8; slots];
         for (w, clause) in self.words.iter().enumerate() {
@@ -74,10 +88,6 @@ impl SegmentScoring {
                 // A term of the union matches the clause on its own; a group's only with
                 // the group's other parts, checked below.
                 let flag = if optional && list.term < clause.union { flag | MATCHED } else { flag };
-                let mut add = |slot: usize, doc: DocId, freq: u32| {
-                    scores[slot] += scorer.score(doc, freq);
-                    flags[slot] |= flag;
-                };
                 if is_dense(u64::from(list.posted.info.doc_freq), docs.len()) {
                     let mut block = list.blocks(IndexRecordOption::WithFreqs)?;
                     let table = scorer.table(list.posted.info.doc_freq);
@@ -94,18 +104,30 @@ impl SegmentScoring {
                         continue;
                     }
                     let ranks = ranks.get_or_insert_with(|| Ranks::new(docs, self.max_doc));
+                    let lengths = self.lengths(&mut lengths, list, docs);
                     while !block.docs().is_empty() {
                         for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                             if let Some(i) = ranks.position(doc) {
-                                scores[i] += table.score(doc, freq);
+                                scores[i] += table.score_id(lengths[i], freq);
                                 flags[i] |= flag;
                             }
                         }
                         block.advance();
                     }
+                } else if by_doc {
+                    let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
+                    walk(&mut postings, docs, |i, postings| {
+                        let doc = docs[i];
+                        scores[doc as usize] += scorer.score(doc, postings.term_freq());
+                        flags[doc as usize] |= flag;
+                    });
                 } else {
                     let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
-                    walk(&mut postings, docs, |i, postings| add(slot(i), docs[i], postings.term_freq()));
+                    let lengths = self.lengths(&mut lengths, list, docs);
+                    walk(&mut postings, docs, |i, postings| {
+                        scores[i] += scorer.score_id(lengths[i], postings.term_freq());
+                        flags[i] |= flag;
+                    });
                 }
             }
             if optional && !clause.is_simple() {
@@ -184,7 +206,11 @@ pub(super) struct TabledScorer<'a> {
 
 impl TabledScorer<'_> {
     pub(super) fn score(&self, doc: DocId, freq: u32) -> Score {
-        let norm_id = self.scorer.fieldnorms.fieldnorm_id(doc);
+        self.score_id(self.scorer.fieldnorms.fieldnorm_id(doc), freq)
+    }
+
+    /// The score of `freq` occurrences in a field of encoded length `norm_id`.
+    pub(super) fn score_id(&self, norm_id: u8, freq: u32) -> Score {
         match &self.ones {
             Some(ones) if freq == 1 => ones[usize::from(norm_id)],
             _ => self.scorer.score_id(norm_id, freq),
