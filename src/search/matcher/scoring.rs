@@ -31,15 +31,19 @@ impl SegmentScoring {
         ListScorer {
             weight: self.bm25.weights[list.word][list.term],
             norms: &self.bm25.norms[&field],
-            fieldnorms: &self.fieldnorms.iter().find(|(f, _)| *f == field).expect("read for every list").1,
+            fieldnorms: &self.fieldnorms[self.field_at(field)].1,
         }
+    }
+
+    /// Where `field` is in [`Self::fieldnorms`].
+    fn field_at(&self, field: Field) -> usize {
+        self.fieldnorms.iter().position(|(f, _)| *f == field).expect("read for every list")
     }
 
     /// The encoded field lengths of `docs` in `list`'s field, by position, read into
     /// `lengths` (one entry per field of [`Self::fieldnorms`]) the first time.
     fn lengths<'l>(&self, lengths: &'l mut [Option<Vec<u8>>], list: &List, docs: &[DocId]) -> &'l [u8] {
-        let field = list.posted.field;
-        let at = self.fieldnorms.iter().position(|(f, _)| *f == field).expect("read for every list");
+        let at = self.field_at(list.posted.field);
         let fieldnorms = &self.fieldnorms[at].1;
         lengths[at].get_or_insert_with(|| docs.iter().map(|&doc| fieldnorms.fieldnorm_id(doc)).collect())
     }
