@@ -10,9 +10,9 @@
 //! (benches/RESULTS.md, "Bits counted in one instruction").
 
 use tantivy::Searcher;
+use tantivy::index::SegmentId;
 
 use super::schema::PRODUCT_ID_COLUMN;
-use tantivy::index::SegmentId;
 
 /// The searcher's segments, the one holding the lowest product id first.
 pub(super) fn lowest_product_first(searcher: &Searcher) -> tantivy::Result<Vec<SegmentId>> {

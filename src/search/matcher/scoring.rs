@@ -41,11 +41,11 @@ impl SegmentScoring {
     }
 
     /// The encoded field lengths of `docs` in `list`'s field, by position, read into
-    /// `lengths` (one entry per field of [`Self::fieldnorms`]) the first time.
-    fn lengths<'l>(&self, lengths: &'l mut [Option<Vec<u8>>], list: &List, docs: &[DocId]) -> &'l [u8] {
+    /// `by_field` (one entry per field of [`Self::fieldnorms`]) the first time.
+    fn lengths<'l>(&self, by_field: &'l mut [Option<Vec<u8>>], list: &List, docs: &[DocId]) -> &'l [u8] {
         let at = self.field_at(list.posted.field);
         let fieldnorms = &self.fieldnorms[at].1;
-        lengths[at].get_or_insert_with(|| docs.iter().map(|&doc| fieldnorms.fieldnorm_id(doc)).collect())
+        by_field[at].get_or_insert_with(|| docs.iter().map(|&doc| fieldnorms.fieldnorm_id(doc)).collect())
     }
 
     /// Above every exact tier and BM25 sum the clauses can add together.
@@ -77,7 +77,7 @@ impl SegmentScoring {
         // a list of the field first needs it. A word's lists in one field (its exact term,
         // typos, completions) meet the same matches, and each meeting would otherwise load
         // the length from the segment's array, most of them a cache miss.
-        let mut lengths: Vec<Option<Vec<u8>>> = vec![None; self.fieldnorms.len()];
+        let mut by_field: Vec<Option<Vec<u8>>> = vec![None; self.fieldnorms.len()];
         let mut scores = vec![0.0; slots];
         let mut flags = vec![0u8; slots];
         for (w, clause) in self.words.iter().enumerate() {
@@ -108,7 +108,7 @@ impl SegmentScoring {
                         continue;
                     }
                     let ranks = ranks.get_or_insert_with(|| Ranks::new(docs, self.max_doc));
-                    let lengths = self.lengths(&mut lengths, list, docs);
+                    let lengths = self.lengths(&mut by_field, list, docs);
                     while !block.docs().is_empty() {
                         for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
                             if let Some(i) = ranks.position(doc) {
@@ -127,7 +127,7 @@ impl SegmentScoring {
                     });
                 } else {
                     let mut postings = list.postings(IndexRecordOption::WithFreqs)?;
-                    let lengths = self.lengths(&mut lengths, list, docs);
+                    let lengths = self.lengths(&mut by_field, list, docs);
                     walk(&mut postings, docs, |i, postings| {
                         scores[i] += scorer.score_id(lengths[i], postings.term_freq());
                         flags[i] |= flag;
