@@ -1,10 +1,17 @@
 //! A bounded pool for CPU-bound work (searches), off the async workers. It holds at most
 //! `threads + queue` jobs; past that, work is refused at once so the caller can shed load
 //! instead of queueing without bound.
+//!
+//! Its workers wait for work asleep, on a condition variable. A work-stealing pool (rayon)
+//! spins and yields for a while after each job before it sleeps: at one search at a time
+//! that cost a quarter more CPU per search, and it answered no more searches per second at
+//! any load (benches/RESULTS.md, "A search pool that sleeps").
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
 
 use tokio::sync::oneshot;
 
@@ -19,20 +26,89 @@ pub enum PoolError {
 
 #[derive(Clone)]
 pub struct WorkPool {
-    pool: Arc<rayon::ThreadPool>,
+    workers: Arc<Workers>,
     admitted: Arc<AtomicUsize>,
     capacity: usize,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The jobs waiting, shared by the workers.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Waiting>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Waiting {
+    jobs: VecDeque<Job>,
+    /// Set when the last handle on the pool is dropped: the workers end once no job is left.
+    closing: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        // A job runs outside the lock, so a panic never poisons it; were it poisoned, the
+        // queue would still be whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, job: Job) {
+        self.lock().jobs.push_back(job);
+        self.ready.notify_one();
+    }
+
+    /// The next job, waiting for one; `None` once the pool is closing and no job is left.
+    fn next(&self) -> Option<Job> {
+        let mut waiting = self.lock();
+        loop {
+            if let Some(job) = waiting.jobs.pop_front() {
+                return Some(job);
+            }
+            if waiting.closing {
+                return None;
+            }
+            waiting = self.ready.wait(waiting).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closing = true;
+        self.ready.notify_all();
+    }
+}
+
+/// The workers' queue, closed when the last handle on the pool is dropped.
+struct Workers {
+    queue: Arc<Queue>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
 }
 
 impl WorkPool {
     /// `threads` workers and room for `queue` jobs waiting behind them.
     pub fn new(threads: usize, queue: usize) -> anyhow::Result<Self> {
         let threads = threads.max(1);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("search-{i}"))
-            .build()?;
-        Ok(Self { pool: Arc::new(pool), admitted: Arc::new(AtomicUsize::new(0)), capacity: threads + queue })
+        // Made first, so that the workers started end if a later one cannot start.
+        let workers = Workers { queue: Arc::new(Queue::default()) };
+        for i in 0..threads {
+            let jobs = Arc::clone(&workers.queue);
+            thread::Builder::new().name(format!("search-{i}")).spawn(move || {
+                while let Some(job) = jobs.next() {
+                    job();
+                }
+            })?;
+        }
+        Ok(Self {
+            workers: Arc::new(workers),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            capacity: threads + queue,
+        })
     }
 
     /// Jobs running or waiting now.
@@ -48,13 +124,13 @@ impl WorkPool {
     {
         let admitted = Admission::claim(&self.admitted, self.capacity).ok_or(PoolError::Saturated)?;
         let (tx, rx) = oneshot::channel();
-        self.pool.spawn(move || {
-            // A panic must not unwind into rayon, which would abort the process.
+        self.workers.queue.push(Box::new(move || {
+            // A panic must not end the worker.
             let outcome = catch_unwind(AssertUnwindSafe(job));
             // Free the place before answering, so a caller that got its answer sees it free.
             drop(admitted);
             let _ = tx.send(outcome);
-        });
+        }));
         match rx.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(_)) | Err(_) => Err(PoolError::Panicked),
@@ -82,8 +158,10 @@ impl Drop for Admission {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::time::Duration;
+
     use super::*;
-    use std::sync::mpsc;
 
     #[tokio::test]
     async fn runs_jobs_and_returns_their_value() {
@@ -119,6 +197,26 @@ mod tests {
         assert!(second.await.unwrap().is_ok());
         assert_eq!(pool.in_flight(), 0);
         assert_eq!(pool.run(|| 1).await, Ok(1));
+    }
+
+    #[tokio::test]
+    async fn the_workers_end_when_the_last_handle_on_the_pool_is_dropped() {
+        /// Signals when the thread that holds it ends, as its thread-locals are dropped.
+        struct Ended(mpsc::Sender<()>);
+        impl Drop for Ended {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        thread_local!(static ENDED: std::cell::RefCell<Option<Ended>> = const { std::cell::RefCell::new(None) });
+        let pool = WorkPool::new(1, 0).unwrap();
+        let (ended, worker_ended) = mpsc::channel();
+        pool.run(move || ENDED.with(|slot| *slot.borrow_mut() = Some(Ended(ended)))).await.unwrap();
+        let other = pool.clone();
+        drop(pool);
+        assert_eq!(worker_ended.recv_timeout(Duration::from_millis(200)), Err(RecvTimeoutError::Timeout));
+        drop(other);
+        assert_eq!(worker_ended.recv_timeout(Duration::from_secs(10)), Ok(()));
     }
 
     #[tokio::test]
