@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if (($# < 2)); then
-  sed -n '2,22p' "$0" >&2
+  sed -n '/^set /q; 2,$p' "$0" >&2
   exit 2
 fi
 alone=${ALONE:-}
@@ -67,7 +67,7 @@ quiet() { # waits (at most 10 minutes) until every server is idle
     ((calm >= 2)) && return 0
   done
 }
-load() { # PORT SECONDS OUT
+load() { # PORT SECONDS OUT, with wrk's threads from the caller's `threads` (default 1)
   wrk -t"${threads:-1}" -c"$connections" -d"$2s" -s benches/wrk/paths.lua "http://127.0.0.1:$1" -- "$paths" >"$3"
 }
 ready() { # PORT...
@@ -81,13 +81,15 @@ ready() { # PORT...
 }
 alone_turn() { # BUILD OUT: serves BUILD alone, lets its merge finish, warms up, loads it
   local pid cpu_before cpu_after
+  # Two wrk threads, as a user measures one server (wrk needs a connection per thread).
+  local threads=$((connections > 1 ? 2 : 1))
   serve "$1" 18500
   pid=${servers[0]}
   ready 18500
   quiet
-  threads=$((connections > 1 ? 2 : 1)) load 18500 2 /dev/null
+  load 18500 2 /dev/null
   cpu_before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  threads=$((connections > 1 ? 2 : 1)) load 18500 "$seconds" "$2"
+  load 18500 "$seconds" "$2"
   cpu_after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   echo "cpu_ticks $((cpu_after - cpu_before))" >>"$2"
   stop_servers
