@@ -43,6 +43,9 @@ struct Queue {
 #[derive(Default)]
 struct Waiting {
     jobs: VecDeque<Job>,
+    /// Workers asleep, waiting for a job: a job pushed while none is wakes nobody, for a
+    /// condition variable's notice is a system call even when no thread waits.
+    asleep: usize,
     /// Set when the last handle on the pool is dropped: the workers end once no job is left.
     closing: bool,
 }
@@ -55,8 +58,14 @@ impl Queue {
     }
 
     fn push(&self, job: Job) {
-        self.lock().jobs.push_back(job);
-        self.ready.notify_one();
+        let mut waiting = self.lock();
+        waiting.jobs.push_back(job);
+        // A worker not asleep looks at the queue before it sleeps, under the same lock.
+        let wake = waiting.asleep > 0;
+        drop(waiting);
+        if wake {
+            self.ready.notify_one();
+        }
     }
 
     /// The next job, waiting for one; `None` once the pool is closing and no job is left.
@@ -69,7 +78,9 @@ impl Queue {
             if waiting.closing {
                 return None;
             }
+            waiting.asleep += 1;
             waiting = self.ready.wait(waiting).unwrap_or_else(PoisonError::into_inner);
+            waiting.asleep -= 1;
         }
     }
 
@@ -166,7 +177,7 @@ mod tests {
     #[tokio::test]
     async fn runs_jobs_and_returns_their_value() {
         let pool = WorkPool::new(2, 4).unwrap();
-        assert_eq!(pool.run(|| 6 * 7).await, Ok(42));
+        assert_eq!(answered(pool.run(|| 6 * 7)).await, Ok(42));
         assert_eq!(pool.in_flight(), 0);
     }
 
@@ -193,10 +204,43 @@ mod tests {
         assert_eq!(pool.run(|| ()).await, Err(PoolError::Saturated));
         release.send(()).unwrap();
         release.send(()).unwrap();
-        assert!(first.await.unwrap().is_ok());
-        assert!(second.await.unwrap().is_ok());
+        assert!(answered(first).await.unwrap().is_ok());
+        assert!(answered(second).await.unwrap().is_ok());
         assert_eq!(pool.in_flight(), 0);
-        assert_eq!(pool.run(|| 1).await, Ok(1));
+        assert_eq!(answered(pool.run(|| 1)).await, Ok(1));
+    }
+
+    #[tokio::test]
+    async fn a_job_wakes_a_worker_asleep_and_waits_for_one_busy() {
+        let pool = WorkPool::new(1, 1).unwrap();
+        // Time for the worker to find the queue empty and fall asleep.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(answered(pool.run(|| 1)).await, Ok(1), "the worker asleep was woken");
+        // A job queued behind a busy worker wakes nobody; the worker takes it when done.
+        let (release, held) = mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(move || held.recv().is_ok()).await }
+        });
+        while pool.in_flight() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let queued = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(|| 2).await }
+        });
+        while pool.in_flight() < 2 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        assert_eq!(answered(busy).await.unwrap(), Ok(true));
+        assert_eq!(answered(queued).await.unwrap(), Ok(2));
+    }
+
+    /// `job`'s output, or a failure after ten seconds: a job no worker takes fails the
+    /// test instead of hanging it.
+    async fn answered<T>(job: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(10), job).await.expect("answered within ten seconds")
     }
 
     #[tokio::test]
@@ -211,7 +255,7 @@ mod tests {
         thread_local!(static ENDED: std::cell::RefCell<Option<Ended>> = const { std::cell::RefCell::new(None) });
         let pool = WorkPool::new(1, 0).unwrap();
         let (ended, worker_ended) = mpsc::channel();
-        pool.run(move || ENDED.with(|slot| *slot.borrow_mut() = Some(Ended(ended)))).await.unwrap();
+        answered(pool.run(move || ENDED.with(|slot| *slot.borrow_mut() = Some(Ended(ended))))).await.unwrap();
         let other = pool.clone();
         drop(pool);
         assert_eq!(worker_ended.recv_timeout(Duration::from_millis(200)), Err(RecvTimeoutError::Timeout));
@@ -222,8 +266,8 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_is_an_error_not_a_crash() {
         let pool = WorkPool::new(1, 0).unwrap();
-        let outcome = pool.run(|| -> u8 { panic!("boom") }).await;
+        let outcome = answered(pool.run(|| -> u8 { panic!("boom") })).await;
         assert_eq!(outcome, Err(PoolError::Panicked));
-        assert_eq!(pool.run(|| 2).await, Ok(2));
+        assert_eq!(answered(pool.run(|| 2)).await, Ok(2));
     }
 }
