@@ -7,22 +7,24 @@ WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
 # The build's flags (a processor feature every x86-64 server has).
 COPY .cargo .cargo
+COPY allocator/Cargo.toml allocator/
 COPY product-model/Cargo.toml product-model/
 COPY data-gen/Cargo.toml data-gen/
 COPY relevance/Cargo.toml relevance/
 COPY localstack/proxy/Cargo.toml localstack/proxy/
-RUN for crate in . product-model data-gen relevance localstack/proxy; do \
+RUN for crate in . allocator product-model data-gen relevance localstack/proxy; do \
         mkdir -p "$crate/src" && touch "$crate/src/lib.rs" && echo 'fn main() {}' > "$crate/src/main.rs"; \
     done \
     && mkdir -p relevance/benches && echo 'fn main() {}' > relevance/benches/search.rs \
     && cargo build --release --locked -p product-search --bin product-search \
-    && rm -rf src product-model/src data-gen/src
+    && rm -rf src allocator/src product-model/src data-gen/src
 COPY src src
 COPY migrations migrations
+COPY allocator/src allocator/src
 COPY product-model/src product-model/src
 COPY data-gen/src data-gen/src
 # Touch the sources so cargo rebuilds them over the placeholder build above.
-RUN touch src/main.rs src/lib.rs product-model/src/lib.rs data-gen/src/lib.rs \
+RUN touch src/main.rs src/lib.rs allocator/src/lib.rs product-model/src/lib.rs data-gen/src/lib.rs \
     && cargo build --release --locked -p product-search --bin product-search
 
 # Final stage: the binary alone on a slim base, as a non-root user.

@@ -3,7 +3,9 @@
 # at that moment, for a release build (or SERVICE=path, another build). Usage:
 # benches/startup.sh [COUNT] [RUNS]. With INDEX_DIR=path the index is kept there: a run
 # that finds it (every run after the first, on an empty or new path) reopens it. With
-# CATALOG=file.jsonl the catalogue is loaded from that file (COUNT is then ignored).
+# CATALOG=file.jsonl the catalogue is loaded from that file (COUNT is then ignored). With
+# SETTLE=seconds each run also prints the resident memory (VmRSS) that long after ready,
+# once start-up's freed memory is returned and the background merge is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-100000}
@@ -22,7 +24,12 @@ for run in $(seq "$runs"); do
   done
   ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
   hwm=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$pid/status")
-  echo "run $run: ${CATALOG:-$count products} ready in ${ready_ms} ms, VmHWM $hwm"
+  settled=""
+  if [[ -n ${SETTLE:-} ]]; then
+    sleep "$SETTLE"
+    settled=", VmRSS $(awk '/VmRSS/ {print $2 " " $3}' "/proc/$pid/status") ${SETTLE} s later"
+  fi
+  echo "run $run: ${CATALOG:-$count products} ready in ${ready_ms} ms, VmHWM $hwm$settled"
   kill -TERM "$pid"
   wait "$pid"
 done

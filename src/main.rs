@@ -9,7 +9,7 @@ use product_search::{healthcheck, telemetry};
 /// extensions and its answer, and a search its terms and pages; glibc's malloc and free were
 /// an eighth of the CPU time of a `/health` request.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

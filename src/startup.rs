@@ -31,7 +31,11 @@ impl Application {
         let started = Instant::now();
         observability::handle();
         observability::describe();
+        // Start-up frees most of what it allocates on threads that then sleep or end: returned
+        // at once, it does not stay resident (see the `allocator` crate).
+        let freed_at_once = allocator::FreedAtOnce::new();
         let replica = Replica::open(&config).await?;
+        drop(freed_at_once);
         let took = started.elapsed();
         let catalog = replica.catalog();
         tracing::info!(

@@ -1,0 +1,76 @@
+//! The service's allocator, mimalloc, and the one setting of it the service changes: how
+//! soon freed memory goes back to the system.
+//!
+//! mimalloc returns a page a thread freed 10 ms later, but only when that thread next
+//! allocates or frees. Start-up frees most of what it allocates on threads that then sleep
+//! (the catalogue generator's) or end (the index build's), so the pages stayed resident:
+//! about 60 MB at 100,000 products, a third of the process. [`FreedAtOnce`] returns freed
+//! pages at once while it lives; the service holds one while it builds its catalogue and
+//! index. It is not left on: a search allocates and frees pages all the time, and returning
+//! each at once cost searches a sixth of their throughput (`benches/RESULTS.md`, "What
+//! start-up leaves resident").
+//!
+//! The workspace forbids `unsafe` code; setting an option of mimalloc is a call into its C
+//! interface, so it lives in this crate alone.
+
+pub use mimalloc::MiMalloc;
+
+use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
+
+/// mimalloc's `mi_option_purge_delay` (`mimalloc.h`, v2): milliseconds before freed memory
+/// is returned, 0 for at once. The bindings do not name it.
+const PURGE_DELAY: mi_option_t = 15;
+
+/// Freed memory goes back to the system at once until this is dropped; then the delay is
+/// what it was (mimalloc's 10 ms, or `MIMALLOC_PURGE_DELAY`).
+#[must_use = "the delay is restored when this is dropped"]
+pub struct FreedAtOnce {
+    delay: std::ffi::c_long,
+}
+
+impl FreedAtOnce {
+    pub fn new() -> Self {
+        let delay = purge_delay_ms();
+        // SAFETY: sets one integer option of the allocator; mimalloc reads it when it
+        // next considers returning memory, from whichever thread.
+        unsafe { mi_option_set(PURGE_DELAY, 0) };
+        Self { delay }
+    }
+}
+
+impl Default for FreedAtOnce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for FreedAtOnce {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { mi_option_set(PURGE_DELAY, self.delay) };
+    }
+}
+
+/// How long mimalloc waits before it returns freed memory, in milliseconds.
+pub fn purge_delay_ms() -> std::ffi::c_long {
+    // SAFETY: reads one integer option of the allocator.
+    unsafe { mi_option_get(PURGE_DELAY) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_is_returned_at_once_while_held_and_with_the_delay_it_had_after() {
+        let default = purge_delay_ms();
+        // SAFETY: as in `FreedAtOnce::new`.
+        unsafe { mi_option_set(PURGE_DELAY, 25) };
+        let at_once = FreedAtOnce::new();
+        assert_eq!(purge_delay_ms(), 0);
+        drop(at_once);
+        assert_eq!(purge_delay_ms(), 25);
+        // SAFETY: as above.
+        unsafe { mi_option_set(PURGE_DELAY, default) };
+    }
+}
