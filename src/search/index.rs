@@ -1127,6 +1127,7 @@ fn facets_from(mut fruit: FacetFruit, wanted: &FacetRequest) -> Facets {
 mod tests {
     use super::*;
     use crate::search::SearchRequestBuilder;
+    use crate::search::schema::PRODUCT_ID_COLUMN;
 
     #[test]
     fn the_built_segments_are_merged_into_one_and_searches_find_the_same() {
@@ -1148,5 +1149,24 @@ mod tests {
             .map(|q| index.search(&request(q)).map(|hits| (hits.total, hits.ids)).unwrap())
             .collect();
         assert_eq!(before, after);
+    }
+
+    /// Product 1 is the first document the build hands to its indexing threads, so it is
+    /// the first of whichever segment holds it, and the first of the merged segment only
+    /// when that segment is merged first (see `merge_order`).
+    #[test]
+    fn the_built_segments_are_merged_lowest_product_id_first() {
+        for seed in 1..=3 {
+            let products = data_gen::generate(seed, 3_000);
+            let index = SearchIndex::build(&products, MatchingOptions::default()).unwrap();
+            let built = index.reader.searcher().segment_readers().len();
+            if build_threads() > 1 {
+                assert!(built > 1, "each indexing thread writes a segment, but {built} was written");
+            }
+            index.wait_for_one_segment();
+            let searcher = index.reader.searcher();
+            let ids = searcher.segment_reader(0).fast_fields().u64(PRODUCT_ID_COLUMN).unwrap();
+            assert_eq!(ids.first(0), Some(1), "seed {seed}: the merged segment's first product");
+        }
     }
 }
