@@ -4,8 +4,9 @@
 # benches/startup.sh [COUNT] [RUNS]. With INDEX_DIR=path the index is kept there: a run
 # that finds it (every run after the first, on an empty or new path) reopens it. With
 # CATALOG=file.jsonl the catalogue is loaded from that file (COUNT is then ignored). With
-# SETTLE=seconds each run also prints the resident memory (VmRSS) that long after ready,
-# once start-up's freed memory is returned and the background merge is done.
+# SETTLE=seconds each run also prints the resident memory (VmRSS) that long after ready:
+# start-up's freed memory is returned by then, and the background merge of the built
+# segments is in it, done or (a large catalogue, a short SETTLE) still running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-100000}
