@@ -47,6 +47,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::InvertedIndexReader;
+use tantivy::directory::OwnedBytes;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, SegmentPostings, TermInfo};
@@ -311,6 +312,26 @@ fn idf(doc_freq: u64, total_docs: u64) -> Score {
     (1.0 + x).ln()
 }
 
+/// Each document's encoded length in `field`, a byte per doc id: the segment's own field-norm
+/// bytes, read in place. A lookup is then an index into a slice, where tantivy's reader
+/// first matches on whether the field has lengths at all, at every posting of a list read
+/// whole (`benches/RESULTS.md`, "Field lengths read in place").
+fn field_lengths(reader: &SegmentReader, field: Field) -> tantivy::Result<OwnedBytes> {
+    // The same file tantivy's `get_fieldnorms_reader` reads its lengths from.
+    let Some(file) = reader.fieldnorms_readers().get_inner_file().open_read(field) else {
+        return Err(TantivyError::SchemaError(format!("field {} records no lengths", field.field_id())));
+    };
+    let lengths = file.read_bytes()?;
+    if lengths.len() != reader.max_doc() as usize {
+        return Err(TantivyError::InternalError(format!(
+            "{} field lengths for {} documents",
+            lengths.len(),
+            reader.max_doc()
+        )));
+    }
+    Ok(lengths)
+}
+
 /// The field's average length, and `K1 * (1 - B + B * length / average length)` for each
 /// of the 256 encoded lengths.
 fn field_norms(
@@ -431,11 +452,11 @@ impl WordsWeight {
         let scoring = match &self.bm25 {
             // A query that matches nothing here opens no list to score it.
             Some(bm25) if !docs.is_empty() => {
-                let mut fieldnorms: Vec<(Field, FieldNormReader)> = Vec::new();
+                let mut fieldnorms: Vec<(Field, OwnedBytes)> = Vec::new();
                 for list in lists.clauses.iter().flatten().flatten() {
                     let field = list.posted.field;
                     if !fieldnorms.iter().any(|(f, _)| *f == field) {
-                        fieldnorms.push((field, reader.get_fieldnorms_reader(field)?));
+                        fieldnorms.push((field, field_lengths(reader, field)?));
                     }
                 }
                 Some(SegmentScoring {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tantivy::fieldnorm::FieldNormReader;
+use tantivy::directory::OwnedBytes;
 use tantivy::postings::Postings;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Score};
@@ -20,7 +20,8 @@ pub(super) struct SegmentScoring {
     pub(super) bm25: Arc<Bm25>,
     /// Per clause: its lists by term position (`None` where the segment lacks the term).
     pub(super) clauses: Vec<Vec<Option<List>>>,
-    pub(super) fieldnorms: Vec<(Field, FieldNormReader)>,
+    /// Per field of the lists: each document's encoded length, by doc id.
+    pub(super) fieldnorms: Vec<(Field, OwnedBytes)>,
     pub(super) max_doc: DocId,
     pub(super) memo: Option<Arc<ListMemo>>,
 }
@@ -31,7 +32,7 @@ impl SegmentScoring {
         ListScorer {
             weight: self.bm25.weights[list.word][list.term],
             norms: &self.bm25.norms[&field],
-            fieldnorms: &self.fieldnorms[self.field_at(field)].1,
+            lengths: self.fieldnorms[self.field_at(field)].1.as_slice(),
         }
     }
 
@@ -44,8 +45,8 @@ impl SegmentScoring {
     /// `by_field` (one entry per field of [`Self::fieldnorms`]) the first time.
     fn lengths<'l>(&self, by_field: &'l mut [Option<Vec<u8>>], list: &List, docs: &[DocId]) -> &'l [u8] {
         let at = self.field_at(list.posted.field);
-        let fieldnorms = &self.fieldnorms[at].1;
-        by_field[at].get_or_insert_with(|| docs.iter().map(|&doc| fieldnorms.fieldnorm_id(doc)).collect())
+        let lengths = self.fieldnorms[at].1.as_slice();
+        by_field[at].get_or_insert_with(|| docs.iter().map(|&doc| lengths[doc as usize]).collect())
     }
 
     /// Above every exact tier and BM25 sum the clauses can add together.
@@ -175,12 +176,13 @@ pub(super) const MATCHED: u8 = 4;
 pub(super) struct ListScorer<'a> {
     pub(super) weight: Score,
     pub(super) norms: &'a [Score; 256],
-    pub(super) fieldnorms: &'a FieldNormReader,
+    /// Each document's encoded length in the list's field, by doc id.
+    pub(super) lengths: &'a [u8],
 }
 
 impl<'a> ListScorer<'a> {
     pub(super) fn score(&self, doc: DocId, freq: u32) -> Score {
-        self.score_id(self.fieldnorms.fieldnorm_id(doc), freq)
+        self.score_id(self.lengths[doc as usize], freq)
     }
 
     /// This scorer for reading a list of `postings` whole: a long list's scores of one
@@ -210,7 +212,7 @@ pub(super) struct TabledScorer<'a> {
 
 impl TabledScorer<'_> {
     pub(super) fn score(&self, doc: DocId, freq: u32) -> Score {
-        self.score_id(self.scorer.fieldnorms.fieldnorm_id(doc), freq)
+        self.score_id(self.scorer.lengths[doc as usize], freq)
     }
 
     /// The score of `freq` occurrences in a field of encoded length `norm_id`.
