@@ -7,8 +7,8 @@
 //! 100,000 products the process held 150 MB five seconds after ready, and 123 MB with them
 //! returned. [`FreedAtOnce`] returns freed pages at once while it lives; the service holds
 //! one while it builds its catalogue and index, and one while it rebuilds the index for
-//! other searched attributes (after such a rebuild and back, 100,000 products held 153-188
-//! MB without it, 118-127 MB with it). It is not left on: a search allocates and frees
+//! other searched attributes (after such rebuilds, 100,000 products held 140-188
+//! MB without it, 112-127 MB with it). It is not left on: a search allocates and frees
 //! pages all the time, and returning each at once cost searches a sixth of their throughput
 //! (`benches/RESULTS.md`, "What start-up leaves resident", and "Index rebuilds" for what a
 //! rebuild costs the searches that run meanwhile).
