@@ -316,7 +316,7 @@ fn idf(doc_freq: u64, total_docs: u64) -> Score {
 /// bytes, read in place. A lookup is then an index into a slice, where tantivy's reader
 /// first matches on whether the field has lengths at all, at every posting of a list read
 /// whole (`benches/RESULTS.md`, "Field lengths read in place").
-fn field_lengths(reader: &SegmentReader, field: Field) -> tantivy::Result<OwnedBytes> {
+fn field_lengths_of(reader: &SegmentReader, field: Field) -> tantivy::Result<OwnedBytes> {
     // The same file tantivy's `get_fieldnorms_reader` reads its lengths from.
     let Some(file) = reader.fieldnorms_readers().get_inner_file().open_read(field) else {
         return Err(TantivyError::SchemaError(format!("field {} records no lengths", field.field_id())));
@@ -452,11 +452,11 @@ impl WordsWeight {
         let scoring = match &self.bm25 {
             // A query that matches nothing here opens no list to score it.
             Some(bm25) if !docs.is_empty() => {
-                let mut fieldnorms: Vec<(Field, OwnedBytes)> = Vec::new();
+                let mut field_lengths: Vec<(Field, OwnedBytes)> = Vec::new();
                 for list in lists.clauses.iter().flatten().flatten() {
                     let field = list.posted.field;
-                    if !fieldnorms.iter().any(|(f, _)| *f == field) {
-                        fieldnorms.push((field, field_lengths(reader, field)?));
+                    if !field_lengths.iter().any(|(f, _)| *f == field) {
+                        field_lengths.push((field, field_lengths_of(reader, field)?));
                     }
                 }
                 Some(SegmentScoring {
@@ -464,7 +464,7 @@ impl WordsWeight {
                     required: self.required.clone(),
                     bm25: bm25.clone(),
                     clauses: lists.clauses,
-                    fieldnorms,
+                    field_lengths,
                     max_doc,
                     memo: self.memo.clone(),
                 })

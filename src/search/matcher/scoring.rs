@@ -21,7 +21,7 @@ pub(super) struct SegmentScoring {
     /// Per clause: its lists by term position (`None` where the segment lacks the term).
     pub(super) clauses: Vec<Vec<Option<List>>>,
     /// Per field of the lists: each document's encoded length, by doc id.
-    pub(super) fieldnorms: Vec<(Field, OwnedBytes)>,
+    pub(super) field_lengths: Vec<(Field, OwnedBytes)>,
     pub(super) max_doc: DocId,
     pub(super) memo: Option<Arc<ListMemo>>,
 }
@@ -32,20 +32,20 @@ impl SegmentScoring {
         ListScorer {
             weight: self.bm25.weights[list.word][list.term],
             norms: &self.bm25.norms[&field],
-            lengths: self.fieldnorms[self.field_at(field)].1.as_slice(),
+            lengths: self.field_lengths[self.field_at(field)].1.as_slice(),
         }
     }
 
-    /// Where `field` is in [`Self::fieldnorms`].
+    /// Where `field` is in [`Self::field_lengths`].
     fn field_at(&self, field: Field) -> usize {
-        self.fieldnorms.iter().position(|(f, _)| *f == field).expect("read for every list")
+        self.field_lengths.iter().position(|(f, _)| *f == field).expect("read for every list")
     }
 
     /// The encoded field lengths of `docs` in `list`'s field, by position, read into
-    /// `by_field` (one entry per field of [`Self::fieldnorms`]) the first time.
+    /// `by_field` (one entry per field of [`Self::field_lengths`]) the first time.
     fn lengths<'l>(&self, by_field: &'l mut [Option<Vec<u8>>], list: &List, docs: &[DocId]) -> &'l [u8] {
         let at = self.field_at(list.posted.field);
-        let lengths = self.fieldnorms[at].1.as_slice();
+        let lengths = self.field_lengths[at].1.as_slice();
         by_field[at].get_or_insert_with(|| docs.iter().map(|&doc| lengths[doc as usize]).collect())
     }
 
@@ -78,7 +78,7 @@ impl SegmentScoring {
         // a list of the field first needs it. A word's lists in one field (its exact term,
         // typos, completions) meet the same matches, and each meeting would otherwise load
         // the length from the segment's array, most of them a cache miss.
-        let mut by_field: Vec<Option<Vec<u8>>> = vec![None; self.fieldnorms.len()];
+        let mut by_field: Vec<Option<Vec<u8>>> = vec![None; self.field_lengths.len()];
         let mut scores = vec![0.0; slots];
         let mut flags = vec![0u8; slots];
         for (w, clause) in self.words.iter().enumerate() {
