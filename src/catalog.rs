@@ -284,6 +284,9 @@ impl Catalog {
     /// (a replica that fell behind what the feed still holds loads one). The new index is
     /// built while searches go on with the old one; then both are swapped at once.
     pub fn reload(&self, snapshot: Snapshot) -> anyhow::Result<()> {
+        // As an index rebuild: the build frees on threads that end, and the swap frees the
+        // old contents, so what they free goes back at once (see the `allocator` crate).
+        let _freed_at_once = allocator::FreedAtOnce::new();
         let settings = snapshot.settings.map_or_else(|| self.settings(), Arc::new);
         let contents = Contents::open(snapshot.products, Arc::new(settings.matching()?), None)?.0;
         let _applying = self.applying.lock().map_err(|_| anyhow::anyhow!("catalogue apply lock poisoned"))?;
@@ -453,6 +456,27 @@ mod tests {
             ..Default::default()
         };
         catalog.search(&request.build().unwrap()).unwrap().total
+    }
+
+    #[test]
+    fn memory_is_returned_at_once_while_a_snapshot_is_loaded() {
+        let catalog = Arc::new(Catalog::build(data_gen::generate(1, 10)).unwrap());
+        let products = data_gen::generate(2, 20_000).into_iter().map(Arc::new).collect();
+        let snapshot = Snapshot { products, keys: Vec::new(), settings: None, version: 5 };
+        let loading = {
+            let catalog = Arc::clone(&catalog);
+            std::thread::spawn(move || catalog.reload(snapshot))
+        };
+        // Only index builds hold the allocator's setting in these tests, so the delay reads 0
+        // only while one runs: this load, or a rebuild of another test at the same moment.
+        let mut seen_at_once = false;
+        while !loading.is_finished() {
+            seen_at_once |= allocator::purge_delay_ms() == 0;
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        loading.join().unwrap().unwrap();
+        assert!(seen_at_once, "freed memory goes back at once while the snapshot is loaded");
+        assert_eq!((catalog.len(), catalog.version()), (20_000, 5));
     }
 
     #[test]
