@@ -98,11 +98,19 @@ impl SegmentScoring {
                     let table = scorer.table(list.posted.info.doc_freq);
                     if by_doc {
                         // Postings of documents that are not matches add to slots never read.
+                        // A list that sets no flag (a typo, a completion) leaves them alone.
                         let (scores, flags) = (&mut scores[..], &mut flags[..]);
                         while !block.docs().is_empty() {
-                            for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
-                                scores[doc as usize] += table.score(doc, freq);
-                                flags[doc as usize] |= flag;
+                            let postings = block.docs().iter().zip(block.freqs());
+                            if flag == 0 {
+                                for (&doc, &freq) in postings {
+                                    scores[doc as usize] += table.score(doc, freq);
+                                }
+                            } else {
+                                for (&doc, &freq) in postings {
+                                    scores[doc as usize] += table.score(doc, freq);
+                                    flags[doc as usize] |= flag;
+                                }
                             }
                             block.advance();
                         }
