@@ -98,7 +98,7 @@ impl SegmentScoring {
                     let table = scorer.table(list.posted.info.doc_freq);
                     if by_doc {
                         // Postings of documents that are not matches add to slots never read.
-                        // A list that sets no flag (a typo, a completion) leaves them alone.
+                        // A list that sets no flag (a typo, a completion) leaves the flags alone.
                         let (scores, flags) = (&mut scores[..], &mut flags[..]);
                         while !block.docs().is_empty() {
                             let postings = block.docs().iter().zip(block.freqs());
