@@ -598,6 +598,51 @@ mod tests {
         }
 
         #[test]
+        fn a_word_in_two_fields_of_the_same_products_still_leaves_the_others_unscored() {
+            // 20,000 products, each `made`: a third `pro` in both title and body, the rest one
+            // of 40 completions of it in the title. The two `pro` lists hold 13,334
+            // postings, more than half the matches, but only 6,667 products.
+            let (index, title, body, product_id, mut writer) = empty();
+            let completions: Vec<String> = (0..40).map(|i| format!("pro{i:02}")).collect();
+            for id in 0..20_000u64 {
+                let (title_text, body_text) = if id % 3 == 0 {
+                    ("pro".to_owned(), "made pro")
+                } else {
+                    (completions[id as usize % 40].clone(), "made")
+                };
+                writer.add_document(doc!(title => title_text, body => body_text, product_id => id)).unwrap();
+            }
+            writer.commit().unwrap();
+            let searcher = index.reader().unwrap().searcher();
+            let ids = ProductIds::default().of(&searcher);
+            let term = |field: Field, word: &str, weight: Score, tier: Tier| WordTerm {
+                term: Term::from_field_text(field, word),
+                weight,
+                tier,
+            };
+            let made = Clause::any_of(vec![term(body, "made", 1.0, Tier::Exact)]);
+            let pro = Clause::any_of(
+                [term(title, "pro", 2.0, Tier::Exact), term(body, "pro", 1.0, Tier::Exact)]
+                    .into_iter()
+                    .chain(completions.iter().map(|word| term(title, word, 0.1, Tier::Near)))
+                    .collect(),
+            );
+            let words = WordsQuery::of_clauses(vec![made, pro].into(), vec![true, true].into());
+            let every_match = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
+                (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
+            ]);
+            let before = matcher::matches_unscored();
+            for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
+                let top = relevance(offset, limit, ids.clone());
+                let chosen = searcher.search(&words, &top).unwrap();
+                assert_eq!(chosen, searcher.search(&every_match, &top).unwrap(), "at {offset}+{limit}");
+            }
+            let unscored = matcher::matches_unscored() - before;
+            assert_eq!(unscored, 4 * 13_333, "matches left unscored over four pages");
+        }
+
+        #[test]
         fn exact_matches_are_bounded_apart_from_near_terms_they_never_share_a_document_with() {
             let (index, title, _) = fixture();
             let searcher = index.reader().unwrap().searcher();

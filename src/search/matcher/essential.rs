@@ -15,6 +15,8 @@
 //! nothing and is never essential, so a search for `th` scores the products of its rarer
 //! completions, not the whole catalogue.
 
+use std::collections::HashMap;
+
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score};
 
@@ -92,8 +94,8 @@ impl SegmentScoring {
 
     /// The matches among `docs` that may score at least `worst`: those of a list outside
     /// the lowest-weighted lists that together bound a match below it. `None` when the
-    /// essential lists hold more postings than half of `docs`: then nearly every match is
-    /// essential.
+    /// essential lists hold more products than half of `docs` (then nearly every match is
+    /// essential), or seem to before they are read (below).
     pub(super) fn essential(&self, docs: &[DocId], worst: Score) -> tantivy::Result<Option<Vec<DocId>>> {
         let Some(lists) = self.weighted_lists() else { return Ok(None) };
         // Lowest weight first, each taken into the bounded lists while their bound stays
@@ -109,20 +111,35 @@ impl SegmentScoring {
                 essential.push(list);
             }
         }
-        let postings: u64 = essential.iter().map(|list| u64::from(list.posted.info.doc_freq)).sum();
-        if postings > docs.len() as u64 / 2 {
+        // Products, not postings: one word's lists in several fields (`pro` in names and in
+        // descriptions) hold many of the same products, and their postings can outnumber
+        // half the matches while their products do not. Reading the lists costs about what
+        // the split saves, so they are read only when an estimate leaves room: each word
+        // counted once, by its longest list (different words share fewer products).
+        let mut longest: HashMap<&[u8], u32> = HashMap::new();
+        for list in &essential {
+            let word = self.words[list.word].terms[list.term].term.serialized_value_bytes();
+            let postings = longest.entry(word).or_default();
+            *postings = (*postings).max(list.posted.info.doc_freq);
+        }
+        if longest.values().map(|&postings| postings as usize).sum::<usize>() > docs.len() / 2 {
             return Ok(None);
         }
         let mut bits = DocBits::new(self.max_doc);
         for list in essential {
             bits.insert_list(list, self.memo.as_deref())?;
         }
+        let products = bits.count();
+        if products > docs.len() / 2 {
+            return Ok(None);
+        }
         // Every document of the segment matches (a prefix that completes to a word of every
         // description): the essential matches are the bitset's own, listed without a search.
+        let listed = bits.docs_counted(products);
         if docs.len() == self.max_doc as usize {
-            return Ok(Some(bits.docs()));
+            return Ok(Some(listed));
         }
-        Ok(Some(matches_in(docs, &bits)))
+        Ok(Some(matches_in(docs, &listed)))
     }
 
     /// Room left for rounding, as a factor: a match's score adds its terms and tiers in
@@ -174,11 +191,11 @@ impl SegmentScoring {
     }
 }
 
-/// The documents of `bits` that `docs` (ascending) holds, ascending.
-fn matches_in(docs: &[DocId], bits: &DocBits) -> Vec<DocId> {
+/// The documents of `listed` (ascending) that `docs` (ascending) holds.
+fn matches_in(docs: &[DocId], listed: &[DocId]) -> Vec<DocId> {
     let mut found = Vec::new();
     let mut at = 0;
-    for doc in bits.docs() {
+    for &doc in listed {
         at = gallop(docs, at, doc);
         if at == docs.len() {
             break;
