@@ -578,23 +578,33 @@ mod tests {
             ];
             for (clauses, required, prunes) in queries {
                 let words = WordsQuery::of_clauses(clauses.into(), required.into()).with_memo(memo.clone());
-                let every_match = BooleanQuery::new(vec![
-                    (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
-                    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
-                ]);
-                let before = matcher::matches_unscored();
-                for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
-                    let top = relevance(offset, limit, ids.clone());
-                    let chosen = searcher.search(&words, &top).unwrap();
-                    assert_eq!(
-                        chosen,
-                        searcher.search(&every_match, &top).unwrap(),
-                        "{words:?} at {offset}+{limit}"
-                    );
-                }
-                let unscored = matcher::matches_unscored() - before;
+                let unscored = unscored_by_pages_of_every_match(&searcher, &ids, &words);
                 assert_eq!(unscored > 0, prunes, "{unscored} matches left unscored by {words:?}");
             }
+        }
+
+        /// Asserts that `words` gives the pages scoring every match gives, at four offsets
+        /// and sizes, and returns how many matches those four searches left unscored.
+        fn unscored_by_pages_of_every_match(
+            searcher: &Searcher,
+            ids: &Arc<SegmentIds>,
+            words: &WordsQuery,
+        ) -> usize {
+            let every_match = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
+                (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
+            ]);
+            let before = matcher::matches_unscored();
+            for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
+                let top = relevance(offset, limit, ids.clone());
+                let chosen = searcher.search(words, &top).unwrap();
+                assert_eq!(
+                    chosen,
+                    searcher.search(&every_match, &top).unwrap(),
+                    "{words:?} at {offset}+{limit}"
+                );
+            }
+            matcher::matches_unscored() - before
         }
 
         #[test]
@@ -628,17 +638,7 @@ mod tests {
                     .collect(),
             );
             let words = WordsQuery::of_clauses(vec![made, pro].into(), vec![true, true].into());
-            let every_match = BooleanQuery::new(vec![
-                (Occur::Must, Box::new(words.clone()) as Box<dyn Query>),
-                (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))),
-            ]);
-            let before = matcher::matches_unscored();
-            for (offset, limit) in [(0, 1), (0, 20), (7, 13), (480, 40)] {
-                let top = relevance(offset, limit, ids.clone());
-                let chosen = searcher.search(&words, &top).unwrap();
-                assert_eq!(chosen, searcher.search(&every_match, &top).unwrap(), "at {offset}+{limit}");
-            }
-            let unscored = matcher::matches_unscored() - before;
+            let unscored = unscored_by_pages_of_every_match(&searcher, &ids, &words);
             assert_eq!(unscored, 4 * 13_333, "matches left unscored over four pages");
         }
 
