@@ -20,9 +20,11 @@ pub fn attributes(
     colour: Option<&str>,
     material: &str,
 ) -> Attributes {
-    let mut pairs: Vec<(&str, AttributeValue)> = vec![("material", text(material))];
+    // No category gives a product more than six attributes.
+    let mut pairs: Vec<(&str, AttributeValue)> = Vec::with_capacity(6);
+    pairs.push(("material", text(material)));
     if let Some(colour) = colour {
-        pairs.push(("color", text(&colour.to_lowercase())));
+        pairs.push(("color", AttributeValue::Text(colour.to_lowercase().into())));
     }
     let noun = kind.noun;
     match category.name {
@@ -141,7 +143,7 @@ pub fn attributes(
         }
         _ => {}
     }
-    Attributes::new(pairs.into_iter().map(|(name, value)| (Box::from(name), value)))
+    Attributes::new(pairs)
 }
 
 fn text(value: &str) -> AttributeValue {
@@ -180,9 +182,11 @@ fn pick<'a>(rng: &mut impl Rng, values: &[&'a str]) -> &'a str {
 
 /// From `least` to `most` of `values`, in their listed order.
 fn some_of<'a>(rng: &mut impl Rng, values: &[&'a str], least: usize, most: usize) -> Vec<&'a str> {
-    let mut chosen: Vec<usize> = (0..values.len()).collect();
+    // The positions are shuffled on the stack: no list here has more than eight values.
+    let mut positions = [0, 1, 2, 3, 4, 5, 6, 7];
+    let chosen = &mut positions[..values.len()];
     chosen.shuffle(rng);
-    chosen.truncate(rng.random_range(least..=most));
+    let chosen = &mut chosen[..rng.random_range(least..=most)];
     chosen.sort_unstable();
-    chosen.into_iter().map(|i| values[i]).collect()
+    chosen.iter().map(|&i| values[i]).collect()
 }

@@ -44,22 +44,27 @@ impl PartialEq for Attributes {
 
 impl Attributes {
     /// From name and value pairs in any order; a name given twice keeps its last value, as
-    /// a JSON object's does.
-    pub fn new(pairs: impl IntoIterator<Item = (Box<str>, AttributeValue)>) -> Self {
-        let mut pairs: Vec<(Box<str>, AttributeValue)> = pairs.into_iter().collect();
-        // Stable: of equal names, the last given ends last, and is the one kept.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<(Box<str>, AttributeValue)> = Vec::with_capacity(pairs.len());
-        for pair in pairs {
-            match kept.last_mut() {
-                Some(last) if last.0 == pair.0 => *last = pair,
-                _ => kept.push(pair),
-            }
-        }
-        if kept.is_empty() {
+    /// a JSON object's does. Names are borrowed or owned: only the JSON is kept.
+    pub fn new<N: AsRef<str>>(pairs: impl IntoIterator<Item = (N, AttributeValue)>) -> Self {
+        let mut pairs: Vec<(N, AttributeValue)> = pairs.into_iter().collect();
+        if pairs.is_empty() {
             return Self::default();
         }
-        Self(Some(serde_json::value::to_raw_value(&Sorted(&kept)).expect("attributes serialise")))
+        // Stable: of equal names, the last given ends last. `dedup_by` keeps the first of a
+        // run, so each later value is moved into it.
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        pairs.dedup_by(|later, kept| {
+            let same = later.0.as_ref() == kept.0.as_ref();
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
+        let written = serde_json::value::to_raw_value(&Sorted(&pairs)).expect("attributes serialise");
+        // Written into a 128-byte buffer that is shrunk in place, which leaves the allocator's
+        // block as large; a copy holds only the JSON's length (about 80 bytes for a
+        // generated product): 31 MB less for a million of them.
+        Self(Some(written.clone()))
     }
 
     /// The value of attribute `name`, if the product has it.
@@ -197,12 +202,12 @@ impl Serialize for AttributeValue {
 }
 
 /// Pairs already sorted and unique, written as a JSON object.
-struct Sorted<'a>(&'a [(Box<str>, AttributeValue)]);
+struct Sorted<'a, N>(&'a [(N, AttributeValue)]);
 
-impl Serialize for Sorted<'_> {
+impl<N: AsRef<str>> Serialize for Sorted<'_, N> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        self.0.iter().try_for_each(|(name, value)| map.serialize_entry(&**name, value))?;
+        self.0.iter().try_for_each(|(name, value)| map.serialize_entry(name.as_ref(), value))?;
         map.end()
     }
 }
@@ -518,5 +523,14 @@ mod tests {
         let attributes: Attributes = serde_json::from_str(r#"{"color": "red", "color": "blue"}"#).unwrap();
         assert_eq!(attributes.get("color"), Some(AttributeValue::Text("blue".into())));
         assert_eq!(attributes.pairs().len(), 1);
+        let number = |n: u64| AttributeValue::Number(n.into());
+        let repeated = Attributes::new([
+            ("b", number(1)),
+            ("a", number(2)),
+            ("b", number(3)),
+            ("a", number(4)),
+            ("b", number(5)),
+        ]);
+        assert_eq!(repeated.json(), r#"{"a":4,"b":5}"#);
     }
 }

@@ -463,7 +463,7 @@ mod tests {
             ("weight", |p| p.weight = p.weight.map(|w| w + 1)),
             ("some_other_id", |p| p.some_other_id = None),
             ("attributes", |p| {
-                p.attributes = Attributes::new([("colour".into(), AttributeValue::Text("red".into()))])
+                p.attributes = Attributes::new([("colour", AttributeValue::Text("red".into()))])
             }),
         ];
         let mut seen = BTreeSet::from([content_digest(&product)]);
