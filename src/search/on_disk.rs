@@ -11,12 +11,12 @@
 //! A directory is one replica's: tantivy's writer lock refuses a second process.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use product_model::Product;
 use rayon::prelude::*;
+use tantivy::columnar::{Cardinality, Column};
 use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::schema::Schema;
 use tantivy::{Index, IndexWriter, Opstamp, ReloadPolicy};
@@ -134,48 +134,86 @@ impl Differences {
     }
 }
 
-/// Compares the digests `index` holds with those of `products`. `None` if the index holds
-/// a product twice: it is not to be trusted.
+/// Compares the digests `index` holds with those of `products`, walking both in order of
+/// id. `None` if the index holds a product twice: it is not to be trusted.
 pub(super) fn differences<P: Borrow<Product> + Sync>(
     index: &Index,
     products: &[P],
 ) -> anyhow::Result<Option<Differences>> {
+    let Some(held) = held_digests(index)? else {
+        return Ok(None);
+    };
+    // Digests take most of the time here: they are computed on every core.
+    let digests: Vec<u64> = products.par_iter().map(|product| content_digest(product.borrow())).collect();
+    let id = |position: usize| products[position].borrow().product_id;
+    // A catalogue already in order of id (a generated one, a file written by id) is walked
+    // as it is; any other, through its positions sorted by id.
+    let in_order = products.windows(2).all(|pair| pair[0].borrow().product_id < pair[1].borrow().product_id);
+    let mut sorted = Vec::new();
+    if !in_order {
+        sorted = (0..products.len()).collect();
+        sorted.par_sort_by_key(|&position| id(position));
+    }
+    let positions = (0..products.len()).map(|i| if in_order { i } else { sorted[i] });
+
+    let mut held = held.into_iter().peekable();
+    let mut changed = Vec::new();
+    let mut deleted = Vec::new();
+    let mut unchanged = 0;
+    for position in positions {
+        let product_id = id(position);
+        while let Some((gone, _)) = held.next_if(|&(held_id, _)| held_id < product_id) {
+            deleted.push(gone);
+        }
+        match held.next_if(|&(held_id, _)| held_id == product_id) {
+            Some((_, digest)) if digest == digests[position] => unchanged += 1,
+            _ => changed.push(position),
+        }
+    }
+    deleted.extend(held.map(|(gone, _)| gone));
+    // Written in the catalogue's order, as a build from scratch would add them.
+    changed.sort_unstable();
+    Ok(Some(Differences { changed, deleted, unchanged }))
+}
+
+/// The product id and digest of every document `index` holds, by id; `None` if an id is
+/// held twice.
+fn held_digests(index: &Index) -> anyhow::Result<Option<Vec<(u64, u64)>>> {
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
         .try_into()
         .context("opening the index reader")?;
     let searcher = reader.searcher();
-    let alive_docs: u64 =
-        searcher.segment_readers().iter().map(|segment| u64::from(segment.num_docs())).sum();
-    let mut held: HashMap<u64, u64, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(alive_docs as usize, Default::default());
+    let alive_docs: u32 = searcher.segment_readers().iter().map(|segment| segment.num_docs()).sum();
+    let mut held = Vec::with_capacity(alive_docs as usize);
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let ids = fast.u64(PRODUCT_ID_COLUMN)?.first_or_default_col(0);
-        let digests = fast.u64(CONTENT_DIGEST_COLUMN)?.first_or_default_col(0);
-        for doc in 0..segment.max_doc() {
-            if segment.is_deleted(doc) {
-                continue;
-            }
-            if held.insert(ids.get_val(doc), digests.get_val(doc)).is_some() {
-                return Ok(None);
-            }
+        let ids = every_value(fast.u64(PRODUCT_ID_COLUMN)?, segment.max_doc());
+        let digests = every_value(fast.u64(CONTENT_DIGEST_COLUMN)?, segment.max_doc());
+        let alive = (0..segment.max_doc()).filter(|&doc| !segment.is_deleted(doc));
+        held.extend(alive.map(|doc| (ids[doc as usize], digests[doc as usize])));
+    }
+    held.par_sort_unstable();
+    if held.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+        return Ok(None);
+    }
+    Ok(Some(held))
+}
+
+/// The value of `column` for each of the first `max_doc` documents (0 for one without):
+/// decoded at once when every document has one, as product ids and digests do.
+fn every_value(column: Column<u64>, max_doc: u32) -> Vec<u64> {
+    let mut values = vec![0; max_doc as usize];
+    if column.get_cardinality() == Cardinality::Full {
+        column.values.get_range(0, &mut values);
+    } else {
+        let first = column.first_or_default_col(0);
+        for (doc, value) in (0..max_doc).zip(&mut values) {
+            *value = first.get_val(doc);
         }
     }
-    // Digests take most of the time here: they are computed on every core.
-    let digests: Vec<u64> = products.par_iter().map(|product| content_digest(product.borrow())).collect();
-    let mut changed = Vec::new();
-    let mut unchanged = 0;
-    for (position, (product, digest)) in products.iter().zip(digests).enumerate() {
-        match held.remove(&product.borrow().product_id) {
-            Some(held) if held == digest => unchanged += 1,
-            _ => changed.push(position),
-        }
-    }
-    let mut deleted: Vec<u64> = held.into_keys().collect();
-    deleted.sort_unstable();
-    Ok(Some(Differences { changed, deleted, unchanged }))
+    values
 }
 
 #[cfg(test)]
@@ -266,6 +304,22 @@ mod tests {
         let (total, mut ids) = answers[4].clone();
         ids.sort_unstable();
         assert_eq!((total, ids), (2, vec![products[10].product_id, 900_000]));
+        assert!(answers.iter().all(|(_, ids)| !ids.contains(&gone)));
+    }
+
+    #[test]
+    fn a_catalogue_out_of_id_order_is_matched_to_its_kept_index_by_id() {
+        let mut products = data_gen::generate(3, 2_000);
+        let dir = TempDir::new();
+        drop(open(&products, &dir));
+
+        products.reverse();
+        products[1].name = Some("Zyzzogeton lantern".into());
+        let gone = products.remove(30).product_id;
+        let (reopened, opened) = open(&products, &dir);
+        assert_eq!(opened, Opened::Reopened(CaughtUp { unchanged: 1_998, written: 1, deleted: 1 }));
+        let answers = answers(&reopened);
+        assert_eq!(answers, built_in_memory(&products));
         assert!(answers.iter().all(|(_, ids)| !ids.contains(&gone)));
     }
 
