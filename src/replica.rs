@@ -72,13 +72,12 @@ impl Replica {
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                     let products = initial_products(&config)?;
-                    // The store's maps are filled on a thread of their own while the
+                    // The store's maps are filled on threads of their own while the
                     // catalogue is indexed (or its kept index reopened): neither needs the other.
-                    let for_store = products.clone();
                     let (store, opened) = std::thread::scope(|scope| {
-                        let store = scope.spawn(|| MemoryStore::new(for_store, settings.clone()));
+                        let store = scope.spawn(|| MemoryStore::new(&products, settings.clone()));
                         let opened = Catalog::open(
-                            products,
+                            products.clone(),
                             0,
                             config.result_cache_size,
                             settings.clone(),
@@ -412,7 +411,8 @@ mod tests {
 
     fn replica() -> Replica {
         let products = data_gen::generate(1, 10);
-        let store = MemoryStore::new(products.iter().cloned().map(Arc::new), Default::default()).unwrap();
+        let shared: Vec<Arc<Product>> = products.iter().cloned().map(Arc::new).collect();
+        let store = MemoryStore::new(&shared, Default::default()).unwrap();
         let catalog = Catalog::build(products).unwrap();
         let timing = FeedSettings {
             poll: Duration::from_millis(20),

@@ -36,26 +36,24 @@ struct State {
 
 impl MemoryStore {
     /// A store holding `products` and `settings` at version 0; ids and SKUs must be unique.
-    pub fn new(products: impl IntoIterator<Item = Arc<Product>>, settings: Settings) -> anyhow::Result<Self> {
-        let products = products.into_iter();
-        let expected = products.size_hint().0;
-        let mut state = State {
-            by_id: Keyed::with_capacity_and_hasher(expected, Default::default()),
-            by_sku: Keyed::with_capacity_and_hasher(expected, Default::default()),
-            settings: Arc::new(settings),
-            ..State::default()
+    /// Its maps by id and by SKU are filled on two threads at once.
+    pub fn new(products: &[Arc<Product>], settings: Settings) -> anyhow::Result<Self> {
+        let (by_sku, by_id) = std::thread::scope(|scope| {
+            let by_sku = scope.spawn(|| owners_of_skus(products));
+            let by_id = by_id(products);
+            (by_sku.join().expect("filling the SKU map does not panic"), by_id)
+        });
+        let (by_sku, by_id) = match (by_sku, by_id) {
+            (Ok(by_sku), Ok(by_id)) => (by_sku, by_id),
+            // The first product at fault is named, as one pass over them would name it: of
+            // one product, its SKU first.
+            (by_sku, by_id) => {
+                let faults = [by_sku.err(), by_id.err()].into_iter().flatten();
+                let first = faults.min_by_key(|fault| fault.position).expect("one of them failed");
+                bail!("{}", first.message)
+            }
         };
-        for product in products {
-            let id = product.product_id;
-            if let Some(sku) = &product.sku
-                && let Some(owner) = state.by_sku.insert(sku_key(sku), id)
-            {
-                bail!("products {owner} and {id} share the sku {sku}");
-            }
-            if state.by_id.insert(id, product).is_some() {
-                bail!("product id {id} appears more than once");
-            }
-        }
+        let state = State { by_id, by_sku, settings: Arc::new(settings), ..State::default() };
         Ok(Self { state: Mutex::new(state) })
     }
 
@@ -147,6 +145,39 @@ impl MemoryStore {
     }
 }
 
+/// A product of the catalogue a store cannot hold, by its position.
+struct Fault {
+    position: usize,
+    message: String,
+}
+
+fn owners_of_skus(products: &[Arc<Product>]) -> Result<Keyed<String, u64>, Fault> {
+    let mut by_sku = Keyed::with_capacity_and_hasher(products.len(), Default::default());
+    for (position, product) in products.iter().enumerate() {
+        let id = product.product_id;
+        if let Some(sku) = &product.sku
+            && let Some(owner) = by_sku.insert(sku_key(sku), id)
+        {
+            return Err(Fault {
+                position,
+                message: format!("products {owner} and {id} share the sku {sku}"),
+            });
+        }
+    }
+    Ok(by_sku)
+}
+
+fn by_id(products: &[Arc<Product>]) -> Result<Keyed<u64, Arc<Product>>, Fault> {
+    let mut by_id = Keyed::with_capacity_and_hasher(products.len(), Default::default());
+    for (position, product) in products.iter().enumerate() {
+        let id = product.product_id;
+        if by_id.insert(id, Arc::clone(product)).is_some() {
+            return Err(Fault { position, message: format!("product id {id} appears more than once") });
+        }
+    }
+    Ok(by_id)
+}
+
 impl State {
     fn release_sku(&mut self, product: &Product) {
         if let Some(sku) = &product.sku {
@@ -193,7 +224,8 @@ mod tests {
     use product_model::ProductDetails;
 
     fn store(count: u64) -> MemoryStore {
-        MemoryStore::new(data_gen::generate(1, count).into_iter().map(Arc::new), Settings::default()).unwrap()
+        let products: Vec<Arc<Product>> = data_gen::generate(1, count).into_iter().map(Arc::new).collect();
+        MemoryStore::new(&products, Settings::default()).unwrap()
     }
 
     fn details(id: u64, sku: &str) -> Write {
@@ -272,5 +304,33 @@ mod tests {
         let error = store.write(Write::Bulk { products, lines: vec![3, 5] }).unwrap_err();
         assert_eq!(error.to_string(), "line 5: sku held is already used by product 7");
         assert_eq!(store.changes_since(1).len(), 0);
+    }
+
+    #[test]
+    fn a_catalogue_it_cannot_hold_is_refused_naming_its_first_product_at_fault() {
+        let refusal = |products: &[(u64, &str)]| {
+            let products: Vec<Arc<Product>> =
+                products.iter().map(|&(id, sku)| Arc::new(with_sku(id, sku))).collect();
+            MemoryStore::new(&products, Settings::default()).err().map(|error| error.to_string())
+        };
+        assert_eq!(
+            refusal(&[(1, "A-1"), (2, "B-2"), (3, "b 2")]).unwrap(),
+            "products 2 and 3 share the sku b 2"
+        );
+        assert_eq!(
+            refusal(&[(1, "A-1"), (2, "B-2"), (2, "C-3")]).unwrap(),
+            "product id 2 appears more than once"
+        );
+        // Both faults: the earlier product is named, and of one product its SKU.
+        assert_eq!(
+            refusal(&[(1, "A-1"), (1, "C-3"), (4, "a1")]).unwrap(),
+            "product id 1 appears more than once"
+        );
+        assert_eq!(
+            refusal(&[(1, "A-1"), (2, "a1"), (2, "C-3")]).unwrap(),
+            "products 1 and 2 share the sku a1"
+        );
+        assert_eq!(refusal(&[(1, "A-1"), (1, "a1")]).unwrap(), "products 1 and 1 share the sku a1");
+        assert_eq!(refusal(&[(1, "A-1"), (2, "B-2")]), None);
     }
 }
