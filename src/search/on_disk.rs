@@ -185,8 +185,9 @@ fn held_digests(index: &Index) -> anyhow::Result<Option<Vec<(u64, u64)>>> {
         .try_into()
         .context("opening the index reader")?;
     let searcher = reader.searcher();
-    let alive_docs: u32 = searcher.segment_readers().iter().map(|segment| segment.num_docs()).sum();
-    let mut held = Vec::with_capacity(alive_docs as usize);
+    let alive_docs: usize =
+        searcher.segment_readers().iter().map(|segment| segment.num_docs() as usize).sum();
+    let mut held = Vec::with_capacity(alive_docs);
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
         let ids = every_value(fast.u64(PRODUCT_ID_COLUMN)?, segment.max_doc());
