@@ -41,7 +41,7 @@ impl MemoryStore {
     pub fn new(products: &[Arc<Product>], settings: Settings) -> anyhow::Result<Self> {
         let (by_sku, by_id) = std::thread::scope(|scope| {
             let by_sku = scope.spawn(|| owners_of_skus(products));
-            let by_id = by_id(products);
+            let by_id = products_by_id(products);
             (by_sku.join().expect("filling the SKU map does not panic"), by_id)
         });
         let (by_sku, by_id) = match (by_sku, by_id) {
@@ -178,7 +178,7 @@ fn owners_of_skus(products: &[Arc<Product>]) -> Result<Keyed<String, u64>, Fault
     Ok(by_sku)
 }
 
-fn by_id(products: &[Arc<Product>]) -> Result<Keyed<u64, Arc<Product>>, Fault> {
+fn products_by_id(products: &[Arc<Product>]) -> Result<Keyed<u64, Arc<Product>>, Fault> {
     let mut by_id = Keyed::with_capacity_and_hasher(products.len(), Default::default());
     for (position, product) in products.iter().enumerate() {
         let id = product.product_id;
