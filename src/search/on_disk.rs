@@ -146,15 +146,10 @@ pub(super) fn differences<P: Borrow<Product> + Sync>(
     // Digests take most of the time here: they are computed on every core.
     let digests: Vec<u64> = products.par_iter().map(|product| content_digest(product.borrow())).collect();
     let id = |position: usize| products[position].borrow().product_id;
-    // A catalogue already in order of id (a generated one, a file written by id) is walked
-    // as it is; any other, through its positions sorted by id.
-    let in_order = products.windows(2).all(|pair| pair[0].borrow().product_id < pair[1].borrow().product_id);
-    let mut sorted = Vec::new();
-    if !in_order {
-        sorted = (0..products.len()).collect();
-        sorted.par_sort_by_key(|&position| id(position));
-    }
-    let positions = (0..products.len()).map(|i| if in_order { i } else { sorted[i] });
+    // The catalogue's positions in order of id: a catalogue already in that order (a
+    // generated one) is one run for the sort, found in one pass.
+    let mut positions: Vec<usize> = (0..products.len()).collect();
+    positions.par_sort_by_key(|&position| id(position));
 
     let mut held = held.into_iter().peekable();
     let mut changed = Vec::new();
@@ -177,7 +172,7 @@ pub(super) fn differences<P: Borrow<Product> + Sync>(
 }
 
 /// The product id and digest of every document `index` holds, by id; `None` if an id is
-/// held twice.
+/// held twice, or a document lacks its id or digest.
 fn held_digests(index: &Index) -> anyhow::Result<Option<Vec<(u64, u64)>>> {
     let reader = index
         .reader_builder()
@@ -190,8 +185,12 @@ fn held_digests(index: &Index) -> anyhow::Result<Option<Vec<(u64, u64)>>> {
     let mut held = Vec::with_capacity(alive_docs);
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let ids = every_value(fast.u64(PRODUCT_ID_COLUMN)?, segment.max_doc());
-        let digests = every_value(fast.u64(CONTENT_DIGEST_COLUMN)?, segment.max_doc());
+        let (Some(ids), Some(digests)) = (
+            every_value(fast.u64(PRODUCT_ID_COLUMN)?, segment.max_doc()),
+            every_value(fast.u64(CONTENT_DIGEST_COLUMN)?, segment.max_doc()),
+        ) else {
+            return Ok(None);
+        };
         let alive = (0..segment.max_doc()).filter(|&doc| !segment.is_deleted(doc));
         held.extend(alive.map(|doc| (ids[doc as usize], digests[doc as usize])));
     }
@@ -202,19 +201,15 @@ fn held_digests(index: &Index) -> anyhow::Result<Option<Vec<(u64, u64)>>> {
     Ok(Some(held))
 }
 
-/// The value of `column` for each of the first `max_doc` documents (0 for one without):
-/// decoded at once when every document has one, as product ids and digests do.
-fn every_value(column: Column<u64>, max_doc: u32) -> Vec<u64> {
-    let mut values = vec![0; max_doc as usize];
-    if column.get_cardinality() == Cardinality::Full {
-        column.values.get_range(0, &mut values);
-    } else {
-        let first = column.first_or_default_col(0);
-        for (doc, value) in (0..max_doc).zip(&mut values) {
-            *value = first.get_val(doc);
-        }
+/// The value of `column` for each of the first `max_doc` documents, decoded at once; `None`
+/// unless every document has exactly one, as every indexed product has an id and a digest.
+fn every_value(column: Column<u64>, max_doc: u32) -> Option<Vec<u64>> {
+    if column.get_cardinality() != Cardinality::Full {
+        return None;
     }
-    values
+    let mut values = vec![0; max_doc as usize];
+    column.values.get_range(0, &mut values);
+    Some(values)
 }
 
 #[cfg(test)]
