@@ -72,21 +72,33 @@ impl Replica {
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                     let products = initial_products(&config)?;
-                    // The store's maps are filled on threads of their own while the
-                    // catalogue is indexed (or its kept index reopened): neither needs the other.
-                    let (store, opened) = std::thread::scope(|scope| {
-                        let store = scope.spawn(|| MemoryStore::new(&products, settings.clone()));
-                        let opened = Catalog::open(
+                    let open = || {
+                        Catalog::open(
                             products.clone(),
                             0,
                             config.result_cache_size,
                             settings.clone(),
                             config.index_dir.as_deref(),
-                        );
-                        (store.join().expect("filling the store does not panic"), opened)
-                    });
-                    let (catalog, opened) = opened?;
-                    Ok((Store::Memory(store?), catalog, opened))
+                        )
+                    };
+                    let store = || MemoryStore::new(&products, settings.clone());
+                    let (catalog, opened, store) = if config.index_dir.is_some() {
+                        // A kept index reopens in a fraction of the time a build takes and
+                        // leaves cores free: the store's maps are filled on threads of
+                        // their own meanwhile, as neither needs the other.
+                        let (opened, store) = std::thread::scope(|scope| {
+                            let store = scope.spawn(store);
+                            (open(), store.join().expect("filling the store does not panic"))
+                        });
+                        let (catalog, opened) = opened?;
+                        (catalog, opened, store?)
+                    } else {
+                        // A build keeps every core busy: maps filled beside it would only take
+                        // its cores, and add their memory to the peak of its indexing.
+                        let (catalog, opened) = open()?;
+                        (catalog, opened, store()?)
+                    };
+                    Ok((Store::Memory(store), catalog, opened))
                 })
                 .await??
             }
