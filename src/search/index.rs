@@ -41,9 +41,18 @@ use super::ranking::{RankingRule, RuleColumns};
 use super::restriction::{Restriction, SegmentSets};
 use super::schema::{Fields, ONE_LETTER_FIELDS, SKU_FIELD, TEXT_FIELDS, TextField, document, schema};
 
-/// Memory for the bulk build, per indexing thread: enough that 100,000 products index in
-/// a handful of segments, small enough to keep start-up memory low.
-const BUILD_BUDGET_PER_THREAD: usize = 40_000_000;
+/// Memory for the bulk build, per indexing thread, for a catalogue of `products`. Up to
+/// [`SMALL_CATALOGUE`] products the build's memory is a large share of start-up's peak, and
+/// a smaller budget (a segment or two more per thread) takes it down at no cost in time
+/// measured; above, it is a small share, and fewer, larger segments index faster
+/// (benches/RESULTS.md, "Start-up: the store filled after a build, a smaller budget for
+/// small catalogues").
+fn build_budget(products: usize) -> usize {
+    if products <= SMALL_CATALOGUE { 20_000_000 } else { 40_000_000 }
+}
+/// Largest catalogue built with the smaller budget.
+const SMALL_CATALOGUE: usize = 200_000;
+
 /// One indexing thread per core, up to four.
 fn build_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
@@ -276,7 +285,7 @@ impl SearchIndex {
     ) -> anyhow::Result<Option<CaughtUp>> {
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
         let mut writer: IndexWriter = index
-            .writer_with_num_threads(build_threads(), build_threads() * BUILD_BUDGET_PER_THREAD)
+            .writer_with_num_threads(build_threads(), build_threads() * build_budget(products.len()))
             .context("opening the kept index for writing")?;
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let Some(differences) = on_disk::differences(index, products)? else {
@@ -306,7 +315,7 @@ impl SearchIndex {
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
         let threads = build_threads();
         let mut writer: IndexWriter = index
-            .writer_with_num_threads(threads, threads * BUILD_BUDGET_PER_THREAD)
+            .writer_with_num_threads(threads, threads * build_budget(products.len()))
             .context("creating the bulk index writer")?;
         // Segments are merged once, after the build: merging while indexing would take the
         // cores the indexing threads need, and merge most documents twice.
