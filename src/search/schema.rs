@@ -26,9 +26,9 @@ use std::hash::{BuildHasher, Hasher};
 
 use product_model::{AttributeValue, Product, sku_key};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::TextAnalyzer;
+use tantivy::tokenizer::{RAW_TOKENIZER_NAME, TextAnalyzer};
 use tantivy::{Score, TantivyDocument};
 
 use super::analyzer::ANALYZER;
@@ -156,11 +156,27 @@ pub struct Fields {
     pub attribute_facet: Field,
 }
 
+/// A field of whole values found by their terms (filters, deletes) and never scored: no
+/// field lengths, which only scoring reads.
+fn keys() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(RAW_TOKENIZER_NAME)
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    )
+}
+
+/// A number found by its terms and never scored (see [`keys`]).
+fn looked_up() -> NumericOptions {
+    NumericOptions::default().set_indexed()
+}
+
 /// The schema with a text field for each of `searched_attributes` (names without
 /// `attributes.`).
 pub fn schema(searched_attributes: &[String]) -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let product_id = builder.add_u64_field(PRODUCT_ID_COLUMN, INDEXED | FAST);
+    let product_id = builder.add_u64_field(PRODUCT_ID_COLUMN, looked_up().set_fast());
     let content_digest = builder.add_u64_field(CONTENT_DIGEST_COLUMN, FAST);
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
@@ -183,15 +199,15 @@ pub fn schema(searched_attributes: &[String]) -> (Schema, Fields) {
         digests: false,
         text,
         searched_attributes: searched_attributes.to_vec(),
-        sku_key: builder.add_text_field("sku_key", STRING),
-        category_key: builder.add_text_field("category_key", STRING),
-        brand_key: builder.add_text_field("brand_key", STRING),
+        sku_key: builder.add_text_field("sku_key", keys()),
+        category_key: builder.add_text_field("category_key", keys()),
+        brand_key: builder.add_text_field("brand_key", keys()),
         category_facet: builder.add_text_field(CATEGORY_COLUMN, FAST),
         brand_facet: builder.add_text_field(BRAND_COLUMN, FAST),
         price: builder.add_f64_field(PRICE_COLUMN, FAST),
         rating: builder.add_f64_field(RATING_COLUMN, FAST),
-        in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
-        attribute_filter: builder.add_text_field("attribute_filter", STRING),
+        in_stock: builder.add_bool_field("in_stock", looked_up().set_fast()),
+        attribute_filter: builder.add_text_field("attribute_filter", keys()),
         attribute_facet: builder.add_text_field(ATTRIBUTE_COLUMN, FAST),
     };
     (builder.build(), fields)
