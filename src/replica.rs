@@ -72,32 +72,17 @@ impl Replica {
                 let settings = config.initial_settings()?;
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                     let products = initial_products(&config)?;
-                    let open_catalog = || {
-                        Catalog::open(
-                            products.clone(),
-                            0,
-                            config.result_cache_size,
-                            settings.clone(),
-                            config.index_dir.as_deref(),
-                        )
-                    };
-                    let fill_store = || MemoryStore::new(&products, settings.clone());
-                    let (catalog, opened, store) = if config.index_dir.is_some() {
-                        // A kept index reopens in a fraction of the time a build takes and
-                        // leaves cores free: the store's maps are filled on threads of
-                        // their own meanwhile, as neither needs the other.
-                        let (opened, store) = std::thread::scope(|scope| {
-                            let store = scope.spawn(fill_store);
-                            (open_catalog(), store.join().expect("filling the store does not panic"))
-                        });
-                        let (catalog, opened) = opened?;
-                        (catalog, opened, store?)
-                    } else {
-                        // A build keeps every core busy: maps filled beside it would only take
-                        // its cores, and add their memory to the peak of its indexing.
-                        let (catalog, opened) = open_catalog()?;
-                        (catalog, opened, fill_store()?)
-                    };
+                    // The store's maps are filled once the catalogue is open: a build keeps
+                    // every core busy, and maps filled beside it would only take its cores
+                    // and add their memory to the peak of its indexing.
+                    let (catalog, opened) = Catalog::open(
+                        products.clone(),
+                        0,
+                        config.result_cache_size,
+                        settings.clone(),
+                        config.index_dir.as_deref(),
+                    )?;
+                    let store = MemoryStore::new(&products, settings)?;
                     Ok((Store::Memory(store), catalog, opened))
                 })
                 .await??
