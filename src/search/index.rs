@@ -58,6 +58,13 @@ fn build_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }
 
+/// The writer that indexes a catalogue of `products` at once (a build, or a kept index's
+/// catch-up): [`build_threads`] threads, each with the [`build_budget`].
+fn build_writer(index: &Index, products: usize) -> tantivy::Result<IndexWriter> {
+    let threads = build_threads();
+    index.writer_with_num_threads(threads, threads * build_budget(products))
+}
+
 /// Memory for single-product updates: tantivy's minimum.
 const UPDATE_BUDGET: usize = 15_000_000;
 
@@ -284,9 +291,7 @@ impl SearchIndex {
         products: &[P],
     ) -> anyhow::Result<Option<CaughtUp>> {
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
-        let mut writer: IndexWriter = index
-            .writer_with_num_threads(build_threads(), build_threads() * build_budget(products.len()))
-            .context("opening the kept index for writing")?;
+        let mut writer = build_writer(index, products.len()).context("opening the kept index for writing")?;
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let Some(differences) = on_disk::differences(index, products)? else {
             return Ok(None);
@@ -313,10 +318,7 @@ impl SearchIndex {
     /// Adds `products` to the empty `index` with one indexing thread per core (up to four).
     fn bulk<P: Borrow<Product>>(index: Index, fields: &Fields, products: &[P]) -> anyhow::Result<Index> {
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
-        let threads = build_threads();
-        let mut writer: IndexWriter = index
-            .writer_with_num_threads(threads, threads * build_budget(products.len()))
-            .context("creating the bulk index writer")?;
+        let mut writer = build_writer(&index, products.len()).context("creating the bulk index writer")?;
         // Segments are merged once, after the build: merging while indexing would take the
         // cores the indexing threads need, and merge most documents twice.
         writer.set_merge_policy(Box::new(NoMergePolicy));
