@@ -291,8 +291,6 @@ impl SearchIndex {
         products: &[P],
     ) -> anyhow::Result<Option<CaughtUp>> {
         index.tokenizers().register(ANALYZER, analyzer::index_analyzer());
-        let mut writer = build_writer(index, products.len()).context("opening the kept index for writing")?;
-        writer.set_merge_policy(Box::new(NoMergePolicy));
         let Some(differences) = on_disk::differences(index, products)? else {
             return Ok(None);
         };
@@ -300,17 +298,22 @@ impl SearchIndex {
             return Ok(None);
         }
         let caught_up = differences.caught_up();
-        if caught_up.written + caught_up.deleted > 0 {
-            for id in &differences.deleted {
-                writer.delete_term(Term::from_field_u64(fields.product_id, *id));
-            }
-            for &position in &differences.changed {
-                let product = products[position].borrow();
-                writer.delete_term(Term::from_field_u64(fields.product_id, product.product_id));
-                writer.add_document(document(fields, product))?;
-            }
-            on_disk::commit(&mut writer).context("committing the catch-up")?;
+        // An index that matches the catalogue (the usual restart) needs no writer: making one
+        // starts its indexing threads for nothing.
+        if caught_up.written + caught_up.deleted == 0 {
+            return Ok(Some(caught_up));
         }
+        let mut writer = build_writer(index, products.len()).context("opening the kept index for writing")?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for id in &differences.deleted {
+            writer.delete_term(Term::from_field_u64(fields.product_id, *id));
+        }
+        for &position in &differences.changed {
+            let product = products[position].borrow();
+            writer.delete_term(Term::from_field_u64(fields.product_id, product.product_id));
+            writer.add_document(document(fields, product))?;
+        }
+        on_disk::commit(&mut writer).context("committing the catch-up")?;
         writer.wait_merging_threads().context("finishing the catch-up")?;
         Ok(Some(caught_up))
     }
