@@ -5,8 +5,11 @@
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
-# The build's flags (a processor feature every x86-64 server has).
+# The build's flags (a processor feature every x86-64 server has), and the rustc wrapper
+# that optimises release builds with the service's execution profile.
 COPY .cargo .cargo
+COPY scripts/rustc-with-profile.sh scripts/
+COPY pgo pgo
 COPY allocator/Cargo.toml allocator/
 COPY product-model/Cargo.toml product-model/
 COPY data-gen/Cargo.toml data-gen/
