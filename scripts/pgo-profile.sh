@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Writes pgo/product-search.profdata, the execution profile every release build is
-# optimised with (scripts/rustc-with-profile.sh). Builds the service instrumented (into
+# Writes pgo/product-search.llvm-N.profdata, the execution profile every release build by a
+# rustc on LLVM N is optimised with (scripts/rustc-with-profile.sh). Builds the service instrumented (into
 # target/pgo-generate), runs it as it runs in use, and merges the counts:
 #   - 300,000 generated products (seed 3): the catalogue built and indexed, then 20 s of
 #     searches from 2 wrk threads: 1 to 3 words drawn from another catalogue of that seed
@@ -73,6 +73,7 @@ curl -s -X POST -H 'content-type: application/json' -d '{}' "http://127.0.0.1:$p
 curl -s "http://127.0.0.1:$((port + 1))/metrics" >/dev/null
 stop
 
+rm -f pgo/*.profdata # profiles of older code
 mkdir -p pgo
-"$profdata" merge -o pgo/product-search.profdata "$work/counts"
-"$profdata" show pgo/product-search.profdata | tail -5
+"$profdata" merge -o "pgo/product-search.llvm-$llvm.profdata" "$work/counts"
+"$profdata" show "pgo/product-search.llvm-$llvm.profdata" | tail -5
