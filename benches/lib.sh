@@ -2,7 +2,8 @@
 # a throwaway PostgreSQL server in it (scripts/pg.sh), release builds of the service on it,
 # and everything stopped, by its PID, when the script exits.
 #   bench_pg PORT                 PostgreSQL on 127.0.0.1:PORT (its URL: pg_url PORT [DB])
-#   bench_service PORT FLAGS...   the release build on 127.0.0.1:PORT, waited for
+#   bench_service PORT FLAGS...   the release build (or BENCH_SERVICE=path, another build)
+#                                 on 127.0.0.1:PORT, waited for
 #   bench_stop_services           stops the services started so far
 #   bench_broad_queries FILE      the broad query mix, as search paths
 #   bench_wrk URL FILE SECONDS    wrk over FILE's paths: requests/s, p99, non-2xx
@@ -42,8 +43,8 @@ bench_pg() {
 bench_service() {
   local port=$1
   shift
-  RUST_LOG=warn target/release/product-search --listen "127.0.0.1:$port" --metrics-listen 127.0.0.1:0 "$@" \
-    >"$work/service-$port.log" 2>&1 &
+  RUST_LOG=warn "${BENCH_SERVICE:-target/release/product-search}" --listen "127.0.0.1:$port" \
+    --metrics-listen 127.0.0.1:0 "$@" >"$work/service-$port.log" 2>&1 &
   local pid=$!
   bench_pids+=("$pid")
   until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Writes pgo/product-search.llvm-N.profdata, the execution profile every release build by a
-# rustc on LLVM N is optimised with (scripts/rustc-with-profile.sh). Builds the service instrumented (into
-# target/pgo-generate), runs it as it runs in use, and merges the counts:
+# Writes pgo/product-search.llvm-N.profdata, the execution profile every release build by
+# a rustc on LLVM N is optimised with (scripts/rustc-with-profile.sh). Builds the service
+# instrumented (into target/pgo-generate), runs it as it runs in use, and merges the counts:
 #   - 300,000 generated products (seed 3): the catalogue built and indexed, then 20 s of
 #     searches from 2 wrk threads: 1 to 3 words drawn from another catalogue of that seed
 #     (benches/broad_queries.py, seed 11), some sorted, paged, faceted or filtered, with
-#     prefixes, typos, products by id and /health among them; a detail request, /metrics.
+#     prefixes, typos, products by id and /health among them; a detail request.
 # What the profile leaves out (the database, a kept index) is optimised as rarely run.
 # None of it is the benchmarks' own queries or catalogues (seed 42 and 7). Run it again
 # after a change to the hot paths: code whose shape changed since the profile was taken
@@ -21,16 +21,13 @@ profdata=$(command -v "llvm-profdata-$llvm" || command -v llvm-profdata) ||
 "$profdata" --version | grep -q "LLVM version $llvm\." ||
   { echo "$profdata is not LLVM $llvm, rustc's: apt-get install llvm-$llvm" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-work=$(mktemp -d)
-pid=
-trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+source benches/lib.sh
 
 cargo build --release --locked --quiet -p data-gen
 # The directory is compiled in, so it is a fixed one (an unchanged build is not redone);
 # LLVM_PROFILE_FILE below sends this run's counts to its own.
 PGO_GENERATE="$PWD/target/pgo-generate/counts" CARGO_TARGET_DIR=target/pgo-generate \
   cargo build --release --locked --quiet -p product-search --bin product-search
-service=target/pgo-generate/release/product-search
 port=${PORT:-18291}
 target/release/data-gen --count 300000 --seed 3 --out "$work/catalogue.jsonl" >/dev/null 2>&1
 python3 benches/broad_queries.py "$work/catalogue.jsonl" 1000 11 3 >"$work/broad.txt"
@@ -40,38 +37,28 @@ from urllib.parse import quote
 rng = random.Random(5)
 paths = []
 for path in open(sys.argv[1]).read().split():
-    extra = rng.choice([""] * 10 + ["&sort=price_asc", "&sort=price_desc", "&sort=rating_desc", "&offset=20",
+    extra = rng.choice([""] * 10 + [
+        "&sort=price_asc", "&sort=price_desc", "&sort=rating_desc", "&offset=20",
         "&facets=brand,category,price", "&category=Books&in_stock=true",
         "&filter=" + quote("attributes.color IN [black, white, red] AND price < 200")
         + "&facets=attributes.color,attributes.material,brand"])
     paths.append(path + extra)
-for word in ["headph", "wirel", "lapto", "shoe", "jackt", "cofee", "blak", "speker", "backpak", "te", "b"]:
+for word in ["headph", "wirel", "lapto", "shoe", "jackt", "cofee", "blak", "speker", "backpak",
+             "te", "b"]:
     paths.append("/products/search?q=" + word)
 paths += ["/health"] * 50 + [f"/products/{rng.randrange(1, 300000)}" for _ in range(100)]
 rng.shuffle(paths)
 print("\n".join(paths))
 PY
 
-serve() { # ARGS...: starts the instrumented service and waits until it answers
-  LLVM_PROFILE_FILE="$work/counts/%m_%p.profraw" RUST_LOG=warn "$service" --listen "127.0.0.1:$port" \
-    --metrics-listen "127.0.0.1:$((port + 1))" --result-cache-size 0 "$@" >"$work/server.log" 2>&1 &
-  pid=$!
-  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-    sleep 0.2
-  done
-}
-stop() { # SIGTERM, so that the counts are written at exit
-  kill -TERM "$pid"
-  wait "$pid" || true
-  pid=
-}
-
-serve --count 300000 --seed 3
-wrk -t2 -c16 -d20s -s benches/wrk/paths.lua "http://127.0.0.1:$port" -- "$work/paths.txt" | grep Requests/sec
-curl -s -X POST -H 'content-type: application/json' -d '{}' "http://127.0.0.1:$port/products/7/details" >/dev/null
-curl -s "http://127.0.0.1:$((port + 1))/metrics" >/dev/null
-stop
+# Stopped with SIGTERM (bench_stop_services), so that the counts are written at exit.
+LLVM_PROFILE_FILE="$work/counts/%m_%p.profraw" \
+  BENCH_SERVICE=target/pgo-generate/release/product-search \
+  bench_service "$port" --count 300000 --seed 3 --result-cache-size 0
+echo "requests/s, p99, non-2xx: $(bench_wrk "http://127.0.0.1:$port" "$work/paths.txt" 20)"
+curl -s -X POST -H 'content-type: application/json' -d '{}' \
+  "http://127.0.0.1:$port/products/7/details" >/dev/null
+bench_stop_services
 
 rm -f pgo/*.profdata # profiles of older code
 mkdir -p pgo

@@ -17,7 +17,8 @@ for arg in "$@"; do
       exec "$rustc" "$@" -C profile-generate="$PGO_GENERATE"
     fi
     llvm=$("$rustc" -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
-    profile="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pgo/product-search.llvm-$llvm.profdata"
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    profile="$root/pgo/product-search.llvm-$llvm.profdata"
     if [[ -f $profile ]]; then
       exec "$rustc" "$@" -C profile-use="$profile"
     fi
